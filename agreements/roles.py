@@ -1,0 +1,70 @@
+"""Staff roles, as Django groups. Which role may do what is decided here and nowhere else."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    COORDINATOR = "coordinator", "Coordinator"
+    DESK_OFFICER = "desk_officer", "Desk officer"
+    DATA_CLERK = "data_clerk", "Data clerk"
+    VIEWER = "viewer", "Viewer"
+
+
+# Roles that may record status updates and progress on commitments from the staff pages.
+UPDATING_ROLES = {Role.COORDINATOR, Role.DESK_OFFICER}
+# Roles that may change anchor dates and deadline rules (the admin, the anchor-change page).
+SCHEDULING_ROLES = {Role.COORDINATOR, Role.DATA_CLERK}
+
+# Model permissions each role's group holds (the data clerk enters data in the admin).
+_APP_MODELS = {
+    "agreements": [
+        "source",
+        "organisation",
+        "membership",
+        "framework",
+        "party",
+        "workinggroup",
+        "workinggroupmember",
+        "contact",
+        "event",
+        "milestone",
+    ],
+    "followups": ["commitment", "commitmentowner", "deadline", "project", "statusupdate"],
+}
+_ROLE_ACTIONS = {
+    Role.COORDINATOR: ("view", "change"),
+    Role.DESK_OFFICER: ("view",),
+    Role.DATA_CLERK: ("view", "add", "change", "delete"),
+    Role.VIEWER: ("view",),
+}
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    names = {g.name for g in user.groups.all()}
+    return {role for role in Role if role.value in names}
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user_roles(user) & set(roles))
+
+
+def role_groups_ensure() -> dict[Role, Group]:
+    """Create the role groups with their model permissions. Safe to run twice."""
+    groups = {}
+    for role, actions in _ROLE_ACTIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        codenames = [
+            f"{action}_{model}" for models in _APP_MODELS.values() for model in models for action in actions
+        ]
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=_APP_MODELS.keys(), codename__in=codenames)
+        )
+        groups[role] = group
+    return groups

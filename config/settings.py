@@ -1,0 +1,248 @@
+"""Settings, read from the environment (12-factor).
+
+Every setting has an embedded default that needs no service at all (SQLite under var/, mail written to
+files under var/mail, Celery over a filesystem transport under var/celery), so that a fresh clone runs with
+`make run`. With DJANGO_ENV=production the defaults are refused: each required setting must be given and
+well formed, and start-up stops with a message naming every one that is not.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}.")
+PRODUCTION = DJANGO_ENV == "production"
+
+_problems: list[str] = []
+
+
+def _setting(name: str, default: str, *, check=None, hint: str = "") -> str:
+    """Read NAME from the environment; in production it is required and must pass `check`."""
+    value = env.str(name, default="")
+    if not value:
+        if PRODUCTION:
+            _problems.append(f"{name} is missing{': ' + hint if hint else ''}")
+        return default
+    if check is not None and not check(value):
+        _problems.append(f"{name} is malformed ({value!r}){': ' + hint if hint else ''}")
+        return default
+    return value
+
+
+def _is_url(*schemes: str):
+    def check(value: str) -> bool:
+        parsed = urlparse(value)
+        return parsed.scheme.split("+")[0] in schemes and bool(parsed.netloc or parsed.path)
+
+    return check
+
+
+def _is_zone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+SECRET_KEY = _setting(
+    "SECRET_KEY",
+    "dev-only-insecure-key-do-not-use-in-production",
+    check=lambda v: len(v) >= 32,
+    hint="at least 32 random characters",
+)
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in _setting(
+        "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver", hint="comma-separated host names"
+    ).split(",")
+    if h.strip()
+]
+SITE_URL = _setting(
+    "SITE_URL",
+    "http://127.0.0.1:8000",
+    check=_is_url("http", "https"),
+    hint="the public address used in e-mail links",
+).rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+DATABASE_URL = _setting(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    check=_is_url("postgres", "postgresql", "pgsql", "sqlite")
+    if not PRODUCTION
+    else _is_url("postgres", "postgresql"),
+    hint="postgres://USER:PASSWORD@HOST:PORT/NAME",
+)
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # SQLite: wait for a writer rather than fail at once while the worker and the web process share the file.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "simple_history",
+    "agreements",
+    "followups",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records the logged-in user as the author of every history entry.
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=60 * 60)  # idle time before a session expires
+SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = _setting("TIME_ZONE", "UTC", check=_is_zone, hint="an IANA time-zone name")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+
+# Mail: files under var/mail unless EMAIL_URL names a server (smtp://host:port, smtp+tls://user:pw@host:587).
+EMAIL_URL = _setting(
+    "EMAIL_URL",
+    f"filemail://{VAR_DIR / 'mail'}",
+    check=_is_url("smtp", "smtps", "filemail", "consolemail"),
+    hint="smtp://HOST:PORT or smtp+tls://USER:PASSWORD@HOST:587",
+)
+vars().update(env.email_url_config(EMAIL_URL))
+if EMAIL_URL.startswith("filemail://"):
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail") if EMAIL_URL == "filemail://" else urlparse(EMAIL_URL).path
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = _setting(
+    "DEFAULT_FROM_EMAIL",
+    "Follow-up tracker <tracker@example.org>",
+    check=lambda v: re.search(r"[^@\s<]+@[^@\s>]+\.[^@\s>]+", v) is not None,
+    hint="an address such as 'Tracker <tracker@agency.gov>'",
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: a filesystem transport under var/celery by default (no broker to install); redis:// or amqp:// in
+# production. The reliability settings follow DESIGN.md ("Reminders: the database is the queue").
+CELERY_BROKER_URL = _setting(
+    "CELERY_BROKER_URL",
+    "filesystem://",
+    check=_is_url("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem"),
+    hint="redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//",
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "store_processed": False,
+    }
+    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed"):
+        _folder.mkdir(parents=True, exist_ok=True)
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+
+# The organisation whose staff run the tracker; reminders escalate to its coordinators.
+TRACKER_STATUS_AS_OF = env.str("TRACKER_STATUS_AS_OF", default="")
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if _problems:
+        raise ImproperlyConfigured(
+            "Production settings are incomplete:\n  - "
+            + "\n  - ".join(_problems)
+            + "\n(see README.md, 'Configuration')"
+        )
+elif _problems:
+    raise ImproperlyConfigured("Malformed settings:\n  - " + "\n  - ".join(_problems))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

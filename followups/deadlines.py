@@ -1,0 +1,155 @@
+"""Deadline rules: an anchor date plus an ISO-8601 offset, and the recurrence of repeating obligations.
+
+Pure functions on dates, no database: the models and services call these, and Hypothesis tests them
+(tests/followups/test_deadline_arithmetic.py).
+
+- Calendar months and years clamp the day to the end of the target month: 31 Aug + P6M = 28 Feb (29 in a
+  leap year). "Six months" and "180 days" are different rules and give different dates.
+- Days are days; weeks are seven days.
+- A recurrence is an RFC 5545 RRULE (`FREQ=MONTHLY;INTERVAL=3`) whose first occurrence is the rule's due
+  date; month-based recurrences clamp like offsets do (an obligation due on the 31st falls on the 30th in
+  a 30-day month, never skipped).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+_OFFSET_RE = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$"
+)
+
+
+class RuleError(ValueError):
+    """A deadline rule that cannot be read; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A calendar offset: years and months (clamped to the month's end), then weeks and days."""
+
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+
+    @classmethod
+    def parse(cls, text: str | None) -> Offset:
+        """Read an ISO-8601 date duration such as P6M, P180D, P1Y, P2W or P1Y6M; blank means no offset."""
+        if text is None or text.strip() == "":
+            return cls()
+        match = _OFFSET_RE.match(text.strip().upper())
+        if not match:
+            raise RuleError(
+                f"offset {text!r} is not an ISO-8601 date duration such as P6M, P180D, P1Y or P2W "
+                "(times of day are not allowed)"
+            )
+        parts = {key: int(value) for key, value in match.groupdict().items() if value is not None}
+        return cls(**parts)
+
+    def __str__(self) -> str:
+        text = "P"
+        for value, unit in ((self.years, "Y"), (self.months, "M"), (self.weeks, "W"), (self.days, "D")):
+            if value:
+                text += f"{value}{unit}"
+        return text if text != "P" else "P0D"
+
+    @property
+    def semantics(self) -> str:
+        """How the offset counts, in the dataset's words: calendar_months_clamped, calendar_years or days."""
+        if self.months:
+            return "calendar_months_clamped"
+        if self.years:
+            return "calendar_years"
+        return "days"
+
+    def after(self, anchor: date) -> date:
+        """The date this offset after `anchor`. Months first (clamped to month end), then days."""
+        # relativedelta clamps the day of month: date(2025, 8, 31) + relativedelta(months=6) == 2026-02-28.
+        moved = anchor + relativedelta(years=self.years, months=self.months)
+        return moved + timedelta(weeks=self.weeks, days=self.days)
+
+
+def compute_due_date(anchor: date, offset: str | None) -> date:
+    """The due date of a rule: its anchor date plus its offset."""
+    return Offset.parse(offset).after(anchor)
+
+
+_RRULE_RE = re.compile(r"^FREQ=(?P<freq>DAILY|WEEKLY|MONTHLY|YEARLY)(?:;INTERVAL=(?P<interval>[1-9]\d*))?$")
+_FREQ_OFFSET = {
+    "DAILY": Offset(days=1),
+    "WEEKLY": Offset(weeks=1),
+    "MONTHLY": Offset(months=1),
+    "YEARLY": Offset(years=1),
+}
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A repeating obligation: every INTERVAL days, weeks, months or years from the first due date."""
+
+    freq: str
+    interval: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Recurrence:
+        """Read `FREQ=MONTHLY;INTERVAL=3` (the RRULE subset that obligations use), or P3M as a shorthand."""
+        text = text.strip().upper()
+        if text.startswith("RRULE:"):
+            text = text[len("RRULE:") :]
+        if text.startswith("P"):
+            offset = Offset.parse(text)
+            for freq, count in (
+                ("YEARLY", offset.years),
+                ("MONTHLY", offset.months),
+                ("WEEKLY", offset.weeks),
+                ("DAILY", offset.days),
+            ):
+                if count and offset == Offset(**{_unit(freq): count}):
+                    return cls(freq=freq, interval=count)
+            raise RuleError(f"recurrence {text!r} must be a single unit such as P3M or P1Y")
+        match = _RRULE_RE.match(text)
+        if not match:
+            raise RuleError(
+                f"recurrence {text!r} is not supported: use FREQ=DAILY|WEEKLY|MONTHLY|YEARLY with an optional "
+                ";INTERVAL=N"
+            )
+        return cls(freq=match["freq"], interval=int(match["interval"] or 1))
+
+    def __str__(self) -> str:
+        return f"FREQ={self.freq}" + (f";INTERVAL={self.interval}" if self.interval != 1 else "")
+
+    def occurrence(self, first: date, index: int) -> date:
+        """The index-th occurrence (0 is `first`), each computed from `first` so clamping never drifts."""
+        step = _FREQ_OFFSET[self.freq]
+        n = self.interval * index
+        return Offset(
+            years=step.years * n, months=step.months * n, weeks=step.weeks * n, days=step.days * n
+        ).after(first)
+
+    def next_on_or_after(self, first: date, on_or_after: date) -> date:
+        """The first occurrence on or after a given date (`first` itself when that is not yet past)."""
+        if on_or_after <= first:
+            return first
+        # Jump close with an estimate from the average length of a step, then walk.
+        approx_days = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30.436875, "YEARLY": 365.2425}[
+            self.freq
+        ] * self.interval
+        index = max(0, int((on_or_after - first).days / approx_days) - 1)
+        while self.occurrence(first, index) < on_or_after:
+            index += 1
+        while index > 0 and self.occurrence(first, index - 1) >= on_or_after:
+            index -= 1
+        return self.occurrence(first, index)
+
+    def next_after(self, first: date, after: date) -> date:
+        """The first occurrence strictly after a given date."""
+        return self.next_on_or_after(first, after + timedelta(days=1))
+
+
+def _unit(freq: str) -> str:
+    return {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days"}[freq]

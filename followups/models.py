@@ -1,0 +1,470 @@
+"""What was undertaken and by when: commitments, their owners, deadlines, projects and the status timeline.
+
+State changes go through `followups.services`; these models hold fields, constraints, indexes and small
+derived properties. "Overdue" is never stored: it is derived from a deadline's due date and whether it is
+still open (`DeadlineQuerySet.overdue`, `Deadline.is_overdue`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agreements.models import (
+    Contact,
+    Event,
+    Framework,
+    Milestone,
+    Organisation,
+    Sourced,
+    WorkingGroup,
+    ref_validator,
+)
+from followups.deadlines import Offset, Recurrence, RuleError
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    AT_RISK = "at_risk", _("At risk")
+    COMPLETED = "completed", _("Completed")
+    COMPLETED_LATE = "completed_late", _("Completed late")
+    CANCELLED = "cancelled", _("Cancelled or waived")
+
+
+# A commitment in one of these needs no more work and gets no more reminders.
+CLOSED_STATUSES = (Status.COMPLETED, Status.COMPLETED_LATE, Status.CANCELLED)
+DONE_STATUSES = (Status.COMPLETED, Status.COMPLETED_LATE)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class Category(models.TextChoices):
+    AGREEMENT = "agreement", _("Agreement")
+    ASSET_SALE_REVIEW = "asset_sale_review", _("Asset-sale review")
+    CONSULTATION = "consultation", _("Consultation")
+    COORDINATION = "coordination", _("Coordination")
+    DATA_QUALITY = "data_quality", _("Data quality")
+    FINANCING = "financing", _("Financing")
+    GEOLOGICAL_MAPPING = "geological_mapping", _("Geological mapping")
+    GOVERNANCE = "governance", _("Governance")
+    INVESTMENT = "investment", _("Investment")
+    INVESTMENT_VEHICLE = "investment_vehicle", _("Investment vehicle")
+    MARKET_ACCESS = "market_access", _("Market access")
+    MARKET_INTEGRITY = "market_integrity", _("Market integrity")
+    MEETING = "meeting", _("Meeting")
+    MEMBERSHIP = "membership", _("Membership")
+    OFFTAKE_ACCESS = "offtake_access", _("Offtake access")
+    PERMITTING = "permitting", _("Permitting")
+    PRICING = "pricing", _("Pricing")
+    PROCESSING = "processing", _("Processing")
+    PROJECT_PIPELINE = "project_pipeline", _("Project pipeline")
+    RECYCLING = "recycling", _("Recycling")
+    REPORTING = "reporting", _("Reporting")
+    REVIEW = "review", _("Review")
+    SCOPING = "scoping", _("Scoping")
+    STOCKPILING = "stockpiling", _("Stockpiling")
+    SUPPLY_SECURITY = "supply_security", _("Supply security")
+    TECHNICAL_COOPERATION = "technical_cooperation", _("Technical cooperation")
+    TRANSPARENCY = "transparency", _("Transparency")
+    OTHER = "other", _("Other")
+
+
+class ProjectStage(models.TextChoices):
+    IDENTIFIED = "identified", _("Identified")
+    FEASIBILITY = "feasibility", _("Feasibility")
+    OFFTAKE = "offtake", _("Offtake")
+    FINANCING = "financing", _("Financing")
+    PRODUCTION = "production", _("Production")
+
+
+class ProjectKind(models.TextChoices):
+    MINE = "mine", _("Mine")
+    REFINERY = "refinery", _("Refinery or processing plant")
+    RECYCLING = "recycling", _("Recycling plant")
+    MAGNET = "magnet", _("Magnet or component plant")
+    OTHER = "other", _("Other")
+
+
+class Project(Sourced):
+    """A mine, refinery or recycling plant that commitments are about, counted under several frameworks.
+
+    Identifying and financing projects is what the six-month windows ask for, so projects are records of
+    their own with a pipeline stage, not text inside a commitment.
+    """
+
+    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=ProjectKind.choices, default=ProjectKind.MINE)
+    country = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="projects_located")
+    sponsors = models.ManyToManyField(Organisation, blank=True, related_name="projects_sponsored")
+    minerals = models.JSONField(default=list, blank=True, help_text=_('e.g. ["gallium"], ["NdPr", "Dy"]'))
+    stage = models.CharField(max_length=20, choices=ProjectStage.choices, default=ProjectStage.IDENTIFIED)
+    capacity = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    capacity_unit = models.CharField(max_length=40, blank=True, help_text=_("e.g. t/yr of contained metal"))
+    offtake = models.TextField(blank=True, help_text=_("Offtake agreements and buyers."))
+    financing = models.TextField(blank=True, help_text=_("Financing committed or sought, and by whom."))
+    financing_usd = models.DecimalField(max_digits=16, decimal_places=0, null=True, blank=True)
+    frameworks = models.ManyToManyField(Framework, blank=True, related_name="projects")
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stage__in=ProjectStage.values), name="project_stage_valid"),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=0), name="project_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommitmentQuerySet(models.QuerySet["Commitment"]):
+    def open(self) -> Self:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+    def overdue(self, *, today: date) -> Self:
+        """Commitments with at least one deadline past due and still open."""
+        return self.filter(Exists(Deadline.objects.overdue(today=today).filter(commitment=OuterRef("pk"))))
+
+    def owned_by(self, organisation: Organisation) -> Self:
+        return self.filter(owners__organisation=organisation)
+
+
+class Commitment(Sourced):
+    """Something one or more parties undertook under a framework, with owners, deadlines and a status.
+
+    `status` is the commitment's overall status. When several parties owe it, each owner has its own
+    status (`CommitmentOwner.status`) and the overall one is rolled up from theirs by
+    `services.commitment_update_status`.
+    """
+
+    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="commitments")
+    title = models.TextField()
+    category = models.CharField(max_length=40, choices=Category.choices, default=Category.OTHER)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    status_basis = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text=_("'sourced' or 'illustrative': where the loaded status came from."),
+    )
+    owners = models.ManyToManyField(Organisation, through="CommitmentOwner", related_name="commitments_owned")
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="commitments", help_text=_("Responsible points of contact.")
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="commitments"
+    )
+    projects = models.ManyToManyField(Project, blank=True, related_name="commitments")
+    review_every = models.CharField(
+        max_length=20, blank=True, help_text=_("A review cadence with no dated anchor, such as P6M.")
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
+
+    history = HistoricalRecords(excluded_fields=["illustrative_fields", "updated_at"])
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ref"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_status_valid"),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="commitment_priority_valid"
+            ),
+        ]
+        indexes = [
+            # Dashboard counts and list filters by status within a framework.
+            models.Index(fields=["framework", "status"], name="commitment_framework_status"),
+            models.Index(fields=["status", "priority"], name="commitment_status_priority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.title[:80]}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+
+class CommitmentOwner(models.Model):
+    """One party that owes a commitment, with that party's own status."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="ownerships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ownerships")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["commitment", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["commitment", "organisation"], name="commitment_owner_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitment_owner_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_status_display()}"
+
+
+class AnchorKind(models.TextChoices):
+    FRAMEWORK_SIGNED = "framework_signed", _("Framework signed")
+    FRAMEWORK_EFFECTIVE = "framework_effective", _("Framework in force")
+    MILESTONE = "milestone", _("Milestone")
+    EVENT = "event", _("Event")
+    DEADLINE_DUE = "deadline_due", _("Another deadline's due date")
+    DEADLINE_COMPLETED = "deadline_completed", _("Another deadline's completion")
+    FIXED = "fixed", _("Fixed date")
+
+
+class DeadlineQuerySet(models.QuerySet["Deadline"]):
+    def open(self) -> Self:
+        return self.filter(completed_on__isnull=True, cancelled=False)
+
+    def overdue(self, *, today: date) -> Self:
+        return self.open().filter(due_on__lt=today)
+
+    def due_between(self, start: date, end: date) -> Self:
+        return self.filter(due_on__gte=start, due_on__lte=end)
+
+    def anchored_on(self, obj: models.Model) -> Self:
+        """The deadlines whose rule uses `obj` (a framework, milestone, event or deadline) as its anchor."""
+        field = {Framework: "anchor_framework", Milestone: "anchor_milestone", Event: "anchor_event"}.get(
+            type(obj), "anchor_deadline"
+        )
+        return self.filter(**{field: obj})
+
+
+class Deadline(models.Model):
+    """What a commitment must meet by when: a rule (anchor + ISO-8601 offset), and the due date it yields.
+
+    `original_due_on` is what the rule computes and is never overwritten by an extension; an extension
+    sets `extended_due_on` with a reason. `due_on` is the date in force (the extension, else the rule; for
+    a recurring obligation, the current occurrence) and is stored so that indexes can serve "what is due".
+    """
+
+    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="deadlines")
+    title = models.CharField(max_length=300, blank=True)
+
+    anchor_kind = models.CharField(max_length=20, choices=AnchorKind.choices)
+    anchor_framework = models.ForeignKey(
+        Framework, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+    )
+    anchor_milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+    )
+    anchor_event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+    )
+    anchor_deadline = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependent_deadlines"
+    )
+    anchor_date = models.DateField(help_text=_("The anchor's date when the due date was last computed."))
+    anchor_estimated = models.BooleanField(default=False)
+    offset = models.CharField(
+        max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none.")
+    )
+    recurrence = models.CharField(
+        max_length=60, blank=True, help_text=_("RRULE such as FREQ=MONTHLY;INTERVAL=3.")
+    )
+    # For a recurring obligation: how many occurrences are behind us; due_on is occurrence number this.
+    occurrence_index = models.PositiveIntegerField(default=0)
+    basis = models.CharField(
+        max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+    )
+
+    original_due_on = models.DateField(
+        help_text=_("Computed from the rule (the first occurrence if recurring).")
+    )
+    extended_due_on = models.DateField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    due_on = models.DateField(help_text=_("The due date in force."))
+    completed_on = models.DateField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+
+    history = HistoricalRecords()
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "ref"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anchor_kind__in=AnchorKind.values), name="deadline_anchor_kind_valid"
+            ),
+            # The anchor named by the kind must be set.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        anchor_kind__in=["framework_signed", "framework_effective"],
+                        anchor_framework__isnull=False,
+                    )
+                    | Q(anchor_kind="milestone", anchor_milestone__isnull=False)
+                    | Q(anchor_kind="event", anchor_event__isnull=False)
+                    | Q(anchor_kind__in=["deadline_due", "deadline_completed"], anchor_deadline__isnull=False)
+                    | Q(anchor_kind="fixed")
+                ),
+                name="deadline_anchor_present",
+            ),
+            models.CheckConstraint(
+                condition=~Q(anchor_deadline=models.F("pk")), name="deadline_not_anchored_on_itself"
+            ),
+            # An extension moves the date later and says why; it never replaces the original.
+            models.CheckConstraint(
+                condition=Q(extended_due_on__isnull=True)
+                | (Q(extended_due_on__gt=models.F("original_due_on")) & ~Q(extension_reason="")),
+                name="deadline_extension_later_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_due_on__isnull=True) | Q(due_on=models.F("extended_due_on")),
+                name="deadline_due_on_is_extension",
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurrence="")
+                | Q(extended_due_on__isnull=False)
+                | Q(due_on=models.F("original_due_on")),
+                name="deadline_due_on_is_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("original_due_on")), name="deadline_due_not_before_original"
+            ),
+        ]
+        indexes = [
+            # "What is due": open deadlines by due date (dashboard, reminder planner, lists' due filters).
+            models.Index(
+                fields=["due_on"],
+                condition=Q(completed_on__isnull=True, cancelled=False),
+                name="deadline_open_due_on",
+            ),
+            models.Index(fields=["commitment", "due_on"], name="deadline_commitment_due_on"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} due {self.due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_on is None and not self.cancelled
+
+    def is_overdue(self, *, today: date | None = None) -> bool:
+        return self.is_open and self.due_on < (today or timezone.localdate())
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_due_on is not None
+
+    @property
+    def met_original(self) -> bool | None:
+        """Whether it was completed by the date the rule gave; None while not completed."""
+        return None if self.completed_on is None else self.completed_on <= self.original_due_on
+
+    @property
+    def met_extended(self) -> bool | None:
+        """Whether it was completed by the extended date; None if not completed or never extended."""
+        if self.completed_on is None or self.extended_due_on is None:
+            return None
+        return self.completed_on <= self.extended_due_on
+
+    @property
+    def rule_text(self) -> str:
+        """The rule in words, e.g. 'Framework signed (2025-10-20) + P6M, every FREQ=MONTHLY;INTERVAL=3'."""
+        anchor = self.get_anchor_kind_display()
+        anchor_obj = self.anchor_object
+        if anchor_obj is not None:
+            anchor += f" {getattr(anchor_obj, 'ref', anchor_obj)}"
+        text = f"{anchor} ({self.anchor_date})"
+        if self.offset:
+            text += f" + {self.offset}"
+        if self.recurrence:
+            text += f", repeating {self.recurrence}"
+        return text
+
+    @property
+    def anchor_object(self) -> models.Model | None:
+        return {
+            AnchorKind.FRAMEWORK_SIGNED: self.anchor_framework,
+            AnchorKind.FRAMEWORK_EFFECTIVE: self.anchor_framework,
+            AnchorKind.MILESTONE: self.anchor_milestone,
+            AnchorKind.EVENT: self.anchor_event,
+            AnchorKind.DEADLINE_DUE: self.anchor_deadline,
+            AnchorKind.DEADLINE_COMPLETED: self.anchor_deadline,
+        }.get(self.anchor_kind)
+
+    def offset_rule(self) -> Offset:
+        return Offset.parse(self.offset)
+
+    def recurrence_rule(self) -> Recurrence | None:
+        return Recurrence.parse(self.recurrence) if self.recurrence else None
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for field, parse in (("offset", Offset.parse), ("recurrence", Recurrence.parse)):
+            value = getattr(self, field)
+            if value:
+                try:
+                    parse(value)
+                except RuleError as exc:
+                    errors[field] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+
+class StatusUpdate(models.Model):
+    """One entry of a commitment's timeline: a status change (or a note) with who, when and evidence."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="status_updates")
+    owner = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The owning party this update is for; blank for the commitment as a whole."),
+    )
+    old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=Status.choices)
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    happened_on = models.DateField(help_text=_("When it happened, which may be before it was recorded."))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who: a staff user, a partner's API key, or the system (the loader, a task), named in `actor`.
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=200, help_text=_("Who made the change, in words."))
+    sources = models.ManyToManyField("agreements.Source", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-happened_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_status__in=Status.values), name="status_update_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["commitment", "-created_at"], name="status_update_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"

@@ -1,0 +1,455 @@
+"""Every change to commitments and deadlines goes through these functions.
+
+The staff pages, the admin, the API, the loader and the Celery tasks all call them, so the rules (status
+roll-up, deadline recomputation, history) hold whichever door a change comes through. Each function owns
+its transaction and says whether it is safe to run twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models, transaction
+from django.utils import timezone
+
+from agreements.models import Event, Framework, Milestone, Organisation
+from followups.deadlines import RuleError
+from followups.models import (
+    CLOSED_STATUSES,
+    DONE_STATUSES,
+    AnchorKind,
+    Commitment,
+    CommitmentOwner,
+    Deadline,
+    Status,
+    StatusUpdate,
+)
+
+# Called inside the transaction of every change that moves, closes or reopens deadlines, with the
+# deadlines concerned; the reminder planner registers itself here (followups.reminders).
+deadline_change_hooks: list[Callable[[list[Deadline]], None]] = []
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """A due date that an anchor change moves (or would move): shown for confirmation, kept in history."""
+
+    deadline: Deadline
+    old_due_on: date
+    new_due_on: date
+
+
+def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
+    if actor:
+        return actor
+    if by_user is not None:
+        return f"user {by_user.get_username()}"
+    return "system"
+
+
+def _save_with_history(
+    obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = ""
+) -> None:
+    """Save, recording who and why in the object's history (user, partner key or system)."""
+    obj._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
+    label = _actor_label(by_user, actor)
+    obj._change_reason = f"{label}: {reason}" if reason else label  # noqa: SLF001
+    obj.save()
+
+
+# --- Deadline rules -------------------------------------------------------------------------------------
+
+
+def deadline_anchor_date(deadline: Deadline) -> date:
+    """The date the rule's anchor stands on now. Raises RuleError when the anchor has no date yet."""
+    kind = deadline.anchor_kind
+    if kind == AnchorKind.FIXED:
+        return deadline.anchor_date
+    if kind == AnchorKind.FRAMEWORK_SIGNED:
+        value = deadline.anchor_framework.signed_on
+    elif kind == AnchorKind.FRAMEWORK_EFFECTIVE:
+        value = deadline.anchor_framework.effective_on or deadline.anchor_framework.signed_on
+    elif kind == AnchorKind.MILESTONE:
+        value = deadline.anchor_milestone.date
+    elif kind == AnchorKind.EVENT:
+        value = deadline.anchor_event.date
+    elif kind == AnchorKind.DEADLINE_DUE:
+        value = deadline.anchor_deadline.due_on
+    elif kind == AnchorKind.DEADLINE_COMPLETED:
+        value = deadline.anchor_deadline.completed_on
+    else:
+        raise RuleError(f"unknown anchor kind {kind!r}")
+    if value is None:
+        raise RuleError(
+            f"the anchor ({deadline.get_anchor_kind_display()} {deadline.anchor_object}) has no date yet"
+        )
+    return value
+
+
+def deadline_apply_rule(deadline: Deadline) -> None:
+    """Recompute the deadline's anchor date, original due date and due date in force, in memory.
+
+    Pure with respect to the database (the caller saves). Safe to run twice.
+    """
+    deadline.anchor_date = deadline_anchor_date(deadline)
+    deadline.original_due_on = deadline.offset_rule().after(deadline.anchor_date)
+    recurrence = deadline.recurrence_rule()
+    if recurrence is not None:
+        current = recurrence.occurrence(deadline.original_due_on, deadline.occurrence_index)
+    else:
+        current = deadline.original_due_on
+    if deadline.extended_due_on is not None and deadline.extended_due_on <= current:
+        # The rule now gives a date at or after the extension: the extension no longer extends anything.
+        deadline.extended_due_on = None
+        deadline.extension_reason = ""
+    deadline.due_on = deadline.extended_due_on or current
+
+
+def _dependents(anchors: Iterable[models.Model]) -> list[Deadline]:
+    found: list[Deadline] = []
+    for anchor in anchors:
+        found.extend(
+            Deadline.objects.anchored_on(anchor).select_related(
+                "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
+            )
+        )
+    return found
+
+
+def _recompute_dependents(
+    anchor: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str
+) -> list[DeadlineChange]:
+    """Recompute every deadline that depends on `anchor`, directly or through other deadlines."""
+    changes: list[DeadlineChange] = []
+    seen: set[int] = set()
+    queue = _dependents([anchor])
+    while queue:
+        deadline = queue.pop(0)
+        if deadline.pk in seen:
+            raise RuleError(f"deadline {deadline.ref} depends on itself through its anchors")
+        seen.add(deadline.pk)
+        old = (deadline.due_on, deadline.anchor_date, deadline.original_due_on)
+        deadline_apply_rule(deadline)
+        if (deadline.due_on, deadline.anchor_date, deadline.original_due_on) != old:
+            _save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
+            changes.append(DeadlineChange(deadline=deadline, old_due_on=old[0], new_due_on=deadline.due_on))
+        queue.extend(_dependents([deadline]))
+    if changes:
+        _notify_deadline_change([c.deadline for c in changes])
+    return changes
+
+
+def _notify_deadline_change(deadlines: list[Deadline]) -> None:
+    for hook in deadline_change_hooks:
+        hook(deadlines)
+
+
+class _Preview(Exception):
+    """Raised to roll back a change made only to see its consequences."""
+
+
+def _preview(change: Callable[[], list[DeadlineChange]]) -> list[DeadlineChange]:
+    result: list[DeadlineChange] = []
+    try:
+        with transaction.atomic():
+            result = change()
+            raise _Preview
+    except _Preview:
+        pass
+    return result
+
+
+@transaction.atomic
+def framework_change_dates(
+    *,
+    framework: Framework,
+    signed_on: date | None,
+    effective_on: date | None = None,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+    reason: str = "",
+) -> list[DeadlineChange]:
+    """Correct a framework's signature or entry-into-force date and recompute every dependent due date.
+
+    One transaction: the framework, all dependent deadlines (transitively) and their reminders change
+    together, or nothing does. Safe to run twice (the second run changes nothing).
+    """
+    framework.signed_on = signed_on
+    framework.effective_on = effective_on
+    try:
+        framework.full_clean(exclude=["sources", "related"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+    _save_with_history(framework, by_user=by_user, actor=actor, reason=reason or "dates corrected")
+    return _recompute_dependents(
+        framework, by_user=by_user, actor=actor, reason=f"anchor {framework.ref} changed"
+    )
+
+
+@transaction.atomic
+def milestone_change_date(
+    *,
+    milestone: Milestone,
+    new_date: date,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+    reason: str = "",
+) -> list[DeadlineChange]:
+    """Move a milestone and recompute every deadline anchored on it. Safe to run twice."""
+    milestone.date = new_date
+    _save_with_history(milestone, by_user=by_user, actor=actor, reason=reason or "date corrected")
+    return _recompute_dependents(
+        milestone, by_user=by_user, actor=actor, reason=f"anchor {milestone.ref} changed"
+    )
+
+
+@transaction.atomic
+def event_change_date(
+    *,
+    event: Event,
+    new_date: date,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+    reason: str = "",
+) -> list[DeadlineChange]:
+    """Move an event and recompute every deadline anchored on it. Safe to run twice."""
+    event.date = new_date
+    event.save()
+    return _recompute_dependents(event, by_user=by_user, actor=actor, reason=f"anchor {event.ref} changed")
+
+
+def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = "") -> list[DeadlineChange]:
+    """Every deadline that moving `anchor` to `new_date` would move, old -> new; changes nothing.
+
+    For a framework, `field` is 'signed_on' (default) or 'effective_on'.
+    """
+
+    def change() -> list[DeadlineChange]:
+        if isinstance(anchor, Framework):
+            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on}
+            dates[field or "signed_on"] = new_date
+            return framework_change_dates(framework=anchor, actor="preview", **dates)
+        if isinstance(anchor, Milestone):
+            return milestone_change_date(milestone=anchor, new_date=new_date, actor="preview")
+        if isinstance(anchor, Event):
+            return event_change_date(event=anchor, new_date=new_date, actor="preview")
+        raise TypeError(f"cannot preview a change to {type(anchor).__name__}")
+
+    original = {f.attname: getattr(anchor, f.attname) for f in anchor._meta.concrete_fields}
+    try:
+        return _preview(change)
+    finally:
+        for name, value in original.items():
+            setattr(anchor, name, value)
+
+
+@transaction.atomic
+def deadline_save_rule(
+    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+) -> list[DeadlineChange]:
+    """Save a new or edited deadline rule: compute its dates, then everything anchored on it.
+
+    The admin and the loader save deadlines through this. Safe to run twice.
+    """
+    old = None
+    if deadline.pk:
+        old = Deadline.objects.filter(pk=deadline.pk).values_list("due_on", flat=True).first()
+    deadline.clean()
+    deadline_apply_rule(deadline)
+    _save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
+    changes = (
+        [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
+    )
+    _notify_deadline_change([deadline])
+    return changes + _recompute_dependents(
+        deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
+    )
+
+
+@transaction.atomic
+def deadline_extend(
+    *,
+    deadline: Deadline,
+    new_due_on: date,
+    reason: str,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+) -> list[DeadlineChange]:
+    """Extend a deadline to a later date, keeping the date the rule gave. Safe to run twice."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the deadline is extended."})
+    if new_due_on <= deadline.due_on:
+        raise ValidationError(
+            {"new_due_on": f"The new date must be after the current due date {deadline.due_on}."}
+        )
+    old = deadline.due_on
+    deadline.extended_due_on = new_due_on
+    deadline.extension_reason = reason.strip()
+    deadline.due_on = new_due_on
+    _save_with_history(deadline, by_user=by_user, actor=actor, reason=f"extended: {reason.strip()}")
+    _notify_deadline_change([deadline])
+    changes = [DeadlineChange(deadline, old, new_due_on)] if old != new_due_on else []
+    return changes + _recompute_dependents(
+        deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} extended"
+    )
+
+
+# --- Status ------------------------------------------------------------------------------------------------
+
+
+def rollup_status(statuses: Iterable[str]) -> str:
+    """The overall status of a commitment from its owners' statuses.
+
+    All done -> completed (completed late if any was late); all cancelled -> cancelled; any at risk -> at
+    risk; any started or done -> in progress; otherwise not started. Cancelled owners do not hold it back.
+    """
+    values = list(statuses)
+    live = [s for s in values if s != Status.CANCELLED]
+    if not values:
+        return Status.NOT_STARTED
+    if not live:
+        return Status.CANCELLED
+    if all(s in DONE_STATUSES for s in live):
+        return Status.COMPLETED_LATE if Status.COMPLETED_LATE in live else Status.COMPLETED
+    if Status.AT_RISK in live:
+        return Status.AT_RISK
+    if any(s != Status.NOT_STARTED for s in live):
+        return Status.IN_PROGRESS
+    return Status.NOT_STARTED
+
+
+@transaction.atomic
+def commitment_update_status(
+    *,
+    commitment: Commitment,
+    status: str,
+    note: str = "",
+    owner: Organisation | None = None,
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    happened_on: date | None = None,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+    source_refs: Iterable[str] = (),
+) -> StatusUpdate:
+    """Record a status change (for one owning party, or for the commitment as a whole) on the timeline.
+
+    - With `owner`, only that party's status changes and the overall status is rolled up from all owners;
+      without, every owner takes the new status.
+    - Completed with an open deadline already past on `happened_on` is recorded as completed late.
+    - Done closes the open deadlines (completed on `happened_on`); cancelled cancels them; reopening a
+      closed commitment reopens them. Reminders follow (through deadline_change_hooks).
+    Not idempotent: each call is one timeline entry.
+    """
+    if status not in Status.values:
+        raise ValidationError(
+            {"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."}
+        )
+    happened_on = happened_on or timezone.localdate()
+    if happened_on > timezone.localdate():
+        raise ValidationError({"happened_on": "A status update cannot be dated in the future."})
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    ownerships = list(commitment.ownerships.select_related("organisation"))
+    if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
+        raise ValidationError({"owner": f"{owner} does not owe {commitment.ref}."})
+
+    open_deadlines = list(commitment.deadlines.open())
+    if status == Status.COMPLETED and any(d.due_on < happened_on for d in open_deadlines):
+        status = Status.COMPLETED_LATE
+
+    now = timezone.now()
+    for ownership in ownerships:
+        if owner is None or ownership.organisation_id == owner.pk:
+            if ownership.status != status:
+                ownership.status = status
+                ownership.status_changed_at = now
+                _save_with_history(ownership, by_user=by_user, actor=actor)
+    old_status = commitment.status
+    new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
+    update = StatusUpdate.objects.create(
+        commitment=commitment,
+        owner=owner,
+        old_status=old_status,
+        new_status=status,
+        note=note.strip(),
+        evidence_url=evidence_url,
+        evidence_file=evidence_file or "",
+        happened_on=happened_on,
+        by_user=by_user,
+        actor=_actor_label(by_user, actor),
+    )
+    if source_refs:
+        from agreements.models import Source
+
+        update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
+    if new_overall != old_status:
+        commitment.status = new_overall
+        _save_with_history(
+            commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}"
+        )
+        _sync_deadlines_with_status(
+            commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor
+        )
+    else:
+        Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+    return update
+
+
+def _sync_deadlines_with_status(
+    commitment: Commitment, status: str, *, happened_on: date, by_user: AbstractBaseUser | None, actor: str
+) -> None:
+    changed: list[Deadline] = []
+    for deadline in commitment.deadlines.all():
+        if status in DONE_STATUSES and deadline.is_open:
+            deadline.completed_on = happened_on
+        elif status == Status.CANCELLED and deadline.is_open:
+            deadline.cancelled = True
+        elif status not in CLOSED_STATUSES and not deadline.is_open:
+            deadline.completed_on = None
+            deadline.cancelled = False
+        else:
+            continue
+        _save_with_history(deadline, by_user=by_user, actor=actor, reason=f"commitment {status}")
+        changed.append(deadline)
+    if changed:
+        _notify_deadline_change(changed)
+        for deadline in changed:
+            _recompute_dependents(
+                deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} {status}"
+            )
+
+
+@transaction.atomic
+def deadline_complete_occurrence(
+    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = ""
+) -> Deadline:
+    """Mark the current occurrence of a recurring obligation as met; the next one becomes due.
+
+    Not idempotent: each call moves one occurrence on.
+    """
+    if not deadline.recurrence:
+        raise ValidationError({"recurrence": f"{deadline.ref} does not repeat."})
+    deadline.occurrence_index += 1
+    deadline.extended_due_on = None
+    deadline.extension_reason = ""
+    deadline_apply_rule(deadline)
+    _save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
+    _notify_deadline_change([deadline])
+    return deadline
+
+
+def commitment_owner_set(*, commitment: Commitment, organisations: Iterable[Organisation]) -> None:
+    """Make exactly these organisations the owners, keeping the status of those already owning it."""
+    wanted = {o.pk: o for o in organisations}
+    commitment.ownerships.exclude(organisation_id__in=wanted).delete()
+    existing = set(commitment.ownerships.values_list("organisation_id", flat=True))
+    CommitmentOwner.objects.bulk_create(
+        CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
+        for pk, org in wanted.items()
+        if pk not in existing
+    )
