@@ -233,8 +233,9 @@ class Framework(Sourced):
     recorded_after_status_as_of = models.BooleanField(default=False)
     status_at_as_of = models.CharField(max_length=30, blank=True)
     membership_note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    history = HistoricalRecords(excluded_fields=["illustrative_fields"])
+    history = HistoricalRecords(excluded_fields=["illustrative_fields", "updated_at"])
     objects = FrameworkQuerySet.as_manager()
 
     class Meta:
@@ -445,3 +446,7 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+# Models kept in modules of their own, registered with this app (partner API keys and webhooks).
+from agreements.partner_access import *  # noqa: E402,F403

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Follow-up tracker: data entry"
 admin.site.site_title = "Follow-up tracker"
@@ -9,6 +9,9 @@ admin.site.index_title = "Critical Minerals Ministerial follow-up"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("config.api_router")),
+    path("", include("agreements.urls")),
+    path("", include("followups.urls")),
 ]
 
 if settings.DEBUG:

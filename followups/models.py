@@ -302,8 +302,9 @@ class Deadline(models.Model):
     due_on = models.DateField(help_text=_("The due date in force."))
     completed_on = models.DateField(null=True, blank=True)
     cancelled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = DeadlineQuerySet.as_manager()
 
     class Meta:
@@ -468,3 +469,7 @@ class StatusUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
+
+
+# Models kept in modules of their own, registered with this app (the reminder outbox and its policies).
+from followups.reminder_models import *  # noqa: E402,F403
