@@ -44,7 +44,8 @@ class Source(models.Model):
 
     ref = models.CharField(max_length=20, unique=True)
     title = models.TextField()
-    url = models.URLField(max_length=500, blank=True)
+    # Usually a URL, but some sources are only described ("seed news article").
+    url = models.CharField(max_length=500, blank=True)
     # Sources give "2026-02-04", "2026-02", "2026" or "n.d.": kept as given.
     published = models.CharField(max_length=20, blank=True)
     kind = models.CharField(max_length=60, blank=True)

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('ref', models.CharField(max_length=20, unique=True)),
                 ('title', models.TextField()),
-                ('url', models.URLField(blank=True, max_length=500)),
+                ('url', models.CharField(blank=True, max_length=500)),
                 ('published', models.CharField(blank=True, max_length=20)),
                 ('kind', models.CharField(blank=True, max_length=60)),
             ],
