@@ -185,6 +185,9 @@ class FrameworkKind(models.TextChoices):
 
 class FrameworkStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
+    PLANNED = "planned", _("Planned")
+    UNDER_DEVELOPMENT = "under_development", _("Under development")
+    UNDER_NEGOTIATION = "under_negotiation", _("Under negotiation")
     PLANNED_UNVERIFIED = "planned_unverified", _("Planned (unverified)")
     DRAFT_CIRCULATED = "draft_circulated", _("Draft circulated")
     SIGNED = "signed", _("Signed")

@@ -2,7 +2,6 @@
 
 import os
 
-
 os.environ.setdefault(
     "DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 )

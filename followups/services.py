@@ -52,7 +52,7 @@ def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
     return "system"
 
 
-def _save_with_history(
+def save_with_history(
     obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = ""
 ) -> None:
     """Save, recording who and why in the object's history (user, partner key or system)."""
@@ -136,15 +136,15 @@ def _recompute_dependents(
         old = (deadline.due_on, deadline.anchor_date, deadline.original_due_on)
         deadline_apply_rule(deadline)
         if (deadline.due_on, deadline.anchor_date, deadline.original_due_on) != old:
-            _save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
+            save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
             changes.append(DeadlineChange(deadline=deadline, old_due_on=old[0], new_due_on=deadline.due_on))
         queue.extend(_dependents([deadline]))
     if changes:
-        _notify_deadline_change([c.deadline for c in changes])
+        notify_deadline_change([c.deadline for c in changes])
     return changes
 
 
-def _notify_deadline_change(deadlines: list[Deadline]) -> None:
+def notify_deadline_change(deadlines: list[Deadline]) -> None:
     for hook in deadline_change_hooks:
         hook(deadlines)
 
@@ -185,7 +185,7 @@ def framework_change_dates(
         framework.full_clean(exclude=["sources", "related"])
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
-    _save_with_history(framework, by_user=by_user, actor=actor, reason=reason or "dates corrected")
+    save_with_history(framework, by_user=by_user, actor=actor, reason=reason or "dates corrected")
     return _recompute_dependents(
         framework, by_user=by_user, actor=actor, reason=f"anchor {framework.ref} changed"
     )
@@ -202,7 +202,7 @@ def milestone_change_date(
 ) -> list[DeadlineChange]:
     """Move a milestone and recompute every deadline anchored on it. Safe to run twice."""
     milestone.date = new_date
-    _save_with_history(milestone, by_user=by_user, actor=actor, reason=reason or "date corrected")
+    save_with_history(milestone, by_user=by_user, actor=actor, reason=reason or "date corrected")
     return _recompute_dependents(
         milestone, by_user=by_user, actor=actor, reason=f"anchor {milestone.ref} changed"
     )
@@ -261,11 +261,11 @@ def deadline_save_rule(
         old = Deadline.objects.filter(pk=deadline.pk).values_list("due_on", flat=True).first()
     deadline.clean()
     deadline_apply_rule(deadline)
-    _save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
+    save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
     changes = (
         [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
     )
-    _notify_deadline_change([deadline])
+    notify_deadline_change([deadline])
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
     )
@@ -291,8 +291,8 @@ def deadline_extend(
     deadline.extended_due_on = new_due_on
     deadline.extension_reason = reason.strip()
     deadline.due_on = new_due_on
-    _save_with_history(deadline, by_user=by_user, actor=actor, reason=f"extended: {reason.strip()}")
-    _notify_deadline_change([deadline])
+    save_with_history(deadline, by_user=by_user, actor=actor, reason=f"extended: {reason.strip()}")
+    notify_deadline_change([deadline])
     changes = [DeadlineChange(deadline, old, new_due_on)] if old != new_due_on else []
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} extended"
@@ -364,11 +364,10 @@ def commitment_update_status(
 
     now = timezone.now()
     for ownership in ownerships:
-        if owner is None or ownership.organisation_id == owner.pk:
-            if ownership.status != status:
-                ownership.status = status
-                ownership.status_changed_at = now
-                _save_with_history(ownership, by_user=by_user, actor=actor)
+        if (owner is None or ownership.organisation_id == owner.pk) and ownership.status != status:
+            ownership.status = status
+            ownership.status_changed_at = now
+            save_with_history(ownership, by_user=by_user, actor=actor)
     old_status = commitment.status
     new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
     update = StatusUpdate.objects.create(
@@ -389,7 +388,7 @@ def commitment_update_status(
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
     if new_overall != old_status:
         commitment.status = new_overall
-        _save_with_history(
+        save_with_history(
             commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}"
         )
         _sync_deadlines_with_status(
@@ -414,10 +413,10 @@ def _sync_deadlines_with_status(
             deadline.cancelled = False
         else:
             continue
-        _save_with_history(deadline, by_user=by_user, actor=actor, reason=f"commitment {status}")
+        save_with_history(deadline, by_user=by_user, actor=actor, reason=f"commitment {status}")
         changed.append(deadline)
     if changed:
-        _notify_deadline_change(changed)
+        notify_deadline_change(changed)
         for deadline in changed:
             _recompute_dependents(
                 deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} {status}"
@@ -438,8 +437,8 @@ def deadline_complete_occurrence(
     deadline.extended_due_on = None
     deadline.extension_reason = ""
     deadline_apply_rule(deadline)
-    _save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
-    _notify_deadline_change([deadline])
+    save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
+    notify_deadline_change([deadline])
     return deadline
 
 

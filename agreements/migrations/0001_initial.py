@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=300)),
                 ('short_title', models.CharField(blank=True, max_length=120)),
                 ('kind', models.CharField(choices=[('bilateral_framework', 'Bilateral framework'), ('mou', 'Memorandum of understanding'), ('strategic_partnership_agreement', 'Strategic partnership agreement'), ('action_plan', 'Action plan'), ('declaration', 'Declaration'), ('joint_statement', 'Joint statement'), ('multilateral_initiative', 'Multilateral initiative'), ('plurilateral_framework_draft', 'Plurilateral framework (draft)'), ('plurilateral_agreement_proposed', 'Plurilateral agreement (proposed)'), ('investment_framework', 'Investment framework'), ('domestic_initiative', 'Domestic initiative')], max_length=40)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('planned_unverified', 'Planned (unverified)'), ('draft_circulated', 'Draft circulated'), ('signed', 'Signed'), ('signed_unverified', 'Signed (unverified)'), ('launched', 'Launched'), ('open_for_accession', 'Open for accession'), ('in_implementation', 'In implementation'), ('superseded', 'Superseded'), ('terminated', 'Terminated')], default='signed', max_length=30)),
+                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('planned', 'Planned'), ('under_development', 'Under development'), ('under_negotiation', 'Under negotiation'), ('planned_unverified', 'Planned (unverified)'), ('draft_circulated', 'Draft circulated'), ('signed', 'Signed'), ('signed_unverified', 'Signed (unverified)'), ('launched', 'Launched'), ('open_for_accession', 'Open for accession'), ('in_implementation', 'In implementation'), ('superseded', 'Superseded'), ('terminated', 'Terminated')], default='signed', max_length=30)),
                 ('signed_on', models.DateField(blank=True, help_text='Deadlines anchored on the signature follow it.', null=True)),
                 ('effective_on', models.DateField(blank=True, help_text='Entry into force, where it differs.', null=True)),
                 ('date_estimated', models.BooleanField(default=False)),
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=300)),
                 ('short_title', models.CharField(blank=True, max_length=120)),
                 ('kind', models.CharField(choices=[('bilateral_framework', 'Bilateral framework'), ('mou', 'Memorandum of understanding'), ('strategic_partnership_agreement', 'Strategic partnership agreement'), ('action_plan', 'Action plan'), ('declaration', 'Declaration'), ('joint_statement', 'Joint statement'), ('multilateral_initiative', 'Multilateral initiative'), ('plurilateral_framework_draft', 'Plurilateral framework (draft)'), ('plurilateral_agreement_proposed', 'Plurilateral agreement (proposed)'), ('investment_framework', 'Investment framework'), ('domestic_initiative', 'Domestic initiative')], max_length=40)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('planned_unverified', 'Planned (unverified)'), ('draft_circulated', 'Draft circulated'), ('signed', 'Signed'), ('signed_unverified', 'Signed (unverified)'), ('launched', 'Launched'), ('open_for_accession', 'Open for accession'), ('in_implementation', 'In implementation'), ('superseded', 'Superseded'), ('terminated', 'Terminated')], default='signed', max_length=30)),
+                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('planned', 'Planned'), ('under_development', 'Under development'), ('under_negotiation', 'Under negotiation'), ('planned_unverified', 'Planned (unverified)'), ('draft_circulated', 'Draft circulated'), ('signed', 'Signed'), ('signed_unverified', 'Signed (unverified)'), ('launched', 'Launched'), ('open_for_accession', 'Open for accession'), ('in_implementation', 'In implementation'), ('superseded', 'Superseded'), ('terminated', 'Terminated')], default='signed', max_length=30)),
                 ('signed_on', models.DateField(blank=True, help_text='Deadlines anchored on the signature follow it.', null=True)),
                 ('effective_on', models.DateField(blank=True, help_text='Entry into force, where it differs.', null=True)),
                 ('date_estimated', models.BooleanField(default=False)),
@@ -358,7 +358,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='framework',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['proposed', 'planned_unverified', 'draft_circulated', 'signed', 'signed_unverified', 'launched', 'open_for_accession', 'in_implementation', 'superseded', 'terminated'])), name='framework_status_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['proposed', 'planned', 'under_development', 'under_negotiation', 'planned_unverified', 'draft_circulated', 'signed', 'signed_unverified', 'launched', 'open_for_accession', 'in_implementation', 'superseded', 'terminated'])), name='framework_status_valid'),
         ),
         migrations.AddConstraint(
             model_name='workinggroupmember',
