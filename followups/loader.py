@@ -175,9 +175,7 @@ class _Checker:
             return []
         return [v for v in values if self.ref(rid, name, v, key)]
 
-    def choice(
-        self, rid: str, name: str, value: Any, choices: type[models.TextChoices], default: str = ""
-    ) -> str:
+    def choice(self, rid: str, name: str, value: Any, choices: type[models.TextChoices], default: str = "") -> str:
         if value in (None, "") and default:
             return default
         if value not in choices.values:
@@ -280,9 +278,7 @@ def _check(c: _Checker) -> dict[str, Any]:
         c.date(rid, "established", w.get("established"))
         c.date(rid, "chair_term_end", w.get("chair_term_end"))
         c.refs(rid, "source_ids", w.get("source_ids"), "sources")
-    any_ref = set().union(
-        *(c.index(k) for k in ("frameworks", "organisations", "commitments", "working_groups"))
-    )
+    any_ref = set().union(*(c.index(k) for k in ("frameworks", "organisations", "commitments", "working_groups")))
     for m in c.records("milestones"):
         rid = m.get("id", "?")
         c.date(rid, "date", m.get("date"), required=True)
@@ -365,9 +361,7 @@ def _check(c: _Checker) -> dict[str, Any]:
 def _check_deadline(c: _Checker, rid: str, rule: dict[str, Any]) -> None:
     kind = rule.get("anchor_kind")
     if kind not in AnchorKind.values:
-        c.problem(
-            rid, f"deadline.anchor_kind {kind!r} is unknown; expected one of {', '.join(AnchorKind.values)}"
-        )
+        c.problem(rid, f"deadline.anchor_kind {kind!r} is unknown; expected one of {', '.join(AnchorKind.values)}")
         return
     anchor_keys = {
         "framework_signed": "frameworks",
@@ -418,9 +412,7 @@ def _upsert(
             obj.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             name = lookup.get("ref") or ", ".join(str(v) for v in lookup.values())
-            raise LoadError(
-                [f"{name}: {'; '.join(f'{k}: {v[0]}' for k, v in exc.message_dict.items())}"]
-            ) from exc
+            raise LoadError([f"{name}: {'; '.join(f'{k}: {v[0]}' for k, v in exc.message_dict.items())}"]) from exc
         if hasattr(obj, "history"):
             services.save_with_history(obj, by_user=None, actor=LOADER_ACTOR)
         else:
@@ -660,7 +652,9 @@ def _write(plan: dict[str, Any], report: LoadReport, c: _Checker) -> None:
                 "illustrative": bool(cm.get("illustrative")),
             },
             create_only={"status": status},
-            m2m={"sources": src(cm), "contacts": [contacts[i] for i in cm.get("contact_ids") or []]},
+            # A file that names no contacts leaves the ones already assigned (by the demo or by staff) alone.
+            m2m={"sources": src(cm)}
+            | ({"contacts": [contacts[i] for i in cm["contact_ids"]]} if "contact_ids" in cm else {}),
         )
         commitments[cm["id"]] = commitment
         owners = [orgs[i] for i in cm.get("owner_party_ids") or []]
@@ -675,9 +669,7 @@ def _write(plan: dict[str, Any], report: LoadReport, c: _Checker) -> None:
             report.count("commitment owners", "created" if not existing else "updated")
     for cm in c.records("commitments"):
         if cm.get("deadline"):
-            _write_deadline(
-                c, cm, commitments[cm["id"]], frameworks, milestones, events, commitments, plan, report
-            )
+            _write_deadline(c, cm, commitments[cm["id"]], frameworks, milestones, events, commitments, plan, report)
 
     for p in c.records("projects"):
         _upsert(
@@ -697,6 +689,7 @@ def _write(plan: dict[str, Any], report: LoadReport, c: _Checker) -> None:
                 "financing": p.get("financing") or "",
                 "note": p.get("note") or "",
                 "illustrative": bool(p.get("illustrative")),
+                "illustrative_fields": p.get("illustrative_fields") or [],
             },
             m2m={
                 "frameworks": [frameworks[i] for i in p.get("framework_ids") or []],
@@ -709,9 +702,7 @@ def _write(plan: dict[str, Any], report: LoadReport, c: _Checker) -> None:
     _replay_timeline(c, commitments, frameworks, report)
 
 
-def _write_parties(
-    f: dict[str, Any], fw: Framework, orgs: dict[str, Organisation], report: LoadReport, src
-) -> None:
+def _write_parties(f: dict[str, Any], fw: Framework, orgs: dict[str, Organisation], report: LoadReport, src) -> None:
     multilateral = f.get("kind") in ("multilateral_initiative",)
     parties: dict[str, dict[str, Any]] = {}
     for ref in f.get("parties") or []:
@@ -748,9 +739,7 @@ def _write_parties(
         "term_ends_on": None,
     }
     for ref, values in parties.items():
-        _upsert(
-            Party, report, "parties", {"framework": fw, "organisation": orgs[ref]}, {**defaults, **values}
-        )
+        _upsert(Party, report, "parties", {"framework": fw, "organisation": orgs[ref]}, {**defaults, **values})
 
 
 def _write_deadline(
@@ -782,9 +771,7 @@ def _write_deadline(
         commitments[anchor].deadlines.order_by("pk").first() if kind.startswith("deadline_") else None
     )
     if kind.startswith("deadline_") and deadline.anchor_deadline is None:
-        c.problem(
-            rid, f"deadline.anchor_ref {anchor} has no deadline to anchor on (list it earlier in the file)"
-        )
+        c.problem(rid, f"deadline.anchor_ref {anchor} has no deadline to anchor on (list it earlier in the file)")
         return
     if kind == AnchorKind.FIXED:
         deadline.anchor_date = date.fromisoformat(rule["anchor_date"])
@@ -820,9 +807,7 @@ def _write_deadline(
         services.deadline_apply_rule(deadline)
         stated_next = _date(rule.get("next_due_date"))
         if stated_next and stated_next != deadline.due_on:
-            c.problem(
-                rid, f"deadline.next_due_date {stated_next} differs from the recurrence: {deadline.due_on}"
-            )
+            c.problem(rid, f"deadline.next_due_date {stated_next} differs from the recurrence: {deadline.due_on}")
     if outcome == "created" and commitment.status in ("completed", "completed_late"):
         # Done before the dataset's status date; the day it was met is not in the file.
         deadline.completed_on = min(deadline.due_on, plan["as_of"]) if plan["as_of"] else deadline.due_on
@@ -846,9 +831,7 @@ def _replay_timeline(
         target = t["target_id"]
         if target in commitments:
             commitment = commitments[target]
-            done = StatusUpdate.objects.filter(
-                commitment=commitment, happened_on=happened_on, actor=TIMELINE_ACTOR
-            )
+            done = StatusUpdate.objects.filter(commitment=commitment, happened_on=happened_on, actor=TIMELINE_ACTOR)
             if done.exists():
                 report.count("timeline updates", "unchanged")
                 continue
