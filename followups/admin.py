@@ -1,0 +1,348 @@
+"""The data clerk's admin for commitments, deadlines, projects and the status timeline.
+
+Deadlines are edited as rules (anchor + offset + recurrence); their due dates are computed by the services
+and shown read-only beside the rule. A status changed here becomes a status update on the timeline.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from agreements.admin import report_moved_deadlines
+from followups import services
+from followups.deadlines import RuleError
+from followups.models import (
+    AnchorKind,
+    Commitment,
+    CommitmentOwner,
+    Deadline,
+    Project,
+    StatusUpdate,
+)
+
+
+class DeadlineRuleForm(forms.ModelForm):
+    """A deadline's rule; checks that it yields a date and fills in the anchor date from the anchor."""
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "ref",
+            "title",
+            "anchor_kind",
+            "anchor_framework",
+            "anchor_milestone",
+            "anchor_event",
+            "anchor_deadline",
+            "anchor_date",
+            "anchor_estimated",
+            "offset",
+            "recurrence",
+            "basis",
+            "extended_due_on",
+            "extension_reason",
+            "completed_on",
+            "cancelled",
+        ]
+        help_texts = {"anchor_date": "Only for a fixed date; other anchors give their own date."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "anchor_date" in self.fields:
+            self.fields["anchor_date"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("anchor_kind")
+        needed = {
+            AnchorKind.FRAMEWORK_SIGNED: "anchor_framework",
+            AnchorKind.FRAMEWORK_EFFECTIVE: "anchor_framework",
+            AnchorKind.MILESTONE: "anchor_milestone",
+            AnchorKind.EVENT: "anchor_event",
+            AnchorKind.DEADLINE_DUE: "anchor_deadline",
+            AnchorKind.DEADLINE_COMPLETED: "anchor_deadline",
+            AnchorKind.FIXED: "anchor_date",
+        }.get(kind)
+        if needed and not cleaned.get(needed):
+            self.add_error(needed, f"Required when the anchor is '{AnchorKind(kind).label}'.")
+            return cleaned
+        for other in ("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"):
+            if other != needed:
+                cleaned[other] = None
+        if cleaned.get("extended_due_on") and not (cleaned.get("extension_reason") or "").strip():
+            self.add_error("extension_reason", "Say why the deadline is extended.")
+        # Compute on a copy, so a rule that yields no date is a form error, not a server error.
+        trial = Deadline(**{k: v for k, v in cleaned.items() if k in {f.name for f in Deadline._meta.fields}})
+        trial.occurrence_index = self.instance.occurrence_index
+        try:
+            trial.clean()
+            services.deadline_apply_rule(trial)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+            return cleaned
+        except RuleError as exc:
+            self.add_error(None, f"This rule gives no due date: {exc}.")
+            return cleaned
+        if cleaned.get("extended_due_on") and cleaned["extended_due_on"] <= trial.original_due_on:
+            self.add_error(
+                "extended_due_on", f"An extension must be later than the rule's date {trial.original_due_on}."
+            )
+        cleaned["anchor_date"] = trial.anchor_date
+        return cleaned
+
+
+class DeadlineInline(admin.StackedInline):
+    model = Deadline
+    form = DeadlineRuleForm
+    fk_name = "commitment"
+    extra = 0
+    autocomplete_fields = ["anchor_framework", "anchor_milestone", "anchor_deadline"]
+    readonly_fields = ["computed_dates"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("ref", "title"),
+                    ("anchor_kind", "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"),
+                    ("anchor_date", "anchor_estimated"),
+                    ("offset", "recurrence", "basis"),
+                    "computed_dates",
+                    ("extended_due_on", "extension_reason"),
+                    ("completed_on", "cancelled"),
+                ]
+            },
+        )
+    ]
+
+    @admin.display(description="computed due date")
+    def computed_dates(self, obj: Deadline) -> str:
+        return deadline_dates_html(obj)
+
+
+def deadline_dates_html(obj: Deadline) -> str:
+    if not obj or not obj.pk:
+        return "computed when saved"
+    parts = [format_html("<strong>{}</strong> = {}", obj.original_due_on, obj.rule_text)]
+    if obj.extended_due_on:
+        parts.append(format_html("extended to <strong>{}</strong> ({})", obj.extended_due_on, obj.extension_reason))
+    if obj.recurrence:
+        parts.append(format_html("current occurrence due <strong>{}</strong>", obj.due_on))
+    if obj.is_overdue():
+        parts.append(format_html('<span style="color:#b50909">overdue</span>'))
+    return format_html("<br>".join(["{}"] * len(parts)), *parts)
+
+
+class OwnerInline(admin.TabularInline):
+    model = CommitmentOwner
+    extra = 0
+    autocomplete_fields = ["organisation"]
+    fields = ["organisation", "status", "status_changed_at"]
+    # Each owner's status changes through status updates (staff pages, API), which keep the timeline.
+    readonly_fields = ["status", "status_changed_at"]
+
+
+class StatusUpdateInline(admin.TabularInline):
+    model = StatusUpdate
+    extra = 0
+    fields = ["happened_on", "owner", "old_status", "new_status", "note", "evidence_url", "actor"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-happened_on", "-created_at"]
+    verbose_name_plural = "timeline (status updates; change the status above to add one)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.overdue(today=today)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.overdue(today=today).values("pk"))
+        return queryset
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = ["ref", "short_title", "framework", "category", "priority", "status", "next_due_on", "illustrative"]
+    list_filter = [OverdueFilter, "status", "priority", "category", "framework", "illustrative"]
+    search_fields = ["ref", "title", "note", "framework__ref", "framework__title", "owners__name"]
+    autocomplete_fields = ["framework", "working_group", "contacts", "projects"]
+    filter_horizontal = ["sources"]
+    list_select_related = ["framework"]
+    inlines = [OwnerInline, DeadlineInline, StatusUpdateInline]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["ref", "framework", "title", "category", "priority", "status", "working_group"]}),
+        ("People and projects", {"fields": ["contacts", "projects"]}),
+        (
+            "Evidence",
+            {"fields": ["status_basis", "review_every", "note", "sources", "illustrative", "illustrative_fields"]},
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        from django.db.models import Min, Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_next_due=Min("deadlines__due_on", filter=Q(deadlines__completed_on__isnull=True)))
+        )
+
+    @admin.display(description="title")
+    def short_title(self, obj: Commitment) -> str:
+        return obj.title if len(obj.title) <= 90 else obj.title[:87] + "..."
+
+    @admin.display(description="next due", ordering="_next_due")
+    def next_due_on(self, obj: Commitment):
+        return obj._next_due
+
+    def save_model(self, request, obj: Commitment, form, change):
+        if change and "status" in form.changed_data:
+            # A status change is a timeline entry with its consequences (deadlines closed, reminders stopped).
+            new_status = obj.status
+            obj.status = form.initial["status"]
+            super().save_model(request, obj, form, change)
+            services.commitment_update_status(
+                commitment=obj, status=new_status, note="Changed in the admin.", by_user=request.user
+            )
+            obj.refresh_from_db()
+        else:
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is CommitmentOwner:
+            owners = formset.save(commit=False)
+            for deleted in formset.deleted_objects:
+                deleted.delete()
+            for ownership in owners:
+                if ownership.pk is None:
+                    # A new owner starts where the commitment stands; later changes are status updates.
+                    ownership.status = form.instance.status
+                ownership.save()
+            return
+        if formset.model is not Deadline:
+            super().save_formset(request, form, formset, change)
+            return
+        deadlines = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        for deadline in deadlines:
+            deadline.commitment = form.instance
+            report_moved_deadlines(request, services.deadline_save_rule(deadline=deadline, by_user=request.user))
+        formset.save_m2m()
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(SimpleHistoryAdmin):
+    form = DeadlineRuleForm
+    list_display = [
+        "ref",
+        "commitment",
+        "anchor_kind",
+        "offset",
+        "original_due_on",
+        "due_on",
+        "completed_on",
+        "overdue",
+    ]
+    list_filter = ["anchor_kind", "basis", "cancelled", "commitment__framework"]
+    search_fields = ["ref", "title", "commitment__ref", "commitment__title"]
+    date_hierarchy = "due_on"
+    autocomplete_fields = ["commitment", "anchor_framework", "anchor_milestone", "anchor_deadline"]
+    list_select_related = ["commitment"]
+    readonly_fields = ["computed_dates", "original_due_on", "due_on", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["ref", "commitment", "title"]}),
+        (
+            "Rule",
+            {
+                "fields": [
+                    "anchor_kind",
+                    "anchor_framework",
+                    "anchor_milestone",
+                    "anchor_event",
+                    "anchor_deadline",
+                    "anchor_date",
+                    "anchor_estimated",
+                    "offset",
+                    "recurrence",
+                    "basis",
+                    "computed_dates",
+                ]
+            },
+        ),
+        ("Extension", {"fields": ["extended_due_on", "extension_reason"]}),
+        ("Outcome", {"fields": ["completed_on", "cancelled", "updated_at"]}),
+    ]
+
+    @admin.display(boolean=True)
+    def overdue(self, obj: Deadline) -> bool:
+        return obj.is_overdue()
+
+    @admin.display(description="computed due date")
+    def computed_dates(self, obj: Deadline) -> str:
+        return deadline_dates_html(obj)
+
+    def save_model(self, request, obj: Deadline, form, change):
+        changes = services.deadline_save_rule(deadline=obj, by_user=request.user)
+        report_moved_deadlines(request, changes)
+        if not change:
+            messages.info(request, f"{obj.ref} is due {obj.due_on} ({obj.rule_text}).")
+
+
+@admin.register(CommitmentOwner)
+class CommitmentOwnerAdmin(SimpleHistoryAdmin):
+    list_display = ["commitment", "organisation", "status", "status_changed_at"]
+    list_filter = ["status", "organisation"]
+    search_fields = ["commitment__ref", "organisation__name", "organisation__ref"]
+    autocomplete_fields = ["commitment", "organisation"]
+    list_select_related = ["commitment", "organisation"]
+    readonly_fields = ["status", "status_changed_at"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["ref", "name", "kind", "country", "stage", "capacity", "capacity_unit", "illustrative"]
+    list_filter = ["stage", "kind", "country", "illustrative"]
+    search_fields = ["ref", "name", "country__name", "offtake", "financing"]
+    autocomplete_fields = ["country", "sponsors", "frameworks"]
+    filter_horizontal = ["sources"]
+    list_select_related = ["country"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    """The timeline is append-only: entries are made by status changes, never edited."""
+
+    list_display = ["commitment", "happened_on", "owner", "old_status", "new_status", "actor", "created_at"]
+    list_filter = ["new_status", "happened_on"]
+    search_fields = ["commitment__ref", "note", "actor"]
+    list_select_related = ["commitment", "owner"]
+    date_hierarchy = "happened_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
