@@ -233,7 +233,8 @@ class Framework(Sourced):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
-    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    # As each record states it ("related_framework_ids"); the other side is `related_from`.
+    related = models.ManyToManyField("self", blank=True, symmetrical=False, related_name="related_from")
     recorded_after_status_as_of = models.BooleanField(default=False)
     status_at_as_of = models.CharField(max_length=30, blank=True)
     membership_note = models.TextField(blank=True)

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('membership_note', models.TextField(blank=True)),
                 ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='agreements.framework')),
-                ('related', models.ManyToManyField(blank=True, to='agreements.framework')),
+                ('related', models.ManyToManyField(blank=True, related_name='related_from', symmetrical=False, to='agreements.framework')),
                 ('sources', models.ManyToManyField(blank=True, related_name='+', to='agreements.source')),
             ],
             options={
