@@ -18,22 +18,9 @@ UPDATING_ROLES = {Role.COORDINATOR, Role.DESK_OFFICER}
 # Roles that may change anchor dates and deadline rules (the admin, the anchor-change page).
 SCHEDULING_ROLES = {Role.COORDINATOR, Role.DATA_CLERK}
 
-# Model permissions each role's group holds (the data clerk enters data in the admin).
-_APP_MODELS = {
-    "agreements": [
-        "source",
-        "organisation",
-        "membership",
-        "framework",
-        "party",
-        "workinggroup",
-        "workinggroupmember",
-        "contact",
-        "event",
-        "milestone",
-    ],
-    "followups": ["commitment", "commitmentowner", "deadline", "project", "statusupdate"],
-}
+# Model permissions each role's group holds, on every model of our two apps (the data clerk enters data
+# in the admin; a coordinator may also correct records there).
+_APPS = ("agreements", "followups")
 _ROLE_ACTIONS = {
     Role.COORDINATOR: ("view", "change"),
     Role.DESK_OFFICER: ("view",),
@@ -57,14 +44,10 @@ def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
 
 def role_groups_ensure() -> dict[Role, Group]:
     """Create the role groups with their model permissions. Safe to run twice."""
+    permissions = list(Permission.objects.filter(content_type__app_label__in=_APPS))
     groups = {}
     for role, actions in _ROLE_ACTIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
-        codenames = [
-            f"{action}_{model}" for models in _APP_MODELS.values() for model in models for action in actions
-        ]
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=_APP_MODELS.keys(), codename__in=codenames)
-        )
+        group.permissions.set([p for p in permissions if p.codename.split("_", 1)[0] in actions])
         groups[role] = group
     return groups
