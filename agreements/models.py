@@ -24,9 +24,7 @@ ref_validator = RegexValidator(
 
 def validate_time_zone(value: str) -> None:
     if value not in _zones():
-        raise ValidationError(
-            _("%(value)s is not an IANA time zone such as Europe/Paris."), params={"value": value}
-        )
+        raise ValidationError(_("%(value)s is not an IANA time zone such as Europe/Paris."), params={"value": value})
 
 
 def _zones() -> set[str]:
@@ -64,9 +62,7 @@ class Sourced(models.Model):
     illustrative = models.BooleanField(
         default=False, help_text=_("Invented-but-plausible demo material, not a sourced fact.")
     )
-    illustrative_fields = models.JSONField(
-        default=list, blank=True, help_text=_("Invented fields of a real record.")
-    )
+    illustrative_fields = models.JSONField(default=list, blank=True, help_text=_("Invented fields of a real record."))
 
     class Meta:
         abstract = True
@@ -126,9 +122,7 @@ class Organisation(Sourced):
     roles_later = models.JSONField(default=list, blank=True, help_text=_("Roles acquired after that date."))
     delegation_head = models.CharField(_("ministerial delegation head"), max_length=200, blank=True)
     notes = models.TextField(blank=True)
-    is_active = models.BooleanField(
-        default=True, help_text=_("Inactive organisations' API keys stop working.")
-    )
+    is_active = models.BooleanField(default=True, help_text=_("Inactive organisations' API keys stop working."))
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -151,9 +145,7 @@ class Membership(Sourced):
     member = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     body = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="body_memberships")
     role = models.CharField(max_length=60, default="member")
-    presumed = models.BooleanField(
-        default=False, help_text=_("Membership assumed, not confirmed by a source.")
-    )
+    presumed = models.BooleanField(default=False, help_text=_("Membership assumed, not confirmed by a source."))
     since = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -203,9 +195,7 @@ class FrameworkQuerySet(models.QuerySet["Framework"]):
     def for_organisation(self, organisation: Organisation) -> Self:
         """Frameworks the organisation is party to, directly or through a body it belongs to."""
         bodies = Membership.objects.filter(member=organisation).values("body")
-        return self.filter(
-            Q(parties__organisation=organisation) | Q(parties__organisation__in=bodies)
-        ).distinct()
+        return self.filter(Q(parties__organisation=organisation) | Q(parties__organisation__in=bodies)).distinct()
 
 
 class Framework(Sourced):
@@ -216,9 +206,7 @@ class Framework(Sourced):
     short_title = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=40, choices=FrameworkKind.choices)
     status = models.CharField(max_length=30, choices=FrameworkStatus.choices, default=FrameworkStatus.SIGNED)
-    signed_on = models.DateField(
-        null=True, blank=True, help_text=_("Deadlines anchored on the signature follow it.")
-    )
+    signed_on = models.DateField(null=True, blank=True, help_text=_("Deadlines anchored on the signature follow it."))
     effective_on = models.DateField(null=True, blank=True, help_text=_("Entry into force, where it differs."))
     date_estimated = models.BooleanField(default=False)
     date_note = models.TextField(blank=True)
@@ -230,9 +218,7 @@ class Framework(Sourced):
     summary = models.TextField(blank=True)
     minerals = models.JSONField(default=list, blank=True)
     themes = models.JSONField(default=list, blank=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     # As each record states it ("related_framework_ids"); the other side is `related_from`.
     related = models.ManyToManyField("self", blank=True, symmetrical=False, related_name="related_from")
     recorded_after_status_as_of = models.BooleanField(default=False)
@@ -252,9 +238,7 @@ class Framework(Sourced):
                 | Q(effective_on__gte=models.F("signed_on")),
                 name="framework_effective_not_before_signed",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=FrameworkStatus.values), name="framework_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=FrameworkStatus.values), name="framework_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -307,9 +291,7 @@ class WorkingGroup(Sourced):
     established_on = models.DateField(null=True, blank=True)
     chair_term_ends_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
-    members = models.ManyToManyField(
-        Organisation, through="WorkingGroupMember", related_name="working_groups"
-    )
+    members = models.ManyToManyField(Organisation, through="WorkingGroupMember", related_name="working_groups")
 
     class Meta:
         ordering = ["ref"]
@@ -334,24 +316,18 @@ class MemberRole(models.TextChoices):
 
 class WorkingGroupMember(models.Model):
     working_group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="working_group_memberships"
-    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="working_group_memberships")
     role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER)
 
     class Meta:
         ordering = ["working_group", "role", "organisation__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["working_group", "organisation"], name="working_group_member_unique"
-            ),
+            models.UniqueConstraint(fields=["working_group", "organisation"], name="working_group_member_unique"),
             # One chair per group; co-chairs and members as many as needed.
             models.UniqueConstraint(
                 fields=["working_group"], condition=Q(role="chair"), name="working_group_one_chair"
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=MemberRole.values), name="working_group_member_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="working_group_member_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -383,9 +359,7 @@ class Contact(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "email"], name="contact_email_unique_per_organisation"
-            ),
+            models.UniqueConstraint(fields=["organisation", "email"], name="contact_email_unique_per_organisation"),
         ]
 
     def __str__(self) -> str:
@@ -437,9 +411,7 @@ class Milestone(Sourced):
 class StaffProfile(models.Model):
     """A staff user's preferences and desk officer's portfolio (the countries and bodies they follow)."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
     portfolio = models.ManyToManyField(Organisation, blank=True, related_name="desk_officers")
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
