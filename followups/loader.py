@@ -795,8 +795,8 @@ def _write_deadline(
     if stated_due and stated_due != deadline.original_due_on:
         c.problem(
             rid,
-            f"deadline.due_date {stated_due} differs from the rule: {deadline.anchor_date} + {deadline.offset or 'P0D'} "
-            f"= {deadline.original_due_on}",
+            f"deadline.due_date {stated_due} differs from the rule: "
+            f"{deadline.anchor_date} + {deadline.offset or 'P0D'} = {deadline.original_due_on}",
         )
     if deadline.recurrence and outcome == "created" and plan["as_of"]:
         # Occurrences before the dataset's status date are behind us: start from the first one on or after it.
