@@ -209,7 +209,7 @@ class CommitmentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="title")
     def short_title(self, obj: Commitment) -> str:
-        return obj.title if len(obj.title) <= 90 else obj.title[:87] + "..."
+        return obj.title if len(obj.title) <= 70 else obj.title[:67] + "..."
 
     @admin.display(description="next due", ordering="_next_due")
     def next_due_on(self, obj: Commitment):
