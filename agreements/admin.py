@@ -217,3 +217,101 @@ class StaffProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     filter_horizontal = ["portfolio"]
     exclude = ["calendar_token_hash"]
+
+
+# --- Partner API keys (issue 5) ----------------------------------------------------------------------------
+# Appended by the API developer: keys are issued through agreements.partner_access.api_key_issue and the raw
+# key is rendered once in the response to the "add" form, never stored (not even in messages or the session).
+
+from datetime import timedelta  # noqa: E402
+
+from django import forms  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.template import engines  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.cache import add_never_cache_headers  # noqa: E402
+
+from agreements.partner_access import ApiKey, api_key_issue, api_key_revoke  # noqa: E402
+
+_KEY_ISSUED_PAGE = """{% extends "admin/base_site.html" %}
+{% block content %}
+<h1>API key issued for {{ key.organisation.name }} ({{ key.organisation.ref }})</h1>
+<p>Copy the key now and hand it to the partner through a secure channel. It is shown <strong>once</strong>:
+only its hash is kept, and nobody can display it again. If it is lost, revoke it and issue another.</p>
+<p><label for="raw-key">Key “{{ key.name }}”, valid until {{ key.expires_at }}</label><br>
+<input id="raw-key" type="text" readonly size="70" value="{{ raw_key }}" onfocus="this.select()"></p>
+<p>The partner sends it as <code>Authorization: Bearer &lt;key&gt;</code>.</p>
+<p><a href="{{ list_url }}">Back to the API keys</a></p>
+{% endblock %}"""
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["organisation", "name", "expires_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "expires_at" in self.fields and not self.instance.pk:
+            self.fields["expires_at"].initial = timezone.now() + timedelta(days=365)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["prefix", "name", "organisation", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organisation__kind"]
+    search_fields = ["prefix", "name", "organisation__ref", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    list_select_related = ["organisation"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "organisation",
+            "name",
+            "prefix",
+            "created_at",
+            "created_by",
+            "expires_at",
+            "revoked_at",
+            "revoked_by",
+            "last_used_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        return ["organisation", "name", "expires_at"] if obj is None else self.get_readonly_fields(request, obj)
+
+    def save_model(self, request, obj: ApiKey, form, change):
+        if change:
+            return  # nothing about an issued key changes but its revocation (the action)
+        key, raw = api_key_issue(
+            organisation=obj.organisation, name=obj.name, expires_at=obj.expires_at, by_user=request.user
+        )
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        request._issued_api_key = raw  # in memory for this response only
+
+    def response_add(self, request, obj: ApiKey, post_url_continue=None):
+        raw = getattr(request, "_issued_api_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API key issued",
+            "key": obj,
+            "raw_key": raw,
+            "list_url": "../",
+        }
+        response = HttpResponse(engines["django"].from_string(_KEY_ISSUED_PAGE).render(context, request))
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(api_key=key, by_user=request.user)
+        messages.success(request, f"{queryset.count()} key(s) revoked.")

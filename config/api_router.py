@@ -1,4 +1,28 @@
-from django.urls import path
+"""The partner REST API, included at /api/: the resources under v1/, the OpenAPI schema and its docs.
 
-urlpatterns: list = []
-_ = path
+The router is the list of endpoints: tests/api/test_access_matrix.py walks it, so a resource added here is
+checked against another partner's objects without anyone remembering to.
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
+from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
+
+router = DefaultRouter()
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("frameworks", FrameworkViewSet, basename="framework")
+router.register("working-groups", WorkingGroupViewSet, basename="working-group")
+router.register("commitments", CommitmentViewSet, basename="commitment")
+router.register("deadlines", DeadlineViewSet, basename="deadline")
+router.register("status-updates", StatusUpdateViewSet, basename="status-update")
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

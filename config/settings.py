@@ -264,3 +264,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Partner REST API (issue 5; agreements.api_auth, config.api_router) ------------------------------------
+# Swagger UI and Redoc assets served as our own static files, never from a CDN.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - appended to the list above
+REST_FRAMEWORK.update(
+    {
+        # A partner's key first; staff may use the API with their session.
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "agreements.api_auth.ApiKeyAuthentication",
+            "agreements.api_auth.SessionAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["agreements.api_auth.PartnerOrStaff"],
+        "DEFAULT_FILTER_BACKENDS": [
+            "django_filters.rest_framework.DjangoFilterBackend",
+            "rest_framework.filters.OrderingFilter",
+        ],
+        "DEFAULT_THROTTLE_CLASSES": ["agreements.api_auth.PerKeyThrottle"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    }
+)
+# Requests per API key (or staff user) and period: N/sec, N/min, N/hour or N/day.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Throttle counts must be shared by every web process: set API_THROTTLE_CACHE_URL=redis://HOST:6379/1 when
+# more than one serves the API (the default counts per process).
+CACHES = globals().get("CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+CACHES["api_throttle"] = env.cache_url("API_THROTTLE_CACHE_URL", default="locmemcache://api-throttle")
+API_THROTTLE_CACHE = "api_throttle"
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+        "ENUM_NAME_OVERRIDES": {
+            "CommitmentStatusEnum": "followups.models.Status",
+            "FrameworkStatusEnum": "agreements.models.FrameworkStatus",
+        },
+    }
+)

@@ -1,0 +1,215 @@
+"""Who is calling the REST API, what they may see, and how often they may call.
+
+Two kinds of caller: a partner organisation with an API key (`Authorization: Bearer <key>`), and staff with
+their session. A key is looked up on every request, with its organisation, so that revocation, expiry and a
+deactivated organisation take effect at once (nothing about a key's validity is cached).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework.request import Request
+
+from agreements.models import (
+    ApiKey,
+    Framework,
+    Membership,
+    Organisation,
+    Party,
+    WorkingGroup,
+    WorkingGroupMember,
+    api_key_hash,
+)
+from agreements.roles import can_read_staff_pages, can_update_status
+
+# last_used_at is refreshed at most this often, so that reads do not each cost a write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Partner:
+    """The principal of a request made with an API key: an organisation, not a Django user."""
+
+    api_key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.api_key.organisation
+
+    @property
+    def actor(self) -> str:
+        return self.api_key.actor_label
+
+    def get_username(self) -> str:
+        return self.actor
+
+    def __str__(self) -> str:
+        return self.actor
+
+
+def partner_of(request: Request) -> Partner | None:
+    """The partner behind a request, or None for staff."""
+    user = getattr(request, "user", None)
+    return user if isinstance(user, Partner) else None
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>`; the key is checked against the database on every request."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Partner, ApiKey] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <key>'.")
+        try:
+            raw = header[1].decode()
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("The key is not valid.") from exc
+        now = timezone.now()
+        key = ApiKey.objects.select_related("organisation").filter(key_hash=api_key_hash(raw)).first()
+        # One message for unknown, revoked and expired keys and inactive organisations: no oracle for guessing.
+        if key is None or not key.is_usable(now=now):
+            raise exceptions.AuthenticationFailed("The key is not valid, has expired or has been revoked.")
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return Partner(api_key=key), key
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) to a missing or bad key.
+        return f'{self.keyword} realm="api"'
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "partnerKey"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001 - drf-spectacular's signature
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A partner organisation's API key, issued by the coordinating office.",
+        }
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """Staff's session (with CSRF on writes). Answers 401 with a Bearer challenge when nobody is logged in."""
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{ApiKeyAuthentication.keyword} realm="api"'
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = SessionAuthentication
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001 - drf-spectacular's signature
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+# --- Permissions -------------------------------------------------------------------------------------------
+
+
+class PartnerOrStaff(permissions.BasePermission):
+    """Partners and staff read; partners and staff who update statuses may create status updates.
+
+    Everything else (changing or deleting any record) is refused by the viewsets not offering it.
+    """
+
+    message = "Your account has no role that may use the API."
+
+    def has_permission(self, request: Request, view) -> bool:  # noqa: ANN001
+        if partner_of(request) is not None:
+            return True
+        user = request.user
+        if not can_read_staff_pages(user):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return can_update_status(user)
+
+
+# --- Throttling --------------------------------------------------------------------------------------------
+
+
+class PerKeyThrottle(throttling.SimpleRateThrottle):
+    """A request budget per API key (per user for staff sessions), answered with 429 and Retry-After.
+
+    The rate is read from settings on each request (API_THROTTLE_RATE, e.g. "600/min"); counts live in the
+    cache named by API_THROTTLE_CACHE, which must be shared (Redis) when several web processes serve the API.
+    """
+
+    scope = "api_key"
+
+    def __init__(self) -> None:
+        self.cache = caches[getattr(settings, "API_THROTTLE_CACHE", "default")]
+        super().__init__()
+
+    def get_rate(self) -> str | None:
+        return getattr(settings, "API_THROTTLE_RATE", "600/min")
+
+    def get_cache_key(self, request: Request, view) -> str | None:  # noqa: ANN001
+        partner = partner_of(request)
+        if partner is not None:
+            return f"throttle_{self.scope}_{partner.api_key.pk}"
+        if request.user.is_authenticated:
+            return f"throttle_{self.scope}_user_{request.user.pk}"
+        return None
+
+
+# --- Scope: what a caller may see --------------------------------------------------------------------------
+
+
+def frameworks_visible_to(request: Request) -> QuerySet[Framework]:
+    """Every framework for staff; for a partner, those its organisation is party to (or one of its bodies)."""
+    partner = partner_of(request)
+    if partner is None:
+        return Framework.objects.all()
+    return Framework.objects.filter(pk__in=Framework.objects.for_organisation(partner.organisation).values("pk"))
+
+
+def organisations_visible_to(request: Request) -> QuerySet[Organisation]:
+    """For a partner: itself, the bodies it belongs to, and the parties and members of what it can see."""
+    partner = partner_of(request)
+    if partner is None:
+        return Organisation.objects.all()
+    from followups.models import CommitmentOwner
+
+    organisation = partner.organisation
+    frameworks = Framework.objects.for_organisation(organisation).values("pk")
+    return Organisation.objects.filter(
+        Q(pk=organisation.pk)
+        | Q(pk__in=Membership.objects.filter(member=organisation).values("body"))
+        | Q(pk__in=Party.objects.filter(framework__in=frameworks).values("organisation"))
+        | Q(pk__in=WorkingGroupMember.objects.filter(working_group__framework__in=frameworks).values("organisation"))
+        | Exists(
+            CommitmentOwner.objects.filter(
+                organisation=OuterRef("pk"),
+                commitment__in=CommitmentOwner.objects.filter(organisation=organisation).values("commitment"),
+            )
+        )
+    )
+
+
+def working_groups_visible_to(request: Request) -> QuerySet[WorkingGroup]:
+    if partner_of(request) is None:
+        return WorkingGroup.objects.all()
+    return WorkingGroup.objects.filter(framework__in=frameworks_visible_to(request).values("pk"))

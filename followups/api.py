@@ -1,0 +1,381 @@
+"""REST API for commitments (with owners and deadlines), deadlines and status updates.
+
+Commitments and deadlines are read-only. The one write a partner may make is a status update on a commitment
+its organisation owns: status, note, evidence link (and the date it happened), recorded through
+`followups.services.commitment_update_status` with the key as the actor. Any other field sent is refused.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agreements.api import Cursor, ETagMixin, RefViewSet
+from agreements.api_auth import frameworks_visible_to, partner_of
+from agreements.models import Organisation
+from followups import services
+from followups.models import (
+    Category,
+    Commitment,
+    CommitmentOwner,
+    Deadline,
+    Priority,
+    Status,
+    StatusUpdate,
+)
+
+# A partner reports progress; completing late is derived by the service, and waiving a commitment
+# (cancelled) is agreed with the coordinating office, not declared by the party that owes it.
+PARTNER_STATUSES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.AT_RISK, Status.COMPLETED]
+
+
+# --- Scope -------------------------------------------------------------------------------------------------
+
+
+def commitments_visible_to(request: Request) -> QuerySet[Commitment]:
+    """Staff: all. A partner: commitments under frameworks it can see, and every commitment it owns."""
+    partner = partner_of(request)
+    if partner is None:
+        return Commitment.objects.all()
+    owned = CommitmentOwner.objects.filter(organisation=partner.organisation).values("commitment")
+    return Commitment.objects.filter(Q(framework__in=frameworks_visible_to(request).values("pk")) | Q(pk__in=owned))
+
+
+def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
+    """The commitments a caller may record status updates on: a partner's own, or all for staff."""
+    partner = partner_of(request)
+    if partner is None:
+        return Commitment.objects.all()
+    return Commitment.objects.filter(
+        pk__in=CommitmentOwner.objects.filter(organisation=partner.organisation).values("commitment")
+    )
+
+
+# --- Serializers -------------------------------------------------------------------------------------------
+
+
+class OwnerSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = CommitmentOwner
+        fields = ["organisation", "organisation_name", "status", "status_changed_at"]
+        read_only_fields = fields
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    is_overdue = serializers.SerializerMethodField(help_text="Open and past its due date (derived, never stored).")
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "ref",
+            "commitment",
+            "title",
+            "anchor_kind",
+            "anchor_date",
+            "anchor_estimated",
+            "offset",
+            "recurrence",
+            "original_due_on",
+            "extended_due_on",
+            "extension_reason",
+            "due_on",
+            "completed_on",
+            "cancelled",
+            "is_overdue",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, obj: Deadline) -> bool:
+        return obj.is_overdue(today=self.context.setdefault("today", timezone.localdate()))
+
+
+class CommitmentDeadlineSerializer(DeadlineSerializer):
+    class Meta(DeadlineSerializer.Meta):
+        fields = [f for f in DeadlineSerializer.Meta.fields if f != "commitment"]
+        read_only_fields = fields
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    framework = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    working_group = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    owners = OwnerSerializer(source="ownerships", many=True, read_only=True)
+    deadlines = CommitmentDeadlineSerializer(many=True, read_only=True)
+    next_due_on = serializers.SerializerMethodField(help_text="The earliest due date among its open deadlines.")
+    is_overdue = serializers.SerializerMethodField(help_text="Has an open deadline past its due date.")
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "ref",
+            "framework",
+            "title",
+            "category",
+            "priority",
+            "status",
+            "owners",
+            "working_group",
+            "deadlines",
+            "next_due_on",
+            "is_overdue",
+            "review_every",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _today(self):
+        return self.context.setdefault("today", timezone.localdate())
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_next_due_on(self, obj: Commitment):
+        dates = [d.due_on for d in obj.deadlines.all() if d.is_open]
+        return min(dates) if dates else None
+
+    def get_is_overdue(self, obj: Commitment) -> bool:
+        today = self._today()
+        return any(d.is_overdue(today=today) for d in obj.deadlines.all())
+
+
+class StatusUpdateSerializer(serializers.ModelSerializer):
+    commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "id",
+            "commitment",
+            "owner",
+            "old_status",
+            "new_status",
+            "note",
+            "evidence_url",
+            "happened_on",
+            "created_at",
+            "actor",
+        ]
+        read_only_fields = fields
+
+
+class StatusUpdateCreateSerializer(serializers.Serializer):
+    """What a caller may send to report progress; every other field is refused."""
+
+    commitment = serializers.SlugRelatedField(
+        slug_field="ref",
+        queryset=Commitment.objects.none(),
+        help_text="Reference of a commitment your organisation owns.",
+        error_messages={"does_not_exist": "No commitment {value} that you may report on."},
+    )
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        help_text="A partner may report not_started, in_progress, at_risk or completed (recorded as completed_late "
+        "when a deadline has passed); waiving (cancelled) is for the coordinating office.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+    happened_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="When it happened; today if left out."
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="ref",
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Staff only: the owning party the update is for. A partner's update is always for itself.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["commitment"].queryset = commitments_reportable_by(request)
+            if partner_of(request) is not None:
+                self.fields["status"].choices = [(s.value, s.label) for s in PARTNER_STATUSES]
+                del self.fields["owner"]
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["This field cannot be set through the API."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+# --- Filters -----------------------------------------------------------------------------------------------
+
+
+def _open_deadline_due(lookup: str):
+    def method(queryset: QuerySet[Commitment], name: str, value) -> QuerySet[Commitment]:
+        return queryset.filter(
+            Exists(Deadline.objects.open().filter(commitment=OuterRef("pk"), **{f"due_on__{lookup}": value}))
+        )
+
+    return method
+
+
+def _owned_by_ref(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.filter(
+        **{f"{name}__in": CommitmentOwner.objects.filter(organisation__ref=value).values("commitment")}
+    )
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    framework = django_filters.CharFilter(field_name="framework__ref", help_text="Reference of a framework.")
+    organisation = django_filters.CharFilter(
+        field_name="pk", method=_owned_by_ref, help_text="Reference of an owning organisation."
+    )
+    working_group = django_filters.CharFilter(field_name="working_group__ref")
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    due_before = django_filters.DateFilter(method=_open_deadline_due("lte"), help_text="An open deadline due by.")
+    due_after = django_filters.DateFilter(method=_open_deadline_due("gte"), help_text="An open deadline due from.")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    def filter_overdue(self, queryset: QuerySet[Commitment], name: str, value: bool | None) -> QuerySet[Commitment]:
+        if value is None:
+            return queryset
+        overdue = Commitment.objects.overdue(today=timezone.localdate()).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+
+class DeadlineFilter(django_filters.FilterSet):
+    commitment = django_filters.CharFilter(field_name="commitment__ref")
+    framework = django_filters.CharFilter(field_name="commitment__framework__ref")
+    organisation = django_filters.CharFilter(field_name="commitment", method=_owned_by_ref)
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
+    open = django_filters.BooleanFilter(method="filter_open", help_text="Neither completed nor cancelled.")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Deadline
+        fields = []
+
+    def filter_overdue(self, queryset: QuerySet[Deadline], name: str, value: bool | None) -> QuerySet[Deadline]:
+        if value is None:
+            return queryset
+        overdue = Deadline.objects.overdue(today=timezone.localdate()).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+    def filter_open(self, queryset: QuerySet[Deadline], name: str, value: bool | None) -> QuerySet[Deadline]:
+        if value is None:
+            return queryset
+        open_ = Deadline.objects.open().values("pk")
+        return queryset.filter(pk__in=open_) if value else queryset.exclude(pk__in=open_)
+
+
+class StatusUpdateFilter(django_filters.FilterSet):
+    commitment = django_filters.CharFilter(field_name="commitment__ref")
+    framework = django_filters.CharFilter(field_name="commitment__framework__ref")
+    organisation = django_filters.CharFilter(field_name="commitment", method=_owned_by_ref)
+    status = django_filters.MultipleChoiceFilter(field_name="new_status", choices=Status.choices)
+    updated_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = StatusUpdate
+        fields = []
+
+
+# --- Viewsets ----------------------------------------------------------------------------------------------
+
+
+class CommitmentViewSet(RefViewSet):
+    """Commitments with their owners (each with its own status), deadlines and computed due dates."""
+
+    serializer_class = CommitmentSerializer
+    filterset_class = CommitmentFilter
+    ordering_fields = ["ref", "updated_at", "created_at"]
+
+    def get_queryset(self):
+        return (
+            commitments_visible_to(self.request)
+            .select_related("framework", "working_group")
+            .prefetch_related(
+                Prefetch("ownerships", queryset=CommitmentOwner.objects.select_related("organisation")),
+                Prefetch("deadlines", queryset=Deadline.objects.order_by("due_on", "ref")),
+            )
+        )
+
+
+class DeadlineViewSet(RefViewSet):
+    """Deadlines of the commitments the caller can see: the rule, the computed and the extended due date."""
+
+    serializer_class = DeadlineSerializer
+    filterset_class = DeadlineFilter
+    ordering_fields = ["ref", "due_on", "updated_at"]
+
+    def get_queryset(self):
+        return Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk")).select_related(
+            "commitment"
+        )
+
+
+class StatusCursor(Cursor):
+    ordering = "-created_at"
+
+
+class StatusUpdateViewSet(
+    ETagMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The timeline of the commitments the caller can see; a partner adds to it on the commitments it owns."""
+
+    filterset_class = StatusUpdateFilter
+    pagination_class = StatusCursor
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return StatusUpdate.objects.filter(
+            commitment__in=commitments_visible_to(self.request).values("pk")
+        ).select_related("commitment", "owner")
+
+    def get_serializer_class(self):
+        return StatusUpdateCreateSerializer if self.action == "create" else StatusUpdateSerializer
+
+    def perform_create(self, serializer: StatusUpdateCreateSerializer) -> None:
+        data = serializer.validated_data
+        partner = partner_of(self.request)
+        try:
+            update = services.commitment_update_status(
+                commitment=data["commitment"],
+                status=data["status"],
+                note=data["note"],
+                evidence_url=data["evidence_url"],
+                happened_on=data["happened_on"],
+                owner=partner.organisation if partner else data.get("owner"),
+                by_user=None if partner else self.request.user,
+                actor=partner.actor if partner else "",
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
+        serializer.instance = update
+
+    @extend_schema(request=StatusUpdateCreateSerializer, responses={201: StatusUpdateSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        update = StatusUpdate.objects.select_related("commitment", "owner").get(pk=serializer.instance.pk)
+        return Response(
+            StatusUpdateSerializer(update, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
