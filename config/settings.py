@@ -30,11 +30,11 @@ PRODUCTION = DJANGO_ENV == "production"
 _problems: list[str] = []
 
 
-def _setting(name: str, default: str, *, check=None, hint: str = "") -> str:
-    """Read NAME from the environment; in production it is required and must pass `check`."""
+def _setting(name: str, default: str, *, check=None, hint: str = "", required: bool = True) -> str:
+    """Read NAME from the environment; in production it is required (unless not `required`) and must pass `check`."""
     value = env.str(name, default="")
     if not value:
-        if PRODUCTION:
+        if PRODUCTION and required:
             _problems.append(f"{name} is missing{': ' + hint if hint else ''}")
         return default
     if check is not None and not check(value):
@@ -43,10 +43,15 @@ def _setting(name: str, default: str, *, check=None, hint: str = "") -> str:
     return value
 
 
+# Local transports are complete without a host: "filesystem://" and "filemail://" are the defaults themselves.
+_LOCAL_SCHEMES = {"filesystem", "filemail", "consolemail"}
+
+
 def _is_url(*schemes: str):
     def check(value: str) -> bool:
         parsed = urlparse(value)
-        return parsed.scheme.split("+")[0] in schemes and bool(parsed.netloc or parsed.path)
+        scheme = parsed.scheme.split("+")[0]
+        return scheme in schemes and (bool(parsed.netloc or parsed.path) or scheme in _LOCAL_SCHEMES)
 
     return check
 
@@ -175,7 +180,7 @@ SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = _setting("TIME_ZONE", "UTC", check=_is_zone, hint="an IANA time-zone name")
+TIME_ZONE = _setting("TIME_ZONE", "UTC", check=_is_zone, hint="an IANA time-zone name", required=False)
 USE_I18N = True
 USE_TZ = True
 
@@ -189,7 +194,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_URL = _setting(
     "EMAIL_URL",
     f"filemail://{VAR_DIR / 'mail'}",
-    check=_is_url("smtp", "smtps", "filemail", "consolemail"),
+    # Production sends real mail: files or the console would silently swallow the reminders.
+    check=_is_url("smtp", "smtps", "filemail", "consolemail") if not PRODUCTION else _is_url("smtp", "smtps"),
     hint="smtp://HOST:PORT or smtp+tls://USER:PASSWORD@HOST:587",
 )
 vars().update(env.email_url_config(EMAIL_URL))
@@ -209,7 +215,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CELERY_BROKER_URL = _setting(
     "CELERY_BROKER_URL",
     "filesystem://",
-    check=_is_url("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem"),
+    # Production workers run on several machines: a broker in a local folder would not be shared.
+    check=_is_url("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem")
+    if not PRODUCTION
+    else _is_url("redis", "rediss", "amqp", "amqps", "pyamqp"),
     hint="redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//",
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
