@@ -38,13 +38,20 @@ def _setting(name: str, default: str, *, check=None, hint: str = "", required: b
             _problems.append(f"{name} is missing{': ' + hint if hint else ''}")
         return default
     if check is not None and not check(value):
-        _problems.append(f"{name} is malformed ({value!r}){': ' + hint if hint else ''}")
+        _problems.append(f"{name} is malformed ({_shown(name, value)}){': ' + hint if hint else ''}")
         return default
     return value
 
 
 # Local transports are complete without a host: "filesystem://" and "filemail://" are the defaults themselves.
 _LOCAL_SCHEMES = {"filesystem", "filemail", "consolemail"}
+
+
+def _shown(name: str, value: str) -> str:
+    """The value for an error message, without secrets (start-up errors end up in logs)."""
+    if "SECRET" in name:
+        return "hidden"
+    return repr(re.sub(r":[^@\s/:]+@", ":***@", value))  # a URL's password
 
 
 def _is_url(*schemes: str):
