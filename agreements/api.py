@@ -45,7 +45,13 @@ class Cursor(CursorPagination):
 
 
 class ETagMixin:
-    """Conditional GET on detail views: a strong ETag of the representation, 304 when it matches."""
+    """Conditional GET on detail views: a strong ETag of the representation, 304 when it matches.
+
+    Detail views ignore the list filters (DRF would otherwise apply `?status=...` to a lookup by reference).
+    """
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         data = self.get_serializer(self.get_object()).data

@@ -1,0 +1,24 @@
+"""A snapshot of every row of our apps' tables, to show that a request changed nothing."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.forms.models import model_to_dict
+
+# last_used_at of a key moves on use; it is bookkeeping, not data a partner could change.
+IGNORED = {("agreements", "apikey"): {"last_used_at"}}
+
+
+def database_snapshot() -> dict[str, list[dict]]:
+    snapshot: dict[str, list[dict]] = {}
+    for app_label in ("agreements", "followups"):
+        for model in apps.get_app_config(app_label).get_models():
+            ignored = IGNORED.get((app_label, model._meta.model_name), set())
+            fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ignored]
+            rows = list(model._default_manager.order_by("pk").values(*fields))
+            m2m = [f.name for f in model._meta.many_to_many]
+            if m2m:
+                for row, obj in zip(rows, model._default_manager.order_by("pk"), strict=True):
+                    row.update({k: sorted(str(v) for v in vals) for k, vals in model_to_dict(obj, fields=m2m).items()})
+            snapshot[model._meta.label] = rows
+    return snapshot
