@@ -39,7 +39,7 @@ def make_commitment(ref: str, framework: Framework, *owners: Organisation, due: 
     commitment = Commitment.objects.create(ref=ref, framework=framework, title=f"Commitment {ref}")
     for org in owners:
         CommitmentOwner.objects.create(commitment=commitment, organisation=org)
-    due = due or date(2026, 8, 4)
+    due = due or days_from_today(200)
     Deadline.objects.create(
         ref=f"DL-{ref}",
         commitment=commitment,

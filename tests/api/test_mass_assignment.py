@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from config.api_router import router
 from followups.models import Commitment, CommitmentOwner, Deadline, StatusUpdate
-from tests.api.conftest import World
+from tests.api.conftest import World, days_from_today
 from tests.api.snapshot import database_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
     assert world.cmt_c.status == "in_progress"
     assert world.cmt_c.ref == "CMT-XC-01" and world.cmt_c.framework == world.fw_c
     deadline = world.cmt_c.deadlines.get()
-    assert deadline.due_on == date(2026, 8, 4) and deadline.completed_on is None
+    assert deadline.due_on == days_from_today(200) and deadline.completed_on is None
     update = StatusUpdate.objects.get(pk=body["id"])
     assert update.by_user is None and update.happened_on == date(2026, 3, 3)
     assert update.evidence_url == "https://example.org/press/signed"
