@@ -140,7 +140,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         parts = []
         for key, count in skipped.items():
             service = services[key]
-            parts.append(f"{count} test{'s' if count != 1 else ''} need {service.name} ({service.problem})")
+            parts.append(f"{count} {'test needs' if count == 1 else 'tests need'} {service.name} ({service.problem})")
         terminalreporter.write_line("skipped for missing services: " + "; ".join(parts), yellow=True, bold=True)
     else:
         answering = ", ".join(f"{s.name} {s.where}" for s in services.values() if s.available)
