@@ -51,3 +51,26 @@ def role_groups_ensure() -> dict[Role, Group]:
         group.permissions.set([p for p in permissions if p.codename.split("_", 1)[0] in actions])
         groups[role] = group
     return groups
+
+
+# --- Who may do what (the staff pages, the API and the admin share these) ----------------------------------
+
+
+def can_read_staff_pages(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Every staff role may read the staff pages; a partner's login (a contact without a role) may not."""
+    return user.is_authenticated and (getattr(user, "is_superuser", False) or bool(user_roles(user)))
+
+
+def can_update_status(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Coordinators and desk officers record status updates; viewers and clerks do not."""
+    return user_has_role(user, *UPDATING_ROLES)
+
+
+def can_change_anchor(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Coordinators and data clerks correct anchor dates (which moves every dependent deadline)."""
+    return user_has_role(user, *SCHEDULING_ROLES)
+
+
+def can_use_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The admin is for data clerks (and coordinators correcting records), and only with is_staff set."""
+    return bool(getattr(user, "is_staff", False)) and user_has_role(user, Role.DATA_CLERK, Role.COORDINATOR)

@@ -1,4 +1,20 @@
-from django.urls import path
+from django.urls import include, path
 
-urlpatterns: list = []
-_ = path
+from agreements import views
+
+# No namespace: django.contrib.auth.urls (included below) reverses its own names without one.
+urlpatterns = [
+    path("accounts/login/", views.StaffLoginView.as_view(), name="login"),
+    path("accounts/profile/", views.ProfileView.as_view(), name="profile"),
+    path("accounts/calendar-feed/", views.CalendarTokenView.as_view(), name="calendar_token"),
+    # logout, password change and reset (templates/registration/); names are the un-namespaced defaults.
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("frameworks/", views.FrameworkListView.as_view(), name="framework_list"),
+    path("frameworks/<str:ref>/", views.FrameworkDetailView.as_view(), name="framework_detail"),
+    path("frameworks/<str:ref>/dates/", views.AnchorChangeView.as_view(), name="anchor_change"),
+    path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
+    path("organisations/<str:ref>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
+    path("working-groups/", views.WorkingGroupListView.as_view(), name="workinggroup_list"),
+    path("working-groups/<str:ref>/", views.WorkingGroupDetailView.as_view(), name="workinggroup_detail"),
+]

@@ -1,4 +1,19 @@
-from django.urls import path
+from django.urls import path, re_path
 
-urlpatterns: list = []
-_ = path
+from followups import views
+
+app_name = "followups"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("commitments/", views.CommitmentListView.as_view(), name="commitment_list"),
+    re_path(r"^commitments/export\.(?P<fmt>csv|xlsx)$", views.CommitmentExportView.as_view(), name="commitment_export"),
+    path("commitments/<str:ref>/", views.CommitmentDetailView.as_view(), name="commitment_detail"),
+    path("deadlines/", views.DeadlineListView.as_view(), name="deadline_list"),
+    re_path(r"^deadlines/export\.(?P<fmt>csv|xlsx)$", views.DeadlineExportView.as_view(), name="deadline_export"),
+    path("projects/", views.ProjectListView.as_view(), name="project_list"),
+    path("projects/<str:ref>/", views.ProjectDetailView.as_view(), name="project_detail"),
+    path("calendar/", views.CalendarView.as_view(), name="calendar"),
+    path("calendar/timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("calendar/feed/<str:token>.ics", views.CalendarFeedView.as_view(), name="calendar_feed"),
+]

@@ -1,0 +1,328 @@
+"""Staff pages about who agreed to what: frameworks, organisations, working groups; the shared list machinery;
+the account page with the personal calendar feed.
+
+Views parse the request, read through selectors and querysets, call services and render; the rules are in
+agreements.roles (who may) and followups.services (what happens).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from agreements.filters import FrameworkFilter, OrganisationFilter, WorkingGroupFilter
+from agreements.forms import AnchorChangeForm
+from agreements.models import (
+    Framework,
+    Organisation,
+    Party,
+    StaffProfile,
+    WorkingGroup,
+    WorkingGroupMember,
+)
+from agreements.roles import (
+    Role,
+    can_change_anchor,
+    can_read_staff_pages,
+    can_update_status,
+    can_use_admin,
+    user_roles,
+)
+from followups import selectors
+from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
+from followups.models import CommitmentOwner, Deadline, Status
+from followups.services import anchor_change_preview, framework_change_dates
+
+PAGE_SIZES = (25, 50, 100, 500)
+
+
+class StaffMixin(LoginRequiredMixin):
+    """Logged-in staff with a role; puts what the user may do into every template's context."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        # One query for the user's groups, reused by every role check of this request.
+        prefetch_related_objects([request.user], "groups")
+        if not can_read_staff_pages(request.user):
+            raise PermissionDenied(_("Your account has no staff role. Ask a coordinator to give you one."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def staff_context(self) -> dict:
+        user = self.request.user
+        roles = user_roles(user)
+        return {
+            "can_update": can_update_status(user),
+            "can_anchor": can_change_anchor(user),
+            "can_admin": can_use_admin(user),
+            "role_labels": [Role(r).label for r in sorted(roles)],
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["staff"] = self.staff_context()
+        return context
+
+
+class StaffListView(StaffMixin, TemplateView):
+    """A filtered, sortable, paginated list; the filter is in the URL so a view can be bookmarked."""
+
+    filterset_class = None
+    default_page_size = 50
+    sort_keys: tuple[str, ...] = ()
+    export_name = ""  # URL name of the CSV/Excel export of this list, if any
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def filtered(self):
+        filterset = self.filterset_class(self.request.GET or None, queryset=self.get_queryset(), request=self.request)
+        return filterset, filterset.qs if filterset.is_bound else filterset.queryset
+
+    def page_size(self) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", self.default_page_size))
+        except ValueError:
+            size = self.default_page_size
+        return size if size in PAGE_SIZES else self.default_page_size
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset, qs = self.filtered()
+        paginator = Paginator(qs, self.page_size())
+        page = paginator.get_page(self.request.GET.get("page"))
+        current = self.request.GET.get("sort", "")
+        sorting = {}
+        for key in self.sort_keys:
+            if current == key:
+                sorting[key] = {"next": f"-{key}", "aria": "ascending"}
+            elif current == f"-{key}":
+                sorting[key] = {"next": key, "aria": "descending"}
+            else:
+                sorting[key] = {"next": key, "aria": ""}
+        active = [
+            name for name, value in self.request.GET.items() if value and name not in {"page", "page_size", "sort"}
+        ]
+        context.update(
+            filter=filterset,
+            page_obj=page,
+            object_list=page.object_list,
+            paginator=paginator,
+            sorting=sorting,
+            page_sizes=PAGE_SIZES,
+            filters_active=len(active),
+            export_name=self.export_name,
+        )
+        return context
+
+
+# --- Accounts ----------------------------------------------------------------------------------------------
+
+
+class StaffLoginView(LoginView):
+    """Django's login view; django-axes counts failures and locks out (templates/registration/locked_out.html)."""
+
+    redirect_authenticated_user = True
+
+
+class ProfileView(StaffMixin, TemplateView):
+    """The user's account: roles, portfolio, password, and the personal calendar feed (issued, shown once)."""
+
+    template_name = "registration/profile.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        profile, _ = StaffProfile.objects.get_or_create(user=self.request.user)
+        context["profile"] = profile
+        context["portfolio"] = selectors.portfolio_of(self.request.user)
+        # The feed URL is shown once, right after it is issued; only its hash is stored.
+        token = self.request.session.pop("calendar_token", None)
+        if token:
+            context["feed_url"] = self.request.build_absolute_uri(reverse("followups:calendar_feed", args=[token]))
+        return context
+
+
+class CalendarTokenView(StaffMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("action") == "revoke":
+            calendar_token_revoke(user=request.user)
+            messages.success(request, _("Your calendar feed is revoked: the old address no longer works."))
+        else:
+            request.session["calendar_token"] = calendar_token_issue(user=request.user)
+            messages.success(request, _("A new calendar feed address was issued; any older one stopped working."))
+        return redirect("profile")
+
+
+# --- Frameworks --------------------------------------------------------------------------------------------
+
+
+class FrameworkListView(StaffListView):
+    template_name = "agreements/framework_list.html"
+    filterset_class = FrameworkFilter
+    sort_keys = ("ref", "title", "signed", "status", "commitments")
+
+    def get_queryset(self):
+        return selectors.framework_list_queryset()
+
+
+class FrameworkDetailView(StaffMixin, TemplateView):
+    template_name = "agreements/framework_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        framework = get_object_or_404(Framework.objects.select_related("parent"), ref=kwargs["ref"])
+        parties = list(framework.parties.select_related("organisation"))
+        commitments = list(selectors.commitment_list_queryset().filter(framework=framework).order_by("ref"))
+        # Parties x status for commitments several parties owe: one row per commitment, one column per owner.
+        shared = [c for c in commitments if len(c.ownerships.all()) > 1]
+        columns = sorted({o.organisation for c in shared for o in c.ownerships.all()}, key=lambda o: o.name)
+        matrix = [
+            (c, [next((o for o in c.ownerships.all() if o.organisation_id == org.pk), None) for org in columns])
+            for c in shared
+        ]
+        context.update(
+            framework=framework,
+            parties=parties,
+            commitments=commitments,
+            matrix_columns=columns,
+            matrix=matrix,
+            working_groups=list(framework.working_groups.all()),
+            projects=list(framework.projects.select_related("country")),
+            related=list(framework.related.all()),
+            sources=list(framework.sources.all()),
+            milestones=list(framework.milestones.all()),
+            anchored_count=Deadline.objects.filter(anchor_framework=framework).count(),
+        )
+        return context
+
+
+class AnchorChangeView(StaffMixin, TemplateView):
+    """Correct a framework's signature or entry-into-force date: preview every moved deadline, then confirm."""
+
+    template_name = "agreements/anchor_change.html"
+
+    def get_framework(self) -> Framework:
+        framework = get_object_or_404(Framework, ref=self.kwargs["ref"])
+        if not can_change_anchor(self.request.user):
+            raise PermissionDenied(_("Only coordinators and data clerks correct anchor dates."))
+        return framework
+
+    def get(self, request, *args, **kwargs):
+        framework = self.get_framework()
+        form = AnchorChangeForm(framework=framework, initial={"new_date": framework.signed_on})
+        return self.render_to_response(self.get_context_data(framework=framework, form=form))
+
+    def post(self, request, *args, **kwargs):
+        framework = self.get_framework()
+        form = AnchorChangeForm(request.POST, framework=framework)
+        context = {"framework": framework, "form": form}
+        if form.is_valid():
+            field, new_date, reason = (form.cleaned_data[k] for k in ("field", "new_date", "reason"))
+            # Apply only what was previewed: a date edited after the preview is previewed again.
+            token = f"{field}:{new_date.isoformat()}"
+            if "confirm" in request.POST and request.POST.get("previewed") == token:
+                dates = {"signed_on": framework.signed_on, "effective_on": framework.effective_on, field: new_date}
+                try:
+                    changes = framework_change_dates(framework=framework, by_user=request.user, reason=reason, **dates)
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(
+                        request,
+                        _("%(field)s changed to %(date)s; %(n)d deadline(s) moved.")
+                        % {"field": dict(AnchorChangeForm.FIELDS)[field], "date": new_date, "n": len(changes)},
+                    )
+                    return redirect("framework_detail", ref=framework.ref)
+            else:
+                try:
+                    context["changes"] = anchor_change_preview(anchor=framework, new_date=new_date, field=field)
+                    context["previewed"] = token
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+        return self.render_to_response(self.get_context_data(**context))
+
+
+# --- Organisations -----------------------------------------------------------------------------------------
+
+
+class OrganisationListView(StaffListView):
+    template_name = "agreements/organisation_list.html"
+    filterset_class = OrganisationFilter
+    sort_keys = ("name", "ref", "kind", "owed")
+
+    def get_queryset(self):
+        return selectors.organisation_list_queryset()
+
+
+class OrganisationDetailView(StaffMixin, TemplateView):
+    template_name = "agreements/organisation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = get_object_or_404(Organisation.objects.select_related("parent"), ref=kwargs["ref"])
+        owes = list(
+            CommitmentOwner.objects.filter(organisation=organisation)
+            .select_related("commitment__framework")
+            .order_by("commitment__ref")
+        )
+        next_due = selectors.next_due_by_commitment(o.commitment_id for o in owes)
+        for o in owes:
+            o.next_due = next_due.get(o.commitment_id)
+        # Owed to it: what the other parties of its frameworks undertook.
+        frameworks = Framework.objects.filter(parties__organisation=organisation)
+        owed = list(
+            selectors.commitment_list_queryset()
+            .filter(framework__in=frameworks)
+            .exclude(ownerships__organisation=organisation)
+            .order_by("ref")
+        )
+        context.update(
+            organisation=organisation,
+            owes=owes,
+            owed=owed,
+            parties=list(Party.objects.filter(organisation=organisation).select_related("framework")),
+            groups=list(WorkingGroupMember.objects.filter(organisation=organisation).select_related("working_group")),
+            contacts=list(organisation.contacts.filter(is_active=True)),
+            children=list(organisation.children.all()),
+            projects=list(organisation.projects_located.all()),
+            status_labels=dict(Status.choices),
+        )
+        return context
+
+
+# --- Working groups ----------------------------------------------------------------------------------------
+
+
+class WorkingGroupListView(StaffListView):
+    template_name = "agreements/workinggroup_list.html"
+    filterset_class = WorkingGroupFilter
+    sort_keys = ("ref", "name")
+
+    def get_queryset(self):
+        return WorkingGroup.objects.select_related("framework").prefetch_related(
+            Prefetch("memberships", queryset=WorkingGroupMember.objects.select_related("organisation"))
+        )
+
+
+class WorkingGroupDetailView(StaffMixin, TemplateView):
+    template_name = "agreements/workinggroup_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        group = get_object_or_404(WorkingGroup.objects.select_related("framework"), ref=kwargs["ref"])
+        context.update(
+            group=group,
+            members=list(group.memberships.select_related("organisation")),
+            commitments=list(selectors.commitment_list_queryset().filter(working_group=group).order_by("ref")),
+        )
+        return context

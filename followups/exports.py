@@ -1,0 +1,111 @@
+"""CSV and Excel exports of the filtered staff lists (the same filter as the page, every row, not one page)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from followups.models import Commitment
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[Any], Any]
+    width: int = 14
+
+
+def _owners(c: Commitment) -> str:
+    return "; ".join(f"{o.organisation.name} ({o.get_status_display()})" for o in c.ownerships.all())
+
+
+COMMITMENT_COLUMNS = [
+    Column("Reference", lambda c: c.ref, 14),
+    Column("Title", lambda c: c.title, 60),
+    Column("Framework", lambda c: c.framework.ref, 16),
+    Column("Owners", _owners, 40),
+    Column("Status", lambda c: c.get_status_display(), 14),
+    Column("Priority", lambda c: c.get_priority_display(), 10),
+    Column("Category", lambda c: c.get_category_display(), 18),
+    Column("Working group", lambda c: c.working_group.ref if c.working_group else "", 16),
+    Column("Next due", lambda c: getattr(c, "next_due", None), 12),
+]
+
+DEADLINE_COLUMNS = [
+    Column("Reference", lambda d: d.ref, 16),
+    Column("Commitment", lambda d: d.commitment.ref, 14),
+    Column("Title", lambda d: d.title or d.commitment.title, 60),
+    Column("Framework", lambda d: d.commitment.framework.ref, 16),
+    Column("Due", lambda d: d.due_on, 12),
+    Column("Original due", lambda d: d.original_due_on, 12),
+    Column("Extended to", lambda d: d.extended_due_on, 12),
+    Column("Extension reason", lambda d: d.extension_reason, 30),
+    Column("Completed", lambda d: d.completed_on, 12),
+    Column("Cancelled", lambda d: "yes" if d.cancelled else "", 10),
+    Column("Offset", lambda d: d.offset, 8),
+    Column("Recurrence", lambda d: d.recurrence, 18),
+]
+
+# A spreadsheet treats a cell that starts with one of these as a formula (CSV injection): quote it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _filename(stem: str, ext: str) -> str:
+    return f"{stem}-{timezone.localdate():%Y-%m-%d}.{ext}"
+
+
+def export_csv(rows: Iterable[Any], columns: list[Column], *, stem: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
+    response.write("\ufeff")  # so that Excel opens UTF-8 (accents in names) correctly
+    writer = csv.writer(response)
+    writer.writerow([c.header for c in columns])
+    for row in rows:
+        writer.writerow(
+            [_cell(v.isoformat() if isinstance(v, date) else ("" if v is None else v)) for v in _values(row, columns)]
+        )
+    return response
+
+
+def export_xlsx(rows: Iterable[Any], columns: list[Column], *, stem: str, title: str) -> HttpResponse:
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([c.header for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_cell(v) for v in _values(row, columns)])
+    for i, column in enumerate(columns, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = column.width
+        if columns[i - 1].header in {"Next due", "Due", "Original due", "Extended to", "Completed"}:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "xlsx")}"'
+    return response
+
+
+def _values(row: Any, columns: list[Column]) -> list[Any]:
+    return [column.value(row) for column in columns]

@@ -1,0 +1,154 @@
+"""List filters for commitments, deadlines and projects (django-filter); the filter lives in the URL."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.filters import StyledFilterSet, text_search
+from agreements.models import Framework, Organisation, WorkingGroup
+from followups.models import Category, Commitment, Deadline, Priority, Project, ProjectStage, Status
+
+_DATE = {"type": "date"}
+_YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class CommitmentFilter(StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "title", "note"))
+    framework = django_filters.ModelChoiceFilter(queryset=Framework.objects.order_by("ref"), label=_("Framework"))
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
+    )
+    working_group = django_filters.ModelChoiceFilter(
+        queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group")
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple
+    )
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
+    due_after = django_filters.DateFilter(
+        label=_("Due from"), method="filter_due_after", widget=forms.DateInput(attrs=_DATE)
+    )
+    due_before = django_filters.DateFilter(
+        label=_("Due until"), method="filter_due_before", widget=forms.DateInput(attrs=_DATE)
+    )
+    overdue = django_filters.ChoiceFilter(
+        choices=_YES_NO[1:], empty_label=_("Any"), label=_("Overdue"), method="filter_overdue"
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("ref", "ref"),
+            ("title", "title"),
+            ("framework__ref", "framework"),
+            ("status", "status"),
+            ("priority", "priority"),
+            ("next_due", "due"),
+        ),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Commitment
+        fields: list[str] = []
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(ownerships__organisation=value) if value else queryset
+
+    def _with_deadline(self, queryset, **lookups):
+        return queryset.filter(Exists(Deadline.objects.filter(commitment=OuterRef("pk"), **lookups)))
+
+    def filter_due_after(self, queryset, name, value):
+        return self._with_deadline(queryset, due_on__gte=value) if value else queryset
+
+    def filter_due_before(self, queryset, name, value):
+        return self._with_deadline(queryset, due_on__lte=value) if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Exists(Deadline.objects.overdue(today=timezone.localdate()).filter(commitment=OuterRef("pk")))
+        if value == "yes":
+            return queryset.filter(overdue)
+        if value == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # Due-date filters with both bounds mean one deadline inside the range, not one after and another before.
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        if data.get("due_after") and data.get("due_before"):
+            qs = self._with_deadline(qs, due_on__gte=data["due_after"], due_on__lte=data["due_before"])
+        return qs
+
+
+DEADLINE_STATES = [
+    ("open", _("Open")),
+    ("overdue", _("Overdue")),
+    ("completed", _("Completed")),
+    ("cancelled", _("Cancelled")),
+]
+
+
+class DeadlineFilter(StyledFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method=text_search("ref", "title", "commitment__ref", "commitment__title")
+    )
+    framework = django_filters.ModelChoiceFilter(
+        queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="commitment__framework"
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
+    )
+    working_group = django_filters.ModelChoiceFilter(
+        queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group"), field_name="commitment__working_group"
+    )
+    state = django_filters.ChoiceFilter(choices=DEADLINE_STATES, label=_("State"), method="filter_state")
+    due_after = django_filters.DateFilter(
+        field_name="due_on", lookup_expr="gte", label=_("Due from"), widget=forms.DateInput(attrs=_DATE)
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_on", lookup_expr="lte", label=_("Due until"), widget=forms.DateInput(attrs=_DATE)
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("due_on", "due"), ("ref", "ref"), ("commitment__ref", "commitment")), label=_("Sort by")
+    )
+
+    class Meta:
+        model = Deadline
+        fields: list[str] = []
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(commitment__ownerships__organisation=value) if value else queryset
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.open()
+        if value == "overdue":
+            return queryset.overdue(today=timezone.localdate())
+        if value == "completed":
+            return queryset.filter(completed_on__isnull=False)
+        if value == "cancelled":
+            return queryset.filter(cancelled=True)
+        return queryset
+
+
+class ProjectFilter(StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "name", "note"))
+    country = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.countries().order_by("name"), label=_("Country")
+    )
+    framework = django_filters.ModelChoiceFilter(
+        queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="frameworks"
+    )
+    stage = django_filters.ChoiceFilter(choices=ProjectStage.choices, label=_("Stage"))
+    sort = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("stage", "stage"), ("ref", "ref")), label=_("Sort by")
+    )
+
+    class Meta:
+        model = Project
+        fields: list[str] = []

@@ -1,0 +1,425 @@
+"""Reads for the staff pages: dashboard counts, next deadlines, chart data, list querysets and the timeline.
+
+Every function here answers in a fixed number of queries whatever the number of rows (aggregates in the
+database, related rows through select_related / prefetch_related), so that the pages stay fast with
+100,000 commitments (tests/web/test_query_counts.py, bench/bench_staff_pages.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agreements.models import Framework, Organisation
+from followups.models import (
+    CLOSED_STATUSES,
+    DONE_STATUSES,
+    Commitment,
+    CommitmentOwner,
+    Deadline,
+    Status,
+    StatusUpdate,
+)
+
+# --- Scope ------------------------------------------------------------------------------------------------
+
+
+def portfolio_of(user) -> list[Organisation]:
+    """The organisations a desk officer follows (empty for everyone else). One query."""
+    if not user.is_authenticated:
+        return []
+    return list(Organisation.objects.filter(desk_officers__user=user).order_by("name"))
+
+
+def commitments_for(organisations: Iterable[Organisation] | None) -> QuerySet[Commitment]:
+    """All commitments, or those owed by any of `organisations` (a portfolio)."""
+    qs = Commitment.objects.all()
+    if organisations is not None:
+        qs = qs.filter(pk__in=CommitmentOwner.objects.filter(organisation__in=list(organisations)).values("commitment"))
+    return qs
+
+
+def deadlines_for(organisations: Iterable[Organisation] | None) -> QuerySet[Deadline]:
+    qs = Deadline.objects.all()
+    if organisations is not None:
+        qs = qs.filter(
+            commitment__in=CommitmentOwner.objects.filter(organisation__in=list(organisations)).values("commitment")
+        )
+    return qs
+
+
+# --- Dashboard --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    overdue: int
+    due_7: int
+    due_30: int
+    at_risk: int
+    completed: int
+    total: int
+
+
+def dashboard_counts(*, today: date, organisations: Iterable[Organisation] | None = None) -> DashboardCounts:
+    """Open deadlines overdue / due within 7 and 30 days; commitments at risk and completed. Two queries."""
+    open_deadlines = deadlines_for(organisations).open()
+    d = open_deadlines.aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        due_7=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=7))),
+        due_30=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=30))),
+    )
+    c = commitments_for(organisations).aggregate(
+        at_risk=Count("pk", filter=Q(status=Status.AT_RISK)),
+        completed=Count("pk", filter=Q(status__in=DONE_STATUSES)),
+        total=Count("pk"),
+    )
+    return DashboardCounts(**d, **c)
+
+
+def deadlines_upcoming(
+    *, today: date, organisations: Iterable[Organisation] | None = None, overdue: bool = False, limit: int = 10
+) -> list[Deadline]:
+    """The next open deadlines from today (or, with overdue=True, the most recently missed ones). One query."""
+    qs = deadlines_for(organisations).open().select_related("commitment__framework")
+    if overdue:
+        qs = qs.filter(due_on__lt=today).order_by("-due_on", "ref")
+    else:
+        qs = qs.filter(due_on__gte=today).order_by("due_on", "ref")
+    return list(qs[:limit])
+
+
+# Colours of the USWDS palette (system tokens), one per status, with enough contrast on white for the bars'
+# outlines; the legend repeats them in text so colour is never the only cue.
+STATUS_COLOURS = {
+    Status.NOT_STARTED: "#71767a",  # gray-50
+    Status.IN_PROGRESS: "#005ea2",  # blue-60v (primary)
+    Status.AT_RISK: "#b50909",  # red-60v
+    Status.COMPLETED: "#00a91c",  # green-cool-50v
+    Status.COMPLETED_LATE: "#936f38",  # gold-50
+    Status.CANCELLED: "#a9aeb1",  # gray-30
+}
+
+
+@dataclass
+class BarSegment:
+    status: str
+    label: str
+    count: int
+    x: float
+    width: float
+    colour: str
+
+
+@dataclass
+class FrameworkBar:
+    framework: Framework
+    total: int
+    y: float = 0
+    value_x: float = 0  # where the total is written, just right of the bar
+    segments: list[BarSegment] = field(default_factory=list)
+
+
+@dataclass
+class StatusChart:
+    """A horizontal stacked-bar chart of commitments' status per framework, with its geometry precomputed."""
+
+    bars: list[FrameworkBar]
+    legend: list[tuple[str, str, str]]  # (status, label, colour)
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    max_total: int
+
+
+def chart_status_by_framework(
+    *, organisations: Iterable[Organisation] | None = None, limit: int = 12, width: int = 640
+) -> StatusChart:
+    """Status of commitments for the frameworks with the most commitments. Two queries."""
+    rows = (
+        commitments_for(organisations)
+        .values("framework_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by("framework_id", "status")
+    )
+    per_framework: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        per_framework[row["framework_id"]][row["status"]] = row["n"]
+    top = sorted(per_framework, key=lambda pk: (-sum(per_framework[pk].values()), pk))[:limit]
+    frameworks = Framework.objects.in_bulk(top)
+    label_width, bar_height, gap, plot = 150, 18, 8, width - 150 - 40
+    max_total = max((sum(per_framework[pk].values()) for pk in top), default=0) or 1
+    bars = []
+    for i, pk in enumerate(top):
+        counts = per_framework[pk]
+        bar = FrameworkBar(framework=frameworks[pk], total=sum(counts.values()), y=i * (bar_height + gap))
+        x = float(label_width)
+        for status in Status:
+            n = counts.get(status.value, 0)
+            if n:
+                w = plot * n / max_total
+                bar.segments.append(BarSegment(status.value, str(status.label), n, x, w, STATUS_COLOURS[status]))
+                x += w
+        bar.value_x = x + 4
+        bars.append(bar)
+    legend = [(s.value, str(s.label), STATUS_COLOURS[s]) for s in Status]
+    height = max(len(bars), 1) * (bar_height + gap)
+    return StatusChart(bars, legend, width, height, label_width, bar_height, max_total)
+
+
+@dataclass
+class MonthColumn:
+    month: date
+    open: int
+    closed: int
+    x: float
+    open_y: float
+    open_height: float
+    closed_y: float
+    closed_height: float
+
+
+@dataclass
+class MonthChart:
+    columns: list[MonthColumn]
+    width: int
+    height: int
+    plot_height: int
+    column_width: float
+    max_count: int
+    ticks: list[tuple[int, float]]
+
+
+def _month_add(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def chart_deadlines_per_month(
+    *,
+    today: date,
+    organisations: Iterable[Organisation] | None = None,
+    months_before: int = 3,
+    months_after: int = 9,
+    width: int = 640,
+) -> MonthChart:
+    """Deadlines due per month around today, open and closed (completed or cancelled). One query."""
+    first = _month_add(today.replace(day=1), -months_before)
+    end = _month_add(today.replace(day=1), months_after + 1)
+    rows = (
+        deadlines_for(organisations)
+        .filter(due_on__gte=first, due_on__lt=end)
+        .annotate(month=TruncMonth("due_on"))
+        .values("month")
+        .annotate(
+            open=Count("pk", filter=Q(completed_on__isnull=True, cancelled=False)),
+            closed=Count("pk", filter=Q(completed_on__isnull=False) | Q(cancelled=True)),
+        )
+    )
+    by_month = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        by_month[month] = (row["open"], row["closed"])
+    months = [_month_add(first, i) for i in range(months_before + months_after + 1)]
+    max_count = max((sum(by_month.get(m, (0, 0))) for m in months), default=0) or 1
+    plot_height, left = 160, 36
+    column_width = (width - left - 10) / len(months)
+    columns = []
+    for i, month in enumerate(months):
+        n_open, n_closed = by_month.get(month, (0, 0))
+        open_h = plot_height * n_open / max_count
+        closed_h = plot_height * n_closed / max_count
+        columns.append(
+            MonthColumn(
+                month=month,
+                open=n_open,
+                closed=n_closed,
+                x=left + i * column_width + column_width * 0.15,
+                open_y=10 + plot_height - open_h - closed_h,
+                open_height=open_h,
+                closed_y=10 + plot_height - closed_h,
+                closed_height=closed_h,
+            )
+        )
+    step = max(1, -(-max_count // 4))
+    ticks = [(v, 10 + plot_height - plot_height * v / max_count) for v in range(0, max_count + 1, step)]
+    return MonthChart(columns, width, plot_height + 40, plot_height, column_width, max_count, ticks)
+
+
+# --- Lists --------------------------------------------------------------------------------------------------
+
+
+def commitment_list_queryset() -> QuerySet[Commitment]:
+    """Commitments with what a list row shows: framework, working group, owners, next open due date."""
+    next_due = Deadline.objects.open().filter(commitment=OuterRef("pk")).order_by("due_on").values("due_on")[:1]
+    return (
+        Commitment.objects.select_related("framework", "working_group")
+        .prefetch_related(Prefetch("ownerships", queryset=CommitmentOwner.objects.select_related("organisation")))
+        .annotate(next_due=Subquery(next_due))
+    )
+
+
+def deadline_list_queryset() -> QuerySet[Deadline]:
+    return Deadline.objects.select_related("commitment__framework").prefetch_related(
+        Prefetch("commitment__ownerships", queryset=CommitmentOwner.objects.select_related("organisation"))
+    )
+
+
+def framework_list_queryset() -> QuerySet[Framework]:
+    return Framework.objects.order_by("ref").annotate(
+        n_commitments=Count("commitments", distinct=True),
+        n_parties=Count("parties", distinct=True),
+        n_open=Count("commitments", filter=~Q(commitments__status__in=CLOSED_STATUSES), distinct=True),
+    )
+
+
+def organisation_list_queryset() -> QuerySet[Organisation]:
+    return (
+        Organisation.objects.select_related("parent")
+        .order_by("name")
+        .annotate(n_owed=Count("ownerships", distinct=True), n_frameworks=Count("parties", distinct=True))
+    )
+
+
+def next_due_by_commitment(commitment_ids: Iterable[int]) -> dict[int, date]:
+    rows = (
+        Deadline.objects.open()
+        .filter(commitment_id__in=list(commitment_ids))
+        .values("commitment_id")
+        .annotate(first=Min("due_on"))
+    )
+    return {row["commitment_id"]: row["first"] for row in rows}
+
+
+# --- Timeline -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    """One line of a commitment's timeline, whatever its origin."""
+
+    kind: str  # "status", "deadline", "commitment", "reminder"
+    when: datetime
+    who: str
+    title: str
+    detail: str = ""
+    status: str = ""
+    old_status: str = ""
+    evidence_url: str = ""
+    evidence_file_url: str = ""
+    happened_on: date | None = None
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, old, new)
+
+
+# Other parts of the application add their own entries here: a function (commitment) -> list[TimelineEntry].
+# >>> The reminders developer registers "reminder sent / failed" entries in this list
+# >>> (followups.reminders), and templates/followups/_timeline.html already renders kind == "reminder".
+timeline_sources: list[Callable[[Commitment], list[TimelineEntry]]] = []
+
+_DEADLINE_FIELDS = {
+    "due_on": "due date",
+    "original_due_on": "rule's due date",
+    "extended_due_on": "extended to",
+    "completed_on": "completed on",
+    "cancelled": "cancelled",
+    "anchor_date": "anchor date",
+    "offset": "offset",
+    "occurrence_index": "occurrence",
+}
+_COMMITMENT_FIELDS = {"title": "title", "priority": "priority", "category": "category", "working_group": "group"}
+
+
+def _history_who(record) -> str:
+    if record.history_user_id is not None and record.history_user is not None:
+        return record.history_user.get_full_name() or record.history_user.get_username()
+    reason = record.history_change_reason or ""
+    return reason.split(":", 1)[0] if reason else _("system")
+
+
+def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
+    """Status updates, deadline changes and edits to the commitment, newest first. A fixed number of queries."""
+    entries: list[TimelineEntry] = []
+    updates = StatusUpdate.objects.filter(commitment=commitment).select_related("by_user", "owner")
+    labels = dict(Status.choices)
+    for u in updates:
+        who = (u.by_user.get_full_name() or u.by_user.get_username()) if u.by_user else u.actor
+        title = _("Status: %(new)s") % {"new": labels.get(u.new_status, u.new_status)}
+        if u.owner:
+            title += f" ({u.owner.name})"
+        entries.append(
+            TimelineEntry(
+                kind="status",
+                when=u.created_at,
+                who=who,
+                title=title,
+                detail=u.note,
+                status=u.new_status,
+                old_status=u.old_status,
+                evidence_url=u.evidence_url,
+                evidence_file_url=u.evidence_file.url if u.evidence_file else "",
+                happened_on=u.happened_on,
+            )
+        )
+    deadline_history = (
+        Deadline.history.filter(commitment_id=commitment.pk).select_related("history_user").order_by("history_date")
+    )
+    entries.extend(_history_entries(deadline_history, "deadline", _DEADLINE_FIELDS, lambda r: r.ref))
+    commitment_history = commitment.history.select_related("history_user").order_by("history_date")
+    entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS, lambda r: r.ref))
+    for source in timeline_sources:
+        entries.extend(source(commitment))
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def _history_entries(records, kind: str, fields: dict[str, str], name) -> list[TimelineEntry]:
+    """Turn simple_history records into timeline entries: creation, then only changes to `fields`."""
+    entries: list[TimelineEntry] = []
+    previous: dict[int, object] = {}
+    for record in records:
+        before = previous.get(record.id)
+        previous[record.id] = record
+        reason = record.history_change_reason or ""
+        reason = reason.split(": ", 1)[1] if ": " in reason else ""
+        if before is None:
+            if record.history_type == "+":
+                entries.append(
+                    TimelineEntry(
+                        kind=kind,
+                        when=record.history_date,
+                        who=_history_who(record),
+                        title=_("%(name)s recorded") % {"name": name(record)},
+                        detail=reason,
+                    )
+                )
+            continue
+        changes = []
+        for attr, label in fields.items():
+            old, new = getattr(before, attr + "_id", getattr(before, attr, None)), None
+            new = getattr(record, attr + "_id", getattr(record, attr, None))
+            if old != new:
+                changes.append((label, "" if old is None else str(old), "" if new is None else str(new)))
+        if changes:
+            entries.append(
+                TimelineEntry(
+                    kind=kind,
+                    when=record.history_date,
+                    who=_history_who(record),
+                    title=_("%(name)s changed") % {"name": name(record)},
+                    detail=reason,
+                    changes=changes,
+                )
+            )
+    return entries
+
+
+def today() -> date:
+    return timezone.localdate()

@@ -1,0 +1,327 @@
+"""Staff pages about follow-up: the dashboard, commitments with their timeline and status form, deadlines,
+projects, the calendar, exports and the personal iCal feed.
+
+Thin: parse the request, read through followups.selectors, change through followups.services, render.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from agreements.roles import can_update_status
+from agreements.views import StaffListView, StaffMixin
+from followups import exports, selectors
+from followups.calendar_feed import calendar_token_user, deadlines_ics
+from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
+from followups.forms import StatusUpdateForm
+from followups.models import Commitment, Deadline, Project, Status
+from followups.services import commitment_update_status
+
+
+class DashboardView(StaffMixin, TemplateView):
+    """What is due, what is late, who owes what; a desk officer's portfolio first."""
+
+    template_name = "followups/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = selectors.today()
+        portfolio = selectors.portfolio_of(self.request.user)
+        sections = []
+        if portfolio:
+            sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio))
+        sections.append(self._section(_("All commitments"), "all", today, None))
+        context.update(
+            today=today,
+            week_ahead=today + timedelta(days=7),
+            month_ahead=today + timedelta(days=30),
+            portfolio=portfolio,
+            sections=sections,
+            status_chart=selectors.chart_status_by_framework(organisations=portfolio or None),
+            month_chart=selectors.chart_deadlines_per_month(today=today, organisations=portfolio or None),
+            chart_scope=_("your portfolio") if portfolio else _("all commitments"),
+        )
+        return context
+
+    def _section(self, title, key, today, organisations):
+        return {
+            "title": title,
+            "key": key,
+            "counts": selectors.dashboard_counts(today=today, organisations=organisations),
+            "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
+            "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
+            "owner_filter": "&".join(f"organisation={o.pk}" for o in organisations[:1]) if organisations else "",
+        }
+
+
+class CommitmentListView(StaffListView):
+    template_name = "followups/commitment_list.html"
+    filterset_class = CommitmentFilter
+    sort_keys = ("ref", "title", "framework", "status", "priority", "due")
+    export_name = "followups:commitment_export"
+
+    def get_queryset(self):
+        return selectors.commitment_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["today"] = selectors.today()
+        return context
+
+
+class CommitmentExportView(StaffMixin, View):
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        filterset = CommitmentFilter(request.GET or None, queryset=selectors.commitment_list_queryset())
+        rows = filterset.qs if filterset.is_bound else filterset.queryset
+        if fmt == "csv":
+            return exports.export_csv(rows, exports.COMMITMENT_COLUMNS, stem="commitments")
+        return exports.export_xlsx(rows, exports.COMMITMENT_COLUMNS, stem="commitments", title="Commitments")
+
+
+class CommitmentDetailView(StaffMixin, TemplateView):
+    """A commitment with its deadlines, owners, contacts, sources and timeline; the status-update form."""
+
+    template_name = "followups/commitment_detail.html"
+
+    def get_commitment(self) -> Commitment:
+        return get_object_or_404(
+            Commitment.objects.select_related("framework", "working_group"), ref=self.kwargs["ref"]
+        )
+
+    def get(self, request, *args, **kwargs):
+        commitment = self.get_commitment()
+        return self.render_to_response(self.get_context_data(commitment=commitment, form=self._form(commitment)))
+
+    def post(self, request, *args, **kwargs):
+        if not can_update_status(request.user):
+            raise PermissionDenied(_("Only coordinators and desk officers record status updates."))
+        commitment = self.get_commitment()
+        form = self._form(commitment, data=request.POST, files=request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                update = commitment_update_status(
+                    commitment=commitment,
+                    status=data["status"],
+                    note=data["note"],
+                    owner=data["owner"],
+                    evidence_url=data["evidence_url"],
+                    evidence_file=data["evidence_file"],
+                    happened_on=data["happened_on"],
+                    by_user=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Status of %(ref)s recorded: %(status)s.")
+                    % {"ref": commitment.ref, "status": update.get_new_status_display()},
+                )
+                return redirect(f"{request.path}#timeline")
+        response = self.render_to_response(self.get_context_data(commitment=commitment, form=form))
+        response.status_code = 400
+        return response
+
+    def _form(self, commitment, **kwargs):
+        owners = list(commitment.ownerships.select_related("organisation"))
+        return StatusUpdateForm(commitment=commitment, owners=owners, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        commitment = kwargs["commitment"]
+        deadlines = list(
+            commitment.deadlines.select_related(
+                "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
+            )
+        )
+        context.update(
+            today=selectors.today(),
+            owners=list(commitment.ownerships.select_related("organisation")),
+            deadlines=deadlines,
+            contacts=list(commitment.contacts.select_related("organisation")),
+            sources=list(commitment.sources.all()),
+            projects=list(commitment.projects.select_related("country")),
+            timeline=selectors.commitment_timeline(commitment),
+            status_choices=Status.choices,
+        )
+        return context
+
+
+class DeadlineListView(StaffListView):
+    template_name = "followups/deadline_list.html"
+    filterset_class = DeadlineFilter
+    sort_keys = ("due", "ref", "commitment")
+    export_name = "followups:deadline_export"
+
+    def get_queryset(self):
+        return selectors.deadline_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["today"] = selectors.today()
+        return context
+
+
+class DeadlineExportView(StaffMixin, View):
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        filterset = DeadlineFilter(request.GET or None, queryset=selectors.deadline_list_queryset())
+        rows = filterset.qs if filterset.is_bound else filterset.queryset
+        if fmt == "csv":
+            return exports.export_csv(rows, exports.DEADLINE_COLUMNS, stem="deadlines")
+        return exports.export_xlsx(rows, exports.DEADLINE_COLUMNS, stem="deadlines", title="Deadlines")
+
+
+class ProjectListView(StaffListView):
+    template_name = "followups/project_list.html"
+    filterset_class = ProjectFilter
+    sort_keys = ("name", "stage", "ref")
+
+    def get_queryset(self):
+        return Project.objects.select_related("country").prefetch_related("frameworks")
+
+
+class ProjectDetailView(StaffMixin, TemplateView):
+    template_name = "followups/project_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        project = get_object_or_404(Project.objects.select_related("country"), ref=kwargs["ref"])
+        stages = list(type(project).stage.field.choices)
+        reached = [value for value, _label in stages].index(project.stage)
+        context.update(
+            project=project,
+            stages=[(value, label, i <= reached, i == reached) for i, (value, label) in enumerate(stages)],
+            frameworks=list(project.frameworks.all()),
+            sponsors=list(project.sponsors.all()),
+            commitments=list(project.commitments.select_related("framework")),
+            sources=list(project.sources.all()),
+        )
+        return context
+
+
+def _month_param(value: str | None, default: date) -> date:
+    """The first day of the month given as YYYY-MM, else of `default`'s month."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return default.replace(day=1)
+
+
+class CalendarView(StaffMixin, TemplateView):
+    """Deadlines by month, as a month grid and, for screen readers and phones, as a list."""
+
+    template_name = "followups/calendar.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = selectors.today()
+        month = _month_param(self.request.GET.get("month"), today)
+        portfolio = selectors.portfolio_of(self.request.user)
+        mine = self.request.GET.get("scope") == "portfolio" and portfolio
+        last_day = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
+        deadlines = list(
+            selectors.deadlines_for(portfolio if mine else None)
+            .due_between(month, last_day)
+            .select_related("commitment__framework")
+            .order_by("due_on", "ref")
+        )
+        by_day = defaultdict(list)
+        for d in deadlines:
+            by_day[d.due_on].append(d)
+        weeks = [
+            [(day, by_day.get(day, []), day.month == month.month) for day in week]
+            for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+        ]
+        context.update(
+            today=today,
+            month=month,
+            previous_month=selectors._month_add(month, -1),
+            next_month=selectors._month_add(month, 1),
+            weeks=weeks,
+            weekdays=[date(2024, 1, i) for i in range(1, 8)],  # 1 Jan 2024 is a Monday
+            deadlines=deadlines,
+            portfolio=portfolio,
+            scope="portfolio" if mine else "all",
+        )
+        return context
+
+
+class TimelineView(StaffMixin, TemplateView):
+    """Deadlines across frameworks on one time axis: one row per framework, one mark per deadline."""
+
+    template_name = "followups/timeline.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = selectors.today()
+        start = _month_param(self.request.GET.get("start"), selectors._month_add(today.replace(day=1), -3))
+        end = selectors._month_add(start, 15)
+        deadlines = list(
+            Deadline.objects.filter(due_on__gte=start, due_on__lt=end)
+            .select_related("commitment__framework")
+            .order_by("commitment__framework__ref", "due_on")
+        )
+        span = (end - start).days
+        label_width, plot = 170, 800
+        rows = defaultdict(list)
+        for d in deadlines:
+            x = label_width + plot * (d.due_on - start).days / span
+            state = "open" if d.is_open else ("completed" if d.completed_on else "cancelled")
+            if d.is_open and d.due_on < today:
+                state = "overdue"
+            rows[d.commitment.framework].append({"deadline": d, "x": round(x, 1), "state": state})
+        months = []
+        m = start
+        while m < end:
+            months.append((m, round(label_width + plot * (m - start).days / span, 1)))
+            m = selectors._month_add(m, 1)
+        context.update(
+            today=today,
+            today_x=round(label_width + plot * (today - start).days / span, 1),
+            rows=[{"framework": fw, "marks": marks, "y": 30 + i * 28} for i, (fw, marks) in enumerate(rows.items())],
+            months=months,
+            start=start,
+            end=end,
+            earlier=selectors._month_add(start, -6),
+            later=selectors._month_add(start, 6),
+            width=label_width + plot + 20,
+            label_width=label_width,
+            height=40 + len(rows) * 28,
+        )
+        return context
+
+
+class CalendarFeedView(View):
+    """The personal iCal feed: no login (calendar apps cannot log in), the secret URL is the credential."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        user = calendar_token_user(token=token)
+        if user is None:
+            raise Http404
+        portfolio = selectors.portfolio_of(user)
+        deadlines = (
+            selectors.deadlines_for(portfolio or None)
+            .filter(due_on__gte=selectors._month_add(selectors.today().replace(day=1), -6))
+            .select_related(
+                "commitment__framework", "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
+            )
+            .order_by("due_on")
+        )
+        name = _("Follow-up deadlines") + (f" ({user.get_username()})" if portfolio else "")
+        response = HttpResponse(deadlines_ics(deadlines, name=name), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="followup-deadlines.ics"'
+        response["Cache-Control"] = "private, max-age=900"
+        return response

@@ -1,0 +1,185 @@
+"""Fixtures of the staff web tests: one logged-in client per role, and small commitments made to order."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from agreements.models import (
+    Framework,
+    FrameworkKind,
+    Organisation,
+    OrganisationKind,
+    Party,
+    StaffProfile,
+    WorkingGroup,
+)
+from agreements.roles import Role, role_groups_ensure
+from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, Status
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def groups(db):
+    return role_groups_ensure()
+
+
+@pytest.fixture
+def make_user(groups):
+    def make(username: str, *roles: Role, is_staff: bool = False, portfolio=()):
+        user = get_user_model().objects.create_user(username, email=f"{username}@example.org", password="pw-2026-x!")
+        user.is_staff = is_staff
+        user.save()
+        for role in roles:
+            user.groups.add(groups[role])
+        profile = StaffProfile.objects.create(user=user)
+        profile.portfolio.set(portfolio)
+        return user
+
+    return make
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(make_user):
+    return _client(make_user("coord", Role.COORDINATOR))
+
+
+@pytest.fixture
+def viewer_client(make_user):
+    return _client(make_user("val", Role.VIEWER))
+
+
+@pytest.fixture
+def org_factory(db):
+    def make(iso: str | None = None, name: str | None = None, **kwargs) -> Organisation:
+        n = next(_seq)
+        iso = iso or f"{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}"
+        return Organisation.objects.create(
+            ref=f"ORG-T{n}", name=name or f"Country {n}", kind=OrganisationKind.COUNTRY, iso_alpha2=iso, **kwargs
+        )
+
+    return make
+
+
+@pytest.fixture
+def framework_factory(db):
+    def make(*parties: Organisation, signed_on: date = date(2025, 10, 20), **kwargs) -> Framework:
+        n = next(_seq)
+        framework = Framework.objects.create(
+            ref=f"FW-T{n}",
+            title=kwargs.pop("title", f"Test framework {n}"),
+            kind=FrameworkKind.BILATERAL_FRAMEWORK,
+            signed_on=signed_on,
+            **kwargs,
+        )
+        for org in parties:
+            Party.objects.create(framework=framework, organisation=org)
+        return framework
+
+    return make
+
+
+@pytest.fixture
+def commitment_factory(db, framework_factory, org_factory):
+    """A commitment with its owners and one deadline (due `due_in` days from today, or anchored on the framework)."""
+
+    def make(
+        *,
+        framework: Framework | None = None,
+        owners: list[Organisation] | None = None,
+        status: str = Status.NOT_STARTED,
+        title: str = "",
+        due_in: int | None = 30,
+        anchored: bool = False,
+        working_group: WorkingGroup | None = None,
+        **kwargs,
+    ) -> Commitment:
+        n = next(_seq)
+        owners = owners if owners is not None else [org_factory()]
+        framework = framework or framework_factory(*owners)
+        commitment = Commitment.objects.create(
+            ref=f"CMT-T{n}",
+            framework=framework,
+            title=title or f"Commitment number {n}",
+            status=status,
+            working_group=working_group,
+            **kwargs,
+        )
+        for org in owners:
+            CommitmentOwner.objects.create(commitment=commitment, organisation=org, status=status)
+        if anchored:
+            from followups.services import deadline_save_rule
+
+            deadline_save_rule(
+                deadline=Deadline(
+                    ref=f"DL-T{n}",
+                    commitment=commitment,
+                    anchor_kind=AnchorKind.FRAMEWORK_SIGNED,
+                    anchor_framework=framework,
+                    offset="P6M",
+                )
+            )
+        elif due_in is not None:
+            due = timezone.localdate() + timedelta(days=due_in)
+            Deadline.objects.create(
+                ref=f"DL-T{n}",
+                commitment=commitment,
+                anchor_kind=AnchorKind.FIXED,
+                anchor_date=due,
+                original_due_on=due,
+                due_on=due,
+            )
+        return commitment
+
+    return make
+
+
+@pytest.fixture
+def bulk_commitments(db, org_factory, framework_factory):
+    """`n` commitments, each with two owners and a deadline, made in a handful of queries."""
+
+    def make(n: int) -> Framework:
+        owners = [org_factory(), org_factory()]
+        framework = framework_factory(*owners)
+        group = WorkingGroup.objects.create(ref=f"WG-T{next(_seq)}", name="Test group", framework=framework)
+        start = next(_seq) * 1000
+        commitments = Commitment.objects.bulk_create(
+            Commitment(
+                ref=f"CMT-B{start + i}",
+                framework=framework,
+                title=f"Bulk commitment {i}",
+                status=list(Status)[i % len(Status)],
+                working_group=group,
+            )
+            for i in range(n)
+        )
+        CommitmentOwner.objects.bulk_create(
+            CommitmentOwner(commitment=c, organisation=o, status=c.status) for c in commitments for o in owners
+        )
+        today = timezone.localdate()
+        Deadline.objects.bulk_create(
+            Deadline(
+                ref=f"DL-B{start + i}",
+                commitment=c,
+                anchor_kind=AnchorKind.FIXED,
+                anchor_date=today + timedelta(days=i % 90 - 45),
+                original_due_on=today + timedelta(days=i % 90 - 45),
+                due_on=today + timedelta(days=i % 90 - 45),
+            )
+            for i, c in enumerate(commitments)
+        )
+        return framework
+
+    return make

@@ -1,0 +1,106 @@
+"""Recording a status update from the commitment page: validation, timeline, roll-up."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from agreements.roles import Role
+from followups.models import Status, StatusUpdate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk_client(make_user, client):
+    client.force_login(make_user("dana", Role.DESK_OFFICER))
+    return client
+
+
+def test_desk_officer_records_a_status_and_sees_it_on_the_timeline(desk_client, commitment_factory):
+    commitment = commitment_factory()
+    url = f"/commitments/{commitment.ref}/"
+    response = desk_client.post(
+        url, {"status": Status.AT_RISK, "note": "Partner ministry asks for two more weeks", "evidence_url": ""}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}#timeline"
+    commitment.refresh_from_db()
+    assert commitment.status == Status.AT_RISK
+    page = desk_client.get(url).content.decode()
+    assert "Partner ministry asks for two more weeks" in page
+    assert "Status of" in page and "recorded" in page  # the confirmation message
+    update = StatusUpdate.objects.get(commitment=commitment)
+    assert update.by_user.username == "dana"
+    assert commitment.history.count() >= 2  # created, then changed
+
+
+def test_completing_closes_the_deadline(desk_client, commitment_factory):
+    commitment = commitment_factory(due_in=10)
+    desk_client.post(f"/commitments/{commitment.ref}/", {"status": Status.COMPLETED, "note": "Signed"})
+    deadline = commitment.deadlines.get()
+    assert deadline.completed_on == timezone.localdate()
+    page = desk_client.get(f"/commitments/{commitment.ref}/").content.decode()
+    assert "Completed " + timezone.localdate().isoformat() in page
+
+
+def test_a_future_date_is_refused_with_a_clear_message(desk_client, commitment_factory):
+    commitment = commitment_factory()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = desk_client.post(
+        f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS, "happened_on": tomorrow.isoformat()}
+    )
+    assert response.status_code == 400
+    assert "cannot be dated in the future" in response.content.decode()
+    assert not StatusUpdate.objects.exists()
+
+
+def test_an_unchanged_status_needs_a_note(desk_client, commitment_factory):
+    commitment = commitment_factory(status=Status.IN_PROGRESS)
+    response = desk_client.post(f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS})
+    assert response.status_code == 400
+    assert "The status is unchanged" in response.content.decode()
+    ok = desk_client.post(f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS, "note": "Call held"})
+    assert ok.status_code == 302
+
+
+def test_one_owner_status_rolls_up(desk_client, commitment_factory, org_factory):
+    a, b = org_factory(name="Atlantis"), org_factory(name="Borduria")
+    commitment = commitment_factory(owners=[a, b])
+    desk_client.post(f"/commitments/{commitment.ref}/", {"status": Status.COMPLETED, "owner": str(a.pk)})
+    commitment.refresh_from_db()
+    assert commitment.status == Status.IN_PROGRESS
+    statuses = dict(commitment.ownerships.values_list("organisation__name", "status"))
+    assert statuses == {"Atlantis": Status.COMPLETED, "Borduria": Status.NOT_STARTED}
+
+
+def test_evidence_file_is_kept_and_linked(desk_client, commitment_factory, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    commitment = commitment_factory()
+    upload = SimpleUploadedFile("minutes.pdf", b"%PDF-1.4 minutes", content_type="application/pdf")
+    desk_client.post(f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS, "evidence_file": upload})
+    update = StatusUpdate.objects.get()
+    assert update.evidence_file.name.endswith(".pdf")
+    assert "Evidence file" in desk_client.get(f"/commitments/{commitment.ref}/").content.decode()
+
+
+def test_an_executable_is_not_evidence(desk_client, commitment_factory):
+    commitment = commitment_factory()
+    upload = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
+    response = desk_client.post(
+        f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS, "evidence_file": upload}
+    )
+    assert response.status_code == 400
+    assert "not accepted as evidence" in response.content.decode()
+
+
+def test_timeline_shows_deadline_changes(desk_client, commitment_factory):
+    from followups.services import deadline_extend
+
+    commitment = commitment_factory(due_in=5)
+    deadline = commitment.deadlines.get()
+    deadline_extend(deadline=deadline, new_due_on=deadline.due_on + timedelta(days=30), reason="Cabinet reshuffle")
+    page = desk_client.get(f"/commitments/{commitment.ref}/").content.decode()
+    assert f"{deadline.ref} changed" in page
+    assert "Cabinet reshuffle" in page
