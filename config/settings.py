@@ -321,3 +321,6 @@ SPECTACULAR_SETTINGS.update(
         },
     }
 )
+
+# Staff web application (issue 4): the lockout page says what happened and for how long.
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
