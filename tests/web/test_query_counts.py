@@ -1,0 +1,99 @@
+"""Each page's number of queries does not grow with the rows it shows (10 rows and 500 rows, same ceiling)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from agreements.models import (
+    Framework,
+    FrameworkKind,
+    Organisation,
+    OrganisationKind,
+    Party,
+    WorkingGroup,
+    WorkingGroupMember,
+)
+from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, Project, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def make_rows(n: int) -> None:
+    """n of everything a list shows: organisations, frameworks with parties, groups with members, projects,
+    commitments with two owners and a deadline each (some overdue, some due soon)."""
+    orgs = Organisation.objects.bulk_create(
+        Organisation(ref=f"ORG-Q{i}", name=f"Country {i}", kind=OrganisationKind.MINISTRY) for i in range(n)
+    )
+    frameworks = Framework.objects.bulk_create(
+        Framework(ref=f"FW-Q{i}", title=f"Framework {i}", kind=FrameworkKind.MOU) for i in range(n)
+    )
+    Party.objects.bulk_create(Party(framework=f, organisation=o) for f, o in zip(frameworks, orgs, strict=True))
+    groups = WorkingGroup.objects.bulk_create(
+        WorkingGroup(ref=f"WG-Q{i}", name=f"Group {i}", framework=f) for i, f in enumerate(frameworks)
+    )
+    WorkingGroupMember.objects.bulk_create(
+        WorkingGroupMember(working_group=g, organisation=o) for g, o in zip(groups, orgs, strict=True)
+    )
+    projects = Project.objects.bulk_create(
+        Project(ref=f"PRJ-Q{i}", name=f"Project {i}", country=o) for i, o in enumerate(orgs)
+    )
+    Project.frameworks.through.objects.bulk_create(
+        Project.frameworks.through(project=p, framework=f) for p, f in zip(projects, frameworks, strict=True)
+    )
+    commitments = Commitment.objects.bulk_create(
+        Commitment(
+            ref=f"CMT-Q{i}",
+            framework=frameworks[i % 3],
+            title=f"Commitment {i}",
+            status=list(Status)[i % len(Status)],
+            working_group=groups[0],
+        )
+        for i in range(n)
+    )
+    CommitmentOwner.objects.bulk_create(
+        CommitmentOwner(commitment=c, organisation=o)
+        for i, c in enumerate(commitments)
+        for o in (orgs[i], orgs[(i + 1) % n])
+    )
+    today = timezone.localdate()
+    Deadline.objects.bulk_create(
+        Deadline(
+            ref=f"DL-Q{i}",
+            commitment=c,
+            anchor_kind=AnchorKind.FIXED,
+            anchor_date=today + timedelta(days=i % 60 - 30),
+            original_due_on=today + timedelta(days=i % 60 - 30),
+            due_on=today + timedelta(days=i % 60 - 30),
+        )
+        for i, c in enumerate(commitments)
+    )
+
+
+# Page -> the most queries it may make: session, user, groups, then a fixed number of reads per page.
+PAGES = {
+    "/": 18,
+    "/commitments/?page_size=500": 14,
+    "/commitments/?page_size=500&status=at_risk&overdue=no&sort=-due": 14,
+    "/deadlines/?page_size=500": 14,
+    "/frameworks/?page_size=500": 10,
+    "/organisations/?page_size=500": 10,
+    "/working-groups/?page_size=500": 12,
+    "/projects/?page_size=500": 12,
+    "/calendar/": 8,
+    "/calendar/timeline/": 8,
+    "/frameworks/FW-Q0/": 20,
+    "/organisations/ORG-Q0/": 20,
+    "/working-groups/WG-Q0/": 12,
+    "/commitments/CMT-Q0/": 22,
+    "/commitments/export.csv": 8,
+}
+
+
+@pytest.mark.parametrize("rows", [10, 500])
+@pytest.mark.parametrize("url", PAGES)
+def test_queries_do_not_grow_with_rows(coordinator_client, django_assert_max_num_queries, url, rows):
+    make_rows(rows)
+    with django_assert_max_num_queries(PAGES[url]):
+        response = coordinator_client.get(url)
+    assert response.status_code == 200
