@@ -3,8 +3,8 @@
 - `browser`: one headless Chromium per session (Playwright cannot download its own browsers here).
 - `page`: a fresh context per test (1280x900, no shared cookies); a failing test leaves a screenshot in
   var/screenshots/<test name>.png.
-- `login(page, live_server, username)`: logs in through the admin's login form (password TEST_PASSWORD,
-  the one tests.factories gives every user).
+- `login(page, live_server, username)`: logs in through the staff login page (password TEST_PASSWORD,
+  the one tests.factories gives every user); via_admin=True uses the admin's form.
 - `axe_check(page)`: runs axe-core (static/vendor/axe/axe.min.js) and returns the serious and critical
   violations; `assert not axe_check(page), format_violations(...)` is done for you by `assert_accessible`.
 Everything under tests/browser/ is marked `browser` (skipped without Chromium, a failure with CI=true).
@@ -102,15 +102,23 @@ def screenshot(page, request) -> Callable[[str], Path]:
     return take
 
 
-def login(page, live_server, username: str, password: str = TEST_PASSWORD, *, next_url: str = "/") -> None:
-    """Log in through the admin's login form (it serves every staff user) and land on `next_url`."""
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
+def login(
+    page, live_server, username: str, password: str = TEST_PASSWORD, *, next_url: str = "/", via_admin: bool = False
+) -> None:
+    """Log in through the staff login page (settings.LOGIN_URL; any role) or the admin's (is_staff users only).
+
+    Lands on `next_url`; raises with the page's error message when the login is refused.
+    """
+    from django.conf import settings
+
+    login_path = "/admin/login/" if via_admin else settings.LOGIN_URL
+    page.goto(f"{live_server.url}{login_path}?next={next_url}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("input[type=submit], button[type=submit]")
+    page.locator("form:has(input[name=password]) [type=submit]").first.click()
     page.wait_for_load_state()
-    if "/admin/login/" in page.url:
-        error = page.locator(".errornote").all_inner_texts()
+    if page.url.split("?")[0].endswith(login_path):
+        error = page.locator(".errornote, .usa-alert, [role=alert]").all_inner_texts()
         raise AssertionError(f"login as {username!r} failed: {' '.join(error) or page.url}")
 
 

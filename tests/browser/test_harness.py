@@ -1,5 +1,7 @@
 """The browser harness works: Chromium renders our admin login page, screenshots are saved, axe-core runs."""
 
+import pytest
+
 from tests.browser.conftest import assert_accessible
 
 
@@ -14,11 +16,19 @@ def test_admin_login_page_renders_in_chromium_and_passes_axe(page, live_server, 
     assert_accessible(page)
 
 
-def test_a_staff_user_logs_in_through_the_login_helper(page, live_server, login, data_clerk):
-    login(page, live_server, data_clerk.username, next_url="/admin/")
+def test_every_role_logs_in_through_the_login_helper(page, live_server, login, viewer, data_clerk):
+    login(page, live_server, viewer.username, next_url="/")
+    assert page.url.rstrip("/") == live_server.url  # landed where it was asked to
 
-    assert "/admin/login/" not in page.url
-    assert page.get_by_role("link", name="Log out").count() + page.get_by_role("button", name="Log out").count()
+    page.context.clear_cookies()
+    login(page, live_server, data_clerk.username, next_url="/admin/", via_admin=True)
+    assert page.url == f"{live_server.url}/admin/"
+    assert page.get_by_role("button", name="Log out").count() + page.get_by_role("link", name="Log out").count()
+
+
+def test_the_login_helper_reports_a_refused_login(page, live_server, login, viewer):
+    with pytest.raises(AssertionError, match="login as 'viewer-t' failed"):
+        login(page, live_server, viewer.username, password="wrong-password")
 
 
 def test_axe_check_reports_a_serious_violation_with_its_id_and_target(page, axe_check):
