@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 
 import django_filters
+from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils.http import parse_etags
@@ -32,7 +34,8 @@ from agreements.models import (
     WorkingGroupMember,
 )
 
-REF_REGEX = r"[A-Za-z0-9][A-Za-z0-9-]*"
+# Any value reaches the viewset, so that a malformed reference is a JSON 404 like any unknown one.
+REF_REGEX = r"[^/]+"
 
 
 class Cursor(CursorPagination):
@@ -42,6 +45,29 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "ref"
+
+
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def clean(self, value):
+        result = super().clean(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("This instant is out of range.") from exc
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    """`updated_since`: records changed at or after an ISO 8601 instant (for syncing)."""
+
+    field_class = UTCIsoDateTimeField
+
+    def __init__(self, field_name: str, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Changed at or after this ISO 8601 instant, e.g. 2026-03-15T00:00:00Z.")
+        super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
 
 
 class ETagMixin:
@@ -76,7 +102,7 @@ class RefViewSet(ETagMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
     member_of = serializers.SerializerMethodField(help_text="References of the bodies it belongs to.")
 
     class Meta:
@@ -125,7 +151,7 @@ class PartySerializer(serializers.ModelSerializer):
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
     parties = PartySerializer(many=True, read_only=True)
 
     class Meta:
@@ -157,7 +183,7 @@ class FrameworkFilter(django_filters.FilterSet):
     organisation = django_filters.CharFilter(
         field_name="parties__organisation__ref", distinct=True, help_text="Reference of a party."
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter("updated_at")
 
     class Meta:
         model = Framework
@@ -236,3 +262,50 @@ class WorkingGroupViewSet(RefViewSet):
                 Prefetch("memberships", queryset=WorkingGroupMember.objects.select_related("organisation"))
             )
         )
+
+
+# --- Schema: the error answers every operation may give ----------------------------------------------------
+
+_ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+    "description": "What went wrong, in words.",
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
+    "description": "One list of messages per field sent (or 'detail').",
+}
+
+
+def add_error_responses(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular hook
+    """drf-spectacular post-processing hook: document 400/401/403/404/429 (and 304) on every operation."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = _ERROR
+    components["FieldErrors"] = _FIELD_ERRORS
+
+    def answer(description: str, schema: str, headers: dict | None = None) -> dict:
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+        return {"description": description, "content": content, **({"headers": headers} if headers else {})}
+
+    for path, operations in result.get("paths", {}).items():
+        detail = "{" in path
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", answer("No key, or a key that is unknown, expired or revoked.", "Error"))
+            responses.setdefault("403", answer("A session without a role that may do this.", "Error"))
+            responses.setdefault(
+                "429",
+                answer(
+                    "Too many requests with this key; wait as long as Retry-After says.",
+                    "Error",
+                    {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+                ),
+            )
+            if method == "post" or not detail:
+                responses.setdefault("400", answer("A field or filter is wrong; each is named.", "FieldErrors"))
+            responses.setdefault("404", answer("No such object that you may see (or an invalid cursor).", "Error"))
+            if method == "get" and detail:
+                responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
+    return result

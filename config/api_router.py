@@ -4,7 +4,8 @@ The router is the list of endpoints: tests/api/test_access_matrix.py walks it, s
 checked against another partner's objects without anyone remembering to.
 """
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -19,10 +20,17 @@ router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("status-updates", StatusUpdateViewSet, basename="status-update")
 
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other address under /api/ answers in JSON too, not with the staff pages' HTML 404."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^(?P<rest>.*)$", api_not_found),
 ]

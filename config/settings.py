@@ -315,6 +315,10 @@ SPECTACULAR_SETTINGS.update(
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "agreements.api.add_error_responses",
+        ],
         "ENUM_NAME_OVERRIDES": {
             "CommitmentStatusEnum": "followups.models.Status",
             "FrameworkStatusEnum": "agreements.models.FrameworkStatus",

@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api import Cursor, ETagMixin, RefViewSet
+from agreements.api import Cursor, ETagMixin, RefViewSet, SinceFilter
 from agreements.api_auth import frameworks_visible_to, partner_of
 from agreements.models import Organisation
 from followups import services
@@ -109,7 +109,7 @@ class CommitmentDeadlineSerializer(DeadlineSerializer):
 
 class CommitmentSerializer(serializers.ModelSerializer):
     framework = serializers.SlugRelatedField(slug_field="ref", read_only=True)
-    working_group = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    working_group = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
     owners = OwnerSerializer(source="ownerships", many=True, read_only=True)
     deadlines = CommitmentDeadlineSerializer(many=True, read_only=True)
     next_due_on = serializers.SerializerMethodField(help_text="The earliest due date among its open deadlines.")
@@ -151,7 +151,11 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
     commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True, allow_null=True, help_text="The owning party it is for; null for all."
+    )
+    old_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    evidence_url = serializers.CharField(read_only=True, help_text="A link to the evidence, or empty.")
 
     class Meta:
         model = StatusUpdate
@@ -245,7 +249,7 @@ class CommitmentFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(method=_open_deadline_due("lte"), help_text="An open deadline due by.")
     due_after = django_filters.DateFilter(method=_open_deadline_due("gte"), help_text="An open deadline due from.")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter("updated_at")
 
     class Meta:
         model = Commitment
@@ -266,7 +270,7 @@ class DeadlineFilter(django_filters.FilterSet):
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
     open = django_filters.BooleanFilter(method="filter_open", help_text="Neither completed nor cancelled.")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter("updated_at")
 
     class Meta:
         model = Deadline
@@ -290,7 +294,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
     framework = django_filters.CharFilter(field_name="commitment__framework__ref")
     organisation = django_filters.CharFilter(field_name="commitment", method=_owned_by_ref)
     status = django_filters.MultipleChoiceFilter(field_name="new_status", choices=Status.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_since = SinceFilter("created_at")
 
     class Meta:
         model = StatusUpdate
@@ -342,6 +346,7 @@ class StatusUpdateViewSet(
 
     filterset_class = StatusUpdateFilter
     pagination_class = StatusCursor
+    lookup_value_regex = r"[^/]+"  # a malformed id is a JSON 404 like an unknown one
     ordering_fields = ["created_at"]
 
     def get_queryset(self):

@@ -22,3 +22,22 @@ def database_snapshot() -> dict[str, list[dict]]:
                     row.update({k: sorted(str(v) for v in vals) for k, vals in model_to_dict(obj, fields=m2m).items()})
             snapshot[model._meta.label] = rows
     return snapshot
+
+
+def database_fingerprint() -> dict[str, str]:
+    """A digest of every table of our apps and of the history tables, one query per table (for fuzzing)."""
+    from django.db import connection
+
+    digests = {}
+    with connection.cursor() as cursor:
+        for app_label in ("agreements", "followups"):
+            for model in apps.get_app_config(app_label).get_models():
+                table = model._meta.db_table
+                ignored = IGNORED.get((app_label, model._meta.model_name), set())
+                columns = ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields if f.attname not in ignored)
+                cursor.execute(
+                    f"SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) "  # noqa: S608
+                    f'FROM (SELECT {columns} FROM "{table}") r'
+                )
+                digests[table] = cursor.fetchone()[0]
+    return digests
