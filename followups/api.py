@@ -304,6 +304,21 @@ class StatusUpdateFilter(django_filters.FilterSet):
 # --- Viewsets ----------------------------------------------------------------------------------------------
 
 
+COMMITMENT_COLUMNS = [
+    "ref",
+    "framework",
+    "title",
+    "category",
+    "priority",
+    "status",
+    "working_group",
+    "review_every",
+    "note",
+    "created_at",
+    "updated_at",
+]
+
+
 class CommitmentViewSet(RefViewSet):
     """Commitments with their owners (each with its own status), deadlines and computed due dates."""
 
@@ -312,13 +327,20 @@ class CommitmentViewSet(RefViewSet):
     ordering_fields = ["ref", "updated_at", "created_at"]
 
     def get_queryset(self):
+        # Only the columns the representation shows: model instances are most of a page's cost.
+        owners = (
+            CommitmentOwner.objects.select_related("organisation")
+            .only("commitment_id", "status", "status_changed_at", "organisation__ref", "organisation__name")
+            .order_by("organisation__name")
+        )
+        deadlines = Deadline.objects.defer(
+            "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline", "basis"
+        ).order_by("due_on", "ref")
         return (
             commitments_visible_to(self.request)
             .select_related("framework", "working_group")
-            .prefetch_related(
-                Prefetch("ownerships", queryset=CommitmentOwner.objects.select_related("organisation")),
-                Prefetch("deadlines", queryset=Deadline.objects.order_by("due_on", "ref")),
-            )
+            .only(*COMMITMENT_COLUMNS, "framework__ref", "working_group__ref")
+            .prefetch_related(Prefetch("ownerships", queryset=owners), Prefetch("deadlines", queryset=deadlines))
         )
 
 
