@@ -58,6 +58,8 @@ chromium:
 
 # --- Running ---------------------------------------------------------------------------------------------------
 # Each step is safe to repeat: migrate applies what is new, the loader and the demo match records by reference.
+# Links in e-mails and the printed address follow PORT unless SITE_URL is set.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_ministerial
@@ -65,6 +67,7 @@ run: install
 	PORT=$(PORT) PY=$(PY) scripts/run.sh
 
 # Start the processes without the set-up steps.
+serve: export SITE_URL ?= http://127.0.0.1:$(PORT)
 serve:
 	PORT=$(PORT) PY=$(PY) scripts/run.sh
 
