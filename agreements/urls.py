@@ -5,6 +5,7 @@ from agreements import views
 # No namespace: django.contrib.auth.urls (included below) reverses its own names without one.
 urlpatterns = [
     path("accounts/login/", views.StaffLoginView.as_view(), name="login"),
+    path("accounts/logout/", views.StaffLogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.ProfileView.as_view(), name="profile"),
     path("accounts/calendar-feed/", views.CalendarTokenView.as_view(), name="calendar_token"),
     # logout, password change and reset (templates/registration/); names are the un-namespaced defaults.

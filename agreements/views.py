@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
@@ -133,6 +133,15 @@ class StaffLoginView(LoginView):
     """Django's login view; django-axes counts failures and locks out (templates/registration/locked_out.html)."""
 
     redirect_authenticated_user = True
+
+
+class StaffLogoutView(LogoutView):
+    """Django's logout (POST only); the login page it leads to says that the user is logged out."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You are logged out."))
+        return response
 
 
 class ProfileView(StaffMixin, TemplateView):

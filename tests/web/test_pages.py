@@ -159,3 +159,14 @@ def test_calendar_feed_is_shown_once_works_and_can_be_revoked(make_user, client,
 
 def test_an_unknown_feed_token_is_not_found(client):
     assert client.get("/calendar/feed/not-a-token.ics").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "status"), [("es", "Qué vence", "En riesgo"), ("fr", "Ce qui est dû", "Menacé")]
+)
+def test_pages_speak_spanish_and_french(coordinator_client, commitment_factory, language, heading, status):
+    commitment = commitment_factory(status=Status.AT_RISK)
+    coordinator_client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = coordinator_client.get("/").content.decode()
+    assert f'<html lang="{language}">' in page and heading in page
+    assert status in coordinator_client.get(f"/commitments/{commitment.ref}/").content.decode()
