@@ -13,6 +13,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils.http import parse_etags
@@ -21,7 +22,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api_auth import frameworks_visible_to, organisations_visible_to, working_groups_visible_to
+from agreements.api_auth import Partner, frameworks_visible_to, organisations_visible_to, working_groups_visible_to
 from agreements.models import (
     Framework,
     FrameworkKind,
@@ -74,7 +75,15 @@ class ETagMixin:
     """Conditional GET on detail views: a strong ETag of the representation, 304 when it matches.
 
     Detail views ignore the list filters (DRF would otherwise apply `?status=...` to a lookup by reference).
+    Every API view includes it, so it also keeps a partner out of Django's `request.user` (below).
     """
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.user, Partner):
+            # DRF copies the principal to the Django request, where simple_history would take it for the
+            # author of a history row (a User foreign key); a partner is named by `actor` instead.
+            request._request.user = AnonymousUser()
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset

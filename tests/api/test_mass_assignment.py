@@ -118,6 +118,12 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
     assert world.cmt_c.ref == "CMT-XC-01" and world.cmt_c.framework == world.fw_c
     deadline = world.cmt_c.deadlines.get()
     assert deadline.due_on == days_from_today(200) and deadline.completed_on is None
+    # The history says who: the key, by name and organisation, with no Django user.
+    ownership = world.cmt_c.ownerships.get(organisation=world.org_a)
+    last = ownership.history.first()
+    assert last.history_user is None and last.history_change_reason.startswith(f"API key 'sync' of {world.org_a.ref}")
+    last = world.cmt_c.history.first()
+    assert last.history_user is None and last.history_change_reason.startswith(f"API key 'sync' of {world.org_a.ref}")
     update = StatusUpdate.objects.get(pk=body["id"])
     assert update.by_user is None and update.happened_on == date(2026, 3, 3)
     assert update.evidence_url == "https://example.org/press/signed"
