@@ -26,7 +26,10 @@ class CommitmentFilter(StyledFilterSet):
         queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group")
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple
+        choices=Status.choices,
+        label=_("Status"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a column of the row itself: no join, so no DISTINCT (slow at 100,000 rows)
     )
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     priority = django_filters.ChoiceFilter(choices=Priority.choices, label=_("Priority"))
