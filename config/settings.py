@@ -303,11 +303,29 @@ REST_FRAMEWORK.update(
 )
 # Requests per API key (or staff user) and period: N/sec, N/min, N/hour or N/day.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
-# Throttle counts must be shared by every web process: set API_THROTTLE_CACHE_URL=redis://HOST:6379/1 when
-# more than one serves the API (the default counts per process).
+# Throttle counts must be shared by every web process: API_THROTTLE_CACHE_URL (redis://HOST:6379/1), else the
+# Celery broker when it is Redis, else (a fresh clone, one process) counted in memory.
 CACHES = globals().get("CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
-CACHES["api_throttle"] = env.cache_url("API_THROTTLE_CACHE_URL", default="locmemcache://api-throttle")
+CACHES["api_throttle"] = env.cache_url_config(
+    env.str(
+        "API_THROTTLE_CACHE_URL",
+        default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "locmemcache://api",
+    )
+)
+CACHES["api_throttle"]["KEY_PREFIX"] = "api-throttle"
 API_THROTTLE_CACHE = "api_throttle"
+SPECTACULAR_SETTINGS["DESCRIPTION"] = (
+    "Frameworks, commitments and deadlines of the 2026 Critical Minerals Ministerial, per partner.\n\n"
+    "**Keys.** Send your organisation's key as `Authorization: Bearer <key>`. A key is shown once when issued; "
+    "it expires, and can be revoked at any time (the next request then answers 401).\n\n"
+    "**Scope.** You see the frameworks your organisation is party to (directly or through a body it belongs "
+    "to), what hangs under them, and every commitment it owns; anything else answers 404. You may create status "
+    "updates (status, note, evidence link, date) on the commitments your organisation owns; no other field "
+    "can be set.\n\n"
+    "**Lists** use cursor pagination (`next`/`previous` links, `page_size` up to 200), filters and `ordering`; "
+    "sync with `updated_since`. **Details** carry an `ETag`: send it back in `If-None-Match` to get 304. "
+    "**Throttling** answers 429 with `Retry-After`. Errors are JSON: `detail`, or one list of messages per field."
+)
 SPECTACULAR_SETTINGS.update(
     {
         "SWAGGER_UI_DIST": "SIDECAR",

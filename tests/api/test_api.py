@@ -187,3 +187,24 @@ def test_schema_and_docs_are_served_with_local_assets(db):
     page = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "https://" not in page.split("<body", 1)[1].split("</body>")[0].replace("https://example", "")
+
+
+@pytest.mark.redis
+def test_throttle_counts_live_in_redis_so_every_web_process_shares_them(world, partner_key, settings, redis_url):
+    import redis
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "api_throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"api-throttle-test-{world.org_a.pk}",
+        },
+    }
+    settings.API_THROTTLE_RATE = "2/min"
+    key, raw = partner_key(world.org_a)
+    client = bearer_client(raw)
+    assert [client.get("/api/v1/frameworks/").status_code for _ in range(3)] == [200, 200, 429]
+    # Another process would read the same count: it is in Redis, not in this process's memory.
+    stored = redis.Redis.from_url(redis_url).keys(f"api-throttle-test-{world.org_a.pk}:*throttle_api_key_{key.pk}")
+    assert len(stored) == 1
