@@ -13,11 +13,24 @@ from agreements.models import Framework, Organisation, WorkingGroup
 from followups.models import Category, Commitment, Deadline, Priority, Project, ProjectStage, Status
 
 _DATE = {"type": "date"}
+_SCOPES = [("portfolio", _("My portfolio"))]
+
+
+def _portfolio_commitments(request):
+    """Commitments owed by the organisations of the user's portfolio (a desk officer's countries)."""
+    from followups.models import CommitmentOwner
+
+    return CommitmentOwner.objects.filter(organisation__desk_officers__user=request.user).values("commitment")
+
+
 _YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 
 
 class CommitmentFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "title", "note"))
+    scope = django_filters.ChoiceFilter(
+        choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
+    )
     framework = django_filters.ModelChoiceFilter(queryset=Framework.objects.order_by("ref"), label=_("Framework"))
     organisation = django_filters.ModelChoiceFilter(
         queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
@@ -61,6 +74,11 @@ class CommitmentFilter(StyledFilterSet):
     def filter_owner(self, queryset, name, value):
         return queryset.filter(ownerships__organisation=value) if value else queryset
 
+    def filter_scope(self, queryset, name, value):
+        if value == "portfolio" and self.request is not None:
+            return queryset.filter(pk__in=_portfolio_commitments(self.request))
+        return queryset
+
     def _with_deadline(self, queryset, **lookups):
         return queryset.filter(Exists(Deadline.objects.filter(commitment=OuterRef("pk"), **lookups)))
 
@@ -100,6 +118,9 @@ class DeadlineFilter(StyledFilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method=text_search("ref", "title", "commitment__ref", "commitment__title")
     )
+    scope = django_filters.ChoiceFilter(
+        choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
+    )
     framework = django_filters.ModelChoiceFilter(
         queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="commitment__framework"
     )
@@ -126,6 +147,11 @@ class DeadlineFilter(StyledFilterSet):
 
     def filter_owner(self, queryset, name, value):
         return queryset.filter(commitment__ownerships__organisation=value) if value else queryset
+
+    def filter_scope(self, queryset, name, value):
+        if value == "portfolio" and self.request is not None:
+            return queryset.filter(commitment__in=_portfolio_commitments(self.request))
+        return queryset
 
     def filter_state(self, queryset, name, value):
         if value == "open":

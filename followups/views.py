@@ -60,7 +60,8 @@ class DashboardView(StaffMixin, TemplateView):
             "counts": selectors.dashboard_counts(today=today, organisations=organisations),
             "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
             "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
-            "owner_filter": "&".join(f"organisation={o.pk}" for o in organisations[:1]) if organisations else "",
+            # The counts link to the lists they count; a portfolio's to the lists of the portfolio.
+            "scope_param": "&scope=portfolio" if organisations else "",
         }
 
 
@@ -81,7 +82,9 @@ class CommitmentListView(StaffListView):
 
 class CommitmentExportView(StaffMixin, View):
     def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        filterset = CommitmentFilter(request.GET or None, queryset=selectors.commitment_list_queryset())
+        filterset = CommitmentFilter(
+            request.GET or None, queryset=selectors.commitment_list_queryset(), request=request
+        )
         rows = filterset.qs if filterset.is_bound else filterset.queryset
         if fmt == "csv":
             return exports.export_csv(rows, exports.COMMITMENT_COLUMNS, stem="commitments")
@@ -176,7 +179,7 @@ class DeadlineListView(StaffListView):
 
 class DeadlineExportView(StaffMixin, View):
     def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        filterset = DeadlineFilter(request.GET or None, queryset=selectors.deadline_list_queryset())
+        filterset = DeadlineFilter(request.GET or None, queryset=selectors.deadline_list_queryset(), request=request)
         rows = filterset.qs if filterset.is_bound else filterset.queryset
         if fmt == "csv":
             return exports.export_csv(rows, exports.DEADLINE_COLUMNS, stem="deadlines")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from agreements.models import WorkingGroup
+from agreements.roles import Role
 from followups.models import Category, Priority, Status
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,16 @@ def test_other_lists_filter(coordinator_client, commitment_factory, org_factory)
     assert [o.name for o in page.context["object_list"]] == ["Atlantis"]
     page = coordinator_client.get(f"/frameworks/?organisation={atlantis.pk}")
     assert [f.ref for f in page.context["object_list"]] == [commitment.framework.ref]
+
+
+def test_desk_officer_lists_and_exports_the_portfolio(make_user, client, commitment_factory, org_factory):
+    peru = org_factory(name="Peru")
+    mine, theirs = commitment_factory(owners=[peru]), commitment_factory()
+    client.force_login(make_user("dana", Role.DESK_OFFICER, portfolio=[peru]))
+    assert refs_in(client.get("/commitments/?scope=portfolio")) == [mine.ref]
+    assert sorted(refs_in(client.get("/commitments/"))) == sorted([mine.ref, theirs.ref])
+    rows = list(
+        csv.reader(io.StringIO(client.get("/deadlines/export.csv?scope=portfolio").content.decode("utf-8-sig")))
+    )
+    assert [r[1] for r in rows[1:]] == [mine.ref]
+    assert "?state=overdue&amp;scope=portfolio" in client.get("/").content.decode()
