@@ -249,11 +249,21 @@ class CommitmentFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(method=_open_deadline_due("lte"), help_text="An open deadline due by.")
     due_after = django_filters.DateFilter(method=_open_deadline_due("gte"), help_text="An open deadline due from.")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
-    updated_since = SinceFilter("updated_at")
+    updated_since = SinceFilter(
+        "updated_at",
+        method="filter_updated_since",
+        help_text="Changed at or after this ISO 8601 instant, itself or one of its deadlines (for syncing).",
+    )
 
     class Meta:
         model = Commitment
         fields = []
+
+    def filter_updated_since(self, queryset: QuerySet[Commitment], name: str, value) -> QuerySet[Commitment]:
+        # A corrected anchor moves due dates without touching the commitment row: a sync must still see it.
+        return queryset.filter(
+            Q(updated_at__gte=value) | Exists(Deadline.objects.filter(commitment=OuterRef("pk"), updated_at__gte=value))
+        )
 
     def filter_overdue(self, queryset: QuerySet[Commitment], name: str, value: bool | None) -> QuerySet[Commitment]:
         if value is None:

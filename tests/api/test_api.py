@@ -208,3 +208,16 @@ def test_throttle_counts_live_in_redis_so_every_web_process_shares_them(world, p
     # Another process would read the same count: it is in Redis, not in this process's memory.
     stored = redis.Redis.from_url(redis_url).keys(f"api-throttle-test-{world.org_a.pk}:*throttle_api_key_{key.pk}")
     assert len(stored) == 1
+
+
+def test_updated_since_finds_a_commitment_whose_deadline_moved(world, client_a):
+    from followups.services import deadline_extend
+
+    since = timezone.now()
+    deadline = world.cmt_a.deadlines.get()
+    deadline_extend(deadline=deadline, new_due_on=deadline.due_on + timedelta(days=30), reason="asked by the party")
+    stamp = since.isoformat().replace("+00:00", "Z")
+    assert refs(all_items(client_a, f"/api/v1/commitments/?updated_since={stamp}")) == {"CMT-XA-01"}
+    assert refs(all_items(client_a, f"/api/v1/deadlines/?updated_since={stamp}")) == {"DL-CMT-XA-01"}
+    later = timezone.now().isoformat().replace("+00:00", "Z")
+    assert refs(all_items(client_a, f"/api/v1/commitments/?updated_since={later}")) == set()
