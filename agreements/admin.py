@@ -259,7 +259,7 @@ class ApiKeyForm(forms.ModelForm):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["prefix", "name", "organisation", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_display = ["prefix", "name", "organisation", "works", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organisation__kind"]
     search_fields = ["prefix", "name", "organisation__ref", "organisation__name"]
     autocomplete_fields = ["organisation"]
@@ -309,6 +309,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         response = HttpResponse(engines["django"].from_string(_KEY_ISSUED_PAGE).render(context, request))
         add_never_cache_headers(response)
         return response
+
+    @admin.display(boolean=True, description="works now")
+    def works(self, obj: ApiKey) -> bool:
+        return obj.is_usable()
 
     @admin.action(description="Revoke the selected keys (they stop working at once)")
     def revoke(self, request, queryset):
