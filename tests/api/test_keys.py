@@ -130,6 +130,8 @@ def test_the_admin_revoke_action_revokes(world, partner_key):
     user = get_user_model().objects.create_superuser("revoker", "revoker@example.org", "pw-revoker-2026")
     client = Client()
     client.force_login(user)
+    listing = client.get("/admin/agreements/apikey/").content.decode()
+    assert key.prefix in listing and raw not in listing
     response = client.post("/admin/agreements/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
     assert response.status_code == 200
     key.refresh_from_db()
