@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agreements.filters import uswds_widgets
+from agreements.models import Framework
 
 
 class AnchorChangeForm(forms.Form):
@@ -19,19 +20,23 @@ class AnchorChangeForm(forms.Form):
         help_text=_("Kept in the history, e.g. 'date in the signed text is 21 Oct'."),
     )
 
-    def __init__(self, *args, framework, **kwargs):
+    def __init__(self, *args, anchor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.framework = framework
+        self.anchor = anchor
+        if not isinstance(anchor, Framework):
+            del self.fields["field"]  # a milestone has one date
         uswds_widgets(self)
 
     def clean(self):
         data = super().clean()
-        field, new_date = data.get("field"), data.get("new_date")
+        field, new_date = data.get("field", "date"), data.get("new_date")
         if field and new_date:
-            signed = new_date if field == "signed_on" else self.framework.signed_on
-            effective = new_date if field == "effective_on" else self.framework.effective_on
-            if signed and effective and effective < signed:
-                raise forms.ValidationError(_("Entry into force cannot be before the signature."))
-            if getattr(self.framework, field) == new_date:
+            if isinstance(self.anchor, Framework):
+                signed = new_date if field == "signed_on" else self.anchor.signed_on
+                effective = new_date if field == "effective_on" else self.anchor.effective_on
+                if signed and effective and effective < signed:
+                    raise forms.ValidationError(_("Entry into force cannot be before the signature."))
+            if getattr(self.anchor, field) == new_date:
                 raise forms.ValidationError(_("That is already the date on record."))
+            data["field"] = field
         return data

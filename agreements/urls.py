@@ -14,6 +14,7 @@ urlpatterns = [
     path("frameworks/", views.FrameworkListView.as_view(), name="framework_list"),
     path("frameworks/<str:ref>/", views.FrameworkDetailView.as_view(), name="framework_detail"),
     path("frameworks/<str:ref>/dates/", views.AnchorChangeView.as_view(), name="anchor_change"),
+    path("milestones/<str:ref>/date/", views.MilestoneDateChangeView.as_view(), name="milestone_date_change"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     path("organisations/<str:ref>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
     path("working-groups/", views.WorkingGroupListView.as_view(), name="workinggroup_list"),

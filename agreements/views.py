@@ -24,6 +24,7 @@ from agreements.filters import FrameworkFilter, OrganisationFilter, WorkingGroup
 from agreements.forms import AnchorChangeForm
 from agreements.models import (
     Framework,
+    Milestone,
     Organisation,
     Party,
     StaffProfile,
@@ -41,7 +42,7 @@ from agreements.roles import (
 from followups import selectors
 from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
 from followups.models import CommitmentOwner, Deadline, Status
-from followups.services import anchor_change_preview, framework_change_dates
+from followups.services import anchor_change_preview, framework_change_dates, milestone_change_date
 
 PAGE_SIZES = (25, 50, 100, 500)
 
@@ -218,49 +219,82 @@ class FrameworkDetailView(StaffMixin, TemplateView):
 
 
 class AnchorChangeView(StaffMixin, TemplateView):
-    """Correct a framework's signature or entry-into-force date: preview every moved deadline, then confirm."""
+    """Correct a framework's signature or entry-into-force date, or a milestone's date: preview every
+    deadline that moves (old -> new), then apply only what was previewed, when confirmed."""
 
     template_name = "agreements/anchor_change.html"
+    model: type[Framework] | type[Milestone] = Framework
 
-    def get_framework(self) -> Framework:
-        framework = get_object_or_404(Framework, ref=self.kwargs["ref"])
+    def get_anchor(self) -> Framework | Milestone:
+        anchor = get_object_or_404(self.model, ref=self.kwargs["ref"])
         if not can_change_anchor(self.request.user):
             raise PermissionDenied(_("Only coordinators and data clerks correct anchor dates."))
-        return framework
+        return anchor
+
+    def anchor_context(self, anchor) -> dict:
+        if isinstance(anchor, Framework):
+            return {
+                "anchor": anchor,
+                "back_url": reverse("framework_detail", args=[anchor.ref]),
+                "breadcrumb": [(_("Frameworks"), reverse("framework_list"))],
+                "current_dates": [(_("Signed"), anchor.signed_on), (_("In force"), anchor.effective_on)],
+            }
+        framework = anchor.frameworks.first()
+        return {
+            "anchor": anchor,
+            "back_url": reverse("framework_detail", args=[framework.ref]) if framework else reverse("framework_list"),
+            "breadcrumb": [(_("Frameworks"), reverse("framework_list"))]
+            + ([(framework.ref, reverse("framework_detail", args=[framework.ref]))] if framework else []),
+            "current_dates": [(anchor.title, anchor.date)],
+        }
 
     def get(self, request, *args, **kwargs):
-        framework = self.get_framework()
-        form = AnchorChangeForm(framework=framework, initial={"new_date": framework.signed_on})
-        return self.render_to_response(self.get_context_data(framework=framework, form=form))
+        anchor = self.get_anchor()
+        initial = {"new_date": anchor.signed_on if isinstance(anchor, Framework) else anchor.date}
+        form = AnchorChangeForm(anchor=anchor, initial=initial)
+        return self.render_to_response(self.get_context_data(form=form, **self.anchor_context(anchor)))
 
     def post(self, request, *args, **kwargs):
-        framework = self.get_framework()
-        form = AnchorChangeForm(request.POST, framework=framework)
-        context = {"framework": framework, "form": form}
+        anchor = self.get_anchor()
+        form = AnchorChangeForm(request.POST, anchor=anchor)
+        context = {"form": form, **self.anchor_context(anchor)}
         if form.is_valid():
             field, new_date, reason = (form.cleaned_data[k] for k in ("field", "new_date", "reason"))
             # Apply only what was previewed: a date edited after the preview is previewed again.
             token = f"{field}:{new_date.isoformat()}"
             if "confirm" in request.POST and request.POST.get("previewed") == token:
-                dates = {"signed_on": framework.signed_on, "effective_on": framework.effective_on, field: new_date}
                 try:
-                    changes = framework_change_dates(framework=framework, by_user=request.user, reason=reason, **dates)
+                    changes = self.apply(anchor, field, new_date, reason)
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
                     messages.success(
                         request,
                         _("%(field)s changed to %(date)s; %(n)d deadline(s) moved.")
-                        % {"field": dict(AnchorChangeForm.FIELDS)[field], "date": new_date, "n": len(changes)},
+                        % {
+                            "field": dict(AnchorChangeForm.FIELDS).get(field, _("Date")),
+                            "date": new_date,
+                            "n": len(changes),
+                        },
                     )
-                    return redirect("framework_detail", ref=framework.ref)
+                    return redirect(context["back_url"])
             else:
                 try:
-                    context["changes"] = anchor_change_preview(anchor=framework, new_date=new_date, field=field)
+                    context["changes"] = anchor_change_preview(anchor=anchor, new_date=new_date, field=field)
                     context["previewed"] = token
                 except ValidationError as exc:
                     form.add_error(None, exc)
         return self.render_to_response(self.get_context_data(**context))
+
+    def apply(self, anchor, field: str, new_date, reason: str):
+        if isinstance(anchor, Framework):
+            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on, field: new_date}
+            return framework_change_dates(framework=anchor, by_user=self.request.user, reason=reason, **dates)
+        return milestone_change_date(milestone=anchor, new_date=new_date, by_user=self.request.user, reason=reason)
+
+
+class MilestoneDateChangeView(AnchorChangeView):
+    model = Milestone
 
 
 # --- Organisations -----------------------------------------------------------------------------------------

@@ -170,3 +170,36 @@ def test_pages_speak_spanish_and_french(coordinator_client, commitment_factory, 
     page = coordinator_client.get("/").content.decode()
     assert f'<html lang="{language}">' in page and heading in page
     assert status in coordinator_client.get(f"/commitments/{commitment.ref}/").content.decode()
+
+
+def test_milestone_date_change_previews_then_applies(coordinator_client, commitment_factory):
+    from agreements.models import Milestone
+    from followups.models import AnchorKind, Deadline
+    from followups.services import deadline_save_rule
+
+    commitment = commitment_factory(due_in=None)
+    milestone = Milestone.objects.create(ref="MS-T-1", date=date(2026, 3, 1), title="Launch", kind="launch")
+    milestone.frameworks.add(commitment.framework)
+    deadline = Deadline(
+        ref="DL-MS-1",
+        commitment=commitment,
+        anchor_kind=AnchorKind.MILESTONE,
+        anchor_milestone=milestone,
+        offset="P30D",
+    )
+    deadline_save_rule(deadline=deadline)
+    assert deadline.due_on == date(2026, 3, 31)
+    assert (
+        f"/milestones/{milestone.ref}/date/"
+        in coordinator_client.get(f"/frameworks/{commitment.framework.ref}/").content.decode()
+    )
+    url = f"/milestones/{milestone.ref}/date/"
+    form = {"new_date": "2026-03-10", "reason": "launch postponed"}
+    preview = coordinator_client.post(url, {**form, "preview": "1"})
+    assert [(c.old_due_on, c.new_due_on) for c in preview.context["changes"]] == [(date(2026, 3, 31), date(2026, 4, 9))]
+    deadline.refresh_from_db()
+    assert deadline.due_on == date(2026, 3, 31)
+    applied = coordinator_client.post(url, {**form, "confirm": "1", "previewed": "date:2026-03-10"})
+    assert applied.status_code == 302
+    deadline.refresh_from_db()
+    assert deadline.due_on == date(2026, 4, 9)
