@@ -26,7 +26,12 @@ stop() {
         kill -0 "${pids[@]}" 2>/dev/null || break
         sleep 0.2
     done
-    kill -KILL "${pids[@]}" 2>/dev/null
+    for pid in "${pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            pkill -KILL -P "$pid" 2>/dev/null  # its own children (the worker's pool), by parent id
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
     wait 2>/dev/null
 }
 trap 'stop; exit 130' INT
