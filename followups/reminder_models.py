@@ -1,3 +1,188 @@
-"""The reminder outbox and reminder policies (DESIGN.md, "Reminders: the database is the queue"). Imported by models.py."""
+"""The reminder outbox and reminder policies (DESIGN.md, "Reminders: the database is the queue"). Imported by models.py.
 
-__all__: list[str] = []
+Each reminder to send is a row, written in the same transaction as the deadline change that calls for it
+(followups.reminders.reminders_plan). A tick claims due rows and workers send them; the row, not a broker
+message, is the source of truth, so a lost or repeated Celery message never loses or doubles a reminder.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "ReminderStatus",
+    "Reminder",
+    "ReminderPolicy",
+    "ContactReminderPreference",
+    "ReminderAcknowledgement",
+    "DEFAULT_LEAD_DAYS",
+    "HIGH_PRIORITY_LEAD_DAYS",
+    "DEFAULT_OVERDUE_DAYS",
+]
+
+# Days before the due date at which the responsible contacts are reminded, by priority (DESIGN.md).
+DEFAULT_LEAD_DAYS = [30, 7, 1]
+HIGH_PRIORITY_LEAD_DAYS = [60, 30, 14, 7, 1]
+# Days after the due date: +1 to the contacts; +7 also to the desk officers; +30 also to the coordinators.
+DEFAULT_OVERDUE_DAYS = [1, 7, 30]
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Reminder(models.Model):
+    """One message to send: (deadline, recipient, kind), due at an instant in UTC.
+
+    The recipient is a point of contact or, for escalations, a staff user (desk officer, coordinator).
+    `kind` is "before_<days>" or "overdue_<days>". PENDING -> SENDING (claimed by a tick, with a lease) ->
+    SENT | FAILED; SKIPPED when its moment had long passed when it was planned (a deadline entered late)
+    or an escalation nobody needed; CANCELLED when the deadline closed or the recipient acknowledged.
+    """
+
+    deadline = models.ForeignKey("followups.Deadline", on_delete=models.CASCADE, related_name="reminders")
+    contact = models.ForeignKey(
+        "agreements.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=20)
+    # An escalation to a staff user: sent only if nobody acknowledged the overdue commitment.
+    escalation = models.BooleanField(default=False)
+    due_at = models.DateTimeField(help_text=_("The instant it is due: the local time of day in the recipient's zone."))
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    # A late entry's one catch-up message (sent at once although its moment had passed).
+    catch_up = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(help_text=_("When a tick may claim it (due_at, or later after a failure)."))
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Changes at every claim: a worker holding an older claim (a redelivered Celery message) sends nothing.
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False, user__isnull=True) | Q(contact__isnull=True, user__isnull=False),
+                name="reminder_one_recipient",
+            ),
+            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"),
+            models.UniqueConstraint(
+                fields=["deadline", "contact", "kind"], condition=Q(contact__isnull=False), name="reminder_contact_once"
+            ),
+            models.UniqueConstraint(
+                fields=["deadline", "user", "kind"], condition=Q(user__isnull=False), name="reminder_user_once"
+            ),
+        ]
+        indexes = [
+            # The tick's claim query (followups.reminders.reminders_claim): pending rows whose time has come...
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="reminder_pending_next_attempt"
+            ),
+            # ...and rows whose worker's lease expired (a worker died mid-batch).
+            models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="reminder_sending_lease"),
+            # The planner's and the admin's look-ups per deadline.
+            models.Index(fields=["deadline", "status"], name="reminder_deadline_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.deadline_id} to {self.recipient_label} ({self.status})"
+
+    @property
+    def recipient_label(self) -> str:
+        if self.contact_id:
+            return str(self.contact.email)
+        return str(self.user.email or self.user.get_username())
+
+
+class ReminderPolicy(models.Model):
+    """Lead times overriding the priority defaults, for a whole framework or for one deadline.
+
+    A deadline's own policy wins over its framework's; without either, DEFAULT_LEAD_DAYS (or
+    HIGH_PRIORITY_LEAD_DAYS for high-priority commitments) and DEFAULT_OVERDUE_DAYS apply.
+    """
+
+    framework = models.OneToOneField(
+        "agreements.Framework", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    deadline = models.OneToOneField(
+        "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    lead_days = models.JSONField(default=list, blank=True, help_text=_("Days before the due date, e.g. [30, 7, 1]."))
+    overdue_days = models.JSONField(
+        default=list, blank=True, help_text=_("Days after the due date for overdue escalation, e.g. [1, 7, 30].")
+    )
+
+    class Meta:
+        verbose_name_plural = "reminder policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(framework__isnull=False, deadline__isnull=True)
+                | Q(framework__isnull=True, deadline__isnull=False),
+                name="reminder_policy_one_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f"framework {self.framework_id}" if self.framework_id else f"deadline {self.deadline_id}"
+        return f"{scope}: {self.lead_days} / overdue {self.overdue_days}"
+
+
+class ContactReminderPreference(models.Model):
+    """A point of contact's choice: single messages or one weekly digest; or no reminders at all."""
+
+    contact = models.OneToOneField("agreements.Contact", on_delete=models.CASCADE, related_name="reminder_preference")
+    digest = models.BooleanField(default=False, help_text=_("One weekly digest (Monday morning) instead."))
+    muted = models.BooleanField(default=False, help_text=_("No reminders for this contact."))
+
+    def __str__(self) -> str:
+        return f"{self.contact}: {'digest' if self.digest else 'single'}{', muted' if self.muted else ''}"
+
+
+class ReminderAcknowledgement(models.Model):
+    """A recipient clicked the signed link: no more reminders to them for that commitment.
+
+    An acknowledgement by anyone after a deadline passed also stops its escalation to staff.
+    """
+
+    commitment = models.ForeignKey(
+        "followups.Commitment", on_delete=models.CASCADE, related_name="reminder_acknowledgements"
+    )
+    contact = models.ForeignKey("agreements.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False, user__isnull=True) | Q(contact__isnull=True, user__isnull=False),
+                name="reminder_ack_one_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["commitment", "contact"], condition=Q(contact__isnull=False), name="reminder_ack_contact_once"
+            ),
+            models.UniqueConstraint(
+                fields=["commitment", "user"], condition=Q(user__isnull=False), name="reminder_ack_user_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment_id} acknowledged by {self.contact_id or self.user_id}"

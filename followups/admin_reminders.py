@@ -1,0 +1,60 @@
+"""Admin for the reminder outbox: every reminder with its status, attempts and error; resend FAILED ones."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from followups.models import (
+    ContactReminderPreference,
+    Reminder,
+    ReminderAcknowledgement,
+    ReminderPolicy,
+    ReminderStatus,
+)
+from followups.reminders import reminder_resend
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["id", "deadline", "recipient", "kind", "due_at", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "kind", "escalation", "catch_up"]
+    search_fields = ["deadline__ref", "deadline__commitment__ref", "contact__email", "user__email", "message_id"]
+    list_select_related = ["deadline", "contact", "user"]
+    date_hierarchy = "due_at"
+    actions = ["resend"]
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # rows are written by the planner, never by hand
+
+    @admin.display(description="recipient")
+    def recipient(self, obj: Reminder) -> str:
+        return obj.recipient_label
+
+    @admin.action(description="Resend the selected failed reminders")
+    def resend(self, request, queryset) -> None:
+        failed = list(queryset.filter(status=ReminderStatus.FAILED))
+        for reminder in failed:
+            reminder_resend(reminder=reminder)
+        skipped = queryset.count() - len(failed)
+        self.message_user(request, f"{len(failed)} reminders queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "framework", "deadline", "lead_days", "overdue_days"]
+    raw_id_fields = ["framework", "deadline"]
+
+
+@admin.register(ContactReminderPreference)
+class ContactReminderPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["contact", "digest", "muted"]
+    raw_id_fields = ["contact"]
+
+
+@admin.register(ReminderAcknowledgement)
+class ReminderAcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ["commitment", "contact", "user", "created_at"]
+    raw_id_fields = ["commitment", "contact", "user", "reminder"]

@@ -1,0 +1,21 @@
+"""Celery tasks: thin interfaces to followups.reminders. They take ids and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="followups.tasks.reminders_tick", ignore_result=True)
+def reminders_tick() -> int:
+    """Beat runs this every minute: claim due reminders and queue one send task per batch."""
+    from followups import reminders
+
+    return reminders.reminders_tick()
+
+
+@shared_task(name="followups.tasks.reminders_send_batch", ignore_result=True, acks_late=True)
+def reminders_send_batch(units: list[list[int]], token: str) -> dict[str, int]:
+    """Send one claimed batch over one SMTP connection (rows no longer claimed with `token` are left alone)."""
+    from followups import reminders
+
+    return reminders.reminders_send_batch(units=units, token=token)
