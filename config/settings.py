@@ -346,3 +346,33 @@ SPECTACULAR_SETTINGS.update(
 
 # Staff web application (issue 4): the lockout page says what happened and for how long.
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- Reminders (issue 3; followups.reminders, followups.tasks) ---------------------------------------------
+# The local time of day at which a reminder reaches its recipient, in the recipient's own time zone.
+REMINDER_LOCAL_TIME = env.str("REMINDER_LOCAL_TIME", default="09:00")
+# A claimed row belongs to its worker this long; after that a tick claims it again (the worker died).
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=50)  # mails per task and per SMTP connection
+REMINDER_TICK_SECONDS = env.float("REMINDER_TICK_SECONDS", default=60.0)
+# Temporary SMTP failures: retry after base * 2**(attempts-1), at most max; FAILED after max attempts.
+REMINDER_RETRY_BASE_SECONDS = env.float("REMINDER_RETRY_BASE_SECONDS", default=60.0)
+REMINDER_RETRY_MAX_SECONDS = env.float("REMINDER_RETRY_MAX_SECONDS", default=6 * 3600.0)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=25)
+# Overdue escalation: +1 day to the contacts; unacknowledged at +7 also to the desk officers, at +30 also to
+# the coordinators (followups.reminders).
+# One beat entry, an interval (UTC): the tick claims due rows and hands them to workers in batches.
+CELERY_BEAT_SCHEDULE = {
+    "reminders-tick": {"task": "followups.tasks.reminders_tick", "schedule": REMINDER_TICK_SECONDS},
+}
+# Time limits below the lease: a task is stopped before its rows can be claimed by another worker.
+CELERY_TASK_SOFT_TIME_LIMIT = int(REMINDER_LEASE_SECONDS * 0.7)
+CELERY_TASK_TIME_LIMIT = int(REMINDER_LEASE_SECONDS * 0.8)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis re-delivers an unacknowledged message after the visibility timeout: above the time limit, so a
+    # running task is not delivered twice; a dead worker's batch is also reclaimed through the lease.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=REMINDER_LEASE_SECONDS + 60)
+    }
+# RabbitMQ: a dead worker's connection drops and its unacknowledged messages return at once; heartbeats
+# notice a silent network failure within this many seconds.
+CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=60)

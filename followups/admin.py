@@ -347,3 +347,6 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+# The reminder outbox, its policies and preferences (issue 3).
+from followups import admin_reminders  # noqa: E402,F401
