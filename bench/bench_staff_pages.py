@@ -265,8 +265,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--load-seconds", type=float, default=10)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    # Defaults follow the machine: one gunicorn worker per core plus one, two client threads per worker.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=2 * ((os.cpu_count() or 1) + 1))
     parser.add_argument("--no-load", action="store_true")
     args = parser.parse_args()
 

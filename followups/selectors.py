@@ -68,20 +68,29 @@ class DashboardCounts:
     total: int
 
 
-def dashboard_counts(*, today: date, organisations: Iterable[Organisation] | None = None) -> DashboardCounts:
-    """Open deadlines overdue / due within 7 and 30 days; commitments at risk and completed. Two queries."""
+def commitment_status_rows(*, organisations: Iterable[Organisation] | None = None) -> list[dict]:
+    """Commitments per (framework, status): one scan that serves both the counts and the status chart."""
+    return list(commitments_for(organisations).values("framework_id", "status").annotate(n=Count("pk")).order_by())
+
+
+def dashboard_counts(
+    *, today: date, organisations: Iterable[Organisation] | None = None, status_rows: list[dict] | None = None
+) -> DashboardCounts:
+    """Open deadlines overdue / due within 7 and 30 days; commitments at risk and completed. Two queries, or
+    one when the caller passes the commitment_status_rows it already has."""
     open_deadlines = deadlines_for(organisations).open()
     d = open_deadlines.aggregate(
         overdue=Count("pk", filter=Q(due_on__lt=today)),
         due_7=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=7))),
         due_30=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=30))),
     )
-    c = commitments_for(organisations).aggregate(
-        at_risk=Count("pk", filter=Q(status=Status.AT_RISK)),
-        completed=Count("pk", filter=Q(status__in=DONE_STATUSES)),
-        total=Count("pk"),
+    rows = status_rows if status_rows is not None else commitment_status_rows(organisations=organisations)
+    return DashboardCounts(
+        **d,
+        at_risk=sum(r["n"] for r in rows if r["status"] == Status.AT_RISK),
+        completed=sum(r["n"] for r in rows if r["status"] in DONE_STATUSES),
+        total=sum(r["n"] for r in rows),
     )
-    return DashboardCounts(**d, **c)
 
 
 def deadlines_upcoming(
@@ -141,15 +150,14 @@ class StatusChart:
 
 
 def chart_status_by_framework(
-    *, organisations: Iterable[Organisation] | None = None, limit: int = 12, width: int = 640
+    *,
+    organisations: Iterable[Organisation] | None = None,
+    status_rows: list[dict] | None = None,
+    limit: int = 12,
+    width: int = 640,
 ) -> StatusChart:
-    """Status of commitments for the frameworks with the most commitments. Two queries."""
-    rows = (
-        commitments_for(organisations)
-        .values("framework_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by("framework_id", "status")
-    )
+    """Status of commitments for the frameworks with the most commitments. Two queries (one with status_rows)."""
+    rows = status_rows if status_rows is not None else commitment_status_rows(organisations=organisations)
     per_framework: dict[int, dict[str, int]] = defaultdict(dict)
     for row in rows:
         per_framework[row["framework_id"]][row["status"]] = row["n"]

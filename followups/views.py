@@ -37,27 +37,30 @@ class DashboardView(StaffMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = selectors.today()
         portfolio = selectors.portfolio_of(self.request.user)
+        # One scan of the commitments per scope feeds both the counts and the status chart.
+        all_rows = selectors.commitment_status_rows()
+        portfolio_rows = selectors.commitment_status_rows(organisations=portfolio) if portfolio else None
         sections = []
         if portfolio:
-            sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio))
-        sections.append(self._section(_("All commitments"), "all", today, None))
+            sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio, portfolio_rows))
+        sections.append(self._section(_("All commitments"), "all", today, None, all_rows))
         context.update(
             today=today,
             week_ahead=today + timedelta(days=7),
             month_ahead=today + timedelta(days=30),
             portfolio=portfolio,
             sections=sections,
-            status_chart=selectors.chart_status_by_framework(organisations=portfolio or None),
+            status_chart=selectors.chart_status_by_framework(status_rows=portfolio_rows if portfolio else all_rows),
             month_chart=selectors.chart_deadlines_per_month(today=today, organisations=portfolio or None),
             chart_scope=_("your portfolio") if portfolio else _("all commitments"),
         )
         return context
 
-    def _section(self, title, key, today, organisations):
+    def _section(self, title, key, today, organisations, status_rows):
         return {
             "title": title,
             "key": key,
-            "counts": selectors.dashboard_counts(today=today, organisations=organisations),
+            "counts": selectors.dashboard_counts(today=today, organisations=organisations, status_rows=status_rows),
             "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
             "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
             # The counts link to the lists they count; a portfolio's to the lists of the portfolio.
