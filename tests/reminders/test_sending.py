@@ -1,0 +1,148 @@
+"""Sending in this process (the locmem mail backend): what the recipient reads, and the acknowledge link."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+
+from agreements.models import Language
+from followups.models import AnchorKind, Reminder, ReminderStatus
+from followups.reminders import reminder_resend, reminders_claim, reminders_tick
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+PLANNED = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def make_deadline(contact, due=date(2026, 6, 15), **kwargs):
+    commitment = f.CommitmentFactory(contacts=[contact], **kwargs)
+    with time_machine.travel(PLANNED, tick=False):
+        return f.DeadlineFactory(
+            commitment=commitment, anchor_kind=AnchorKind.FIXED, anchor_date=due, offset="", title="Conclude MoU"
+        )
+
+
+def test_the_seven_day_reminder_arrives_at_nine_in_spanish_with_link_ics_and_fixed_message_id():
+    contact = f.ContactFactory(language=Language.SPANISH, time_zone="America/Lima")
+    deadline = make_deadline(contact)
+    with time_machine.travel(datetime(2026, 5, 16, 15, 0, tzinfo=UTC), tick=False):
+        assert reminders_tick(inline=True) == 1  # the 30-day one
+    mail.outbox.clear()
+    # 09:00 in Lima (UTC-5) on 8 June is 14:00 UTC: one minute before, nothing is due.
+    with time_machine.travel(datetime(2026, 6, 8, 13, 59, tzinfo=UTC), tick=False):
+        assert reminders_tick(inline=True) == 0
+    with time_machine.travel(datetime(2026, 6, 8, 14, 0, tzinfo=UTC), tick=False):
+        assert reminders_tick(inline=True) == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [contact.email]
+    assert "vence el 2026-06-15 (quedan 7 días)" in message.subject
+    assert deadline.commitment.framework.title in message.body
+    assert f"http://127.0.0.1:8000/commitments/{deadline.commitment.ref}/" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and 'lang="es"' in html
+    (name, ics, ics_type) = message.attachments[0]
+    assert name == f"{deadline.ref}.ics" and ics_type == "text/calendar"
+    assert "DTSTART;VALUE=DATE:20260615" in ics
+    row = Reminder.objects.get(deadline=deadline, kind="before_7")
+    assert row.status == ReminderStatus.SENT and row.attempts == 1
+    assert message.extra_headers["Message-ID"] == row.message_id == f"<reminder.{row.pk}.20260608T1400@example.org>"
+
+
+def test_acknowledge_link_works_without_login_and_stops_that_contacts_reminders(client):
+    contact = f.ContactFactory(language=Language.FRENCH)
+    other = f.ContactFactory()
+    deadline = make_deadline(contact)
+    deadline.commitment.contacts.add(other)
+    with time_machine.travel(PLANNED, tick=False):
+        from followups.reminders import reminders_plan
+
+        reminders_plan(deadlines=[deadline])
+    with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
+        reminders_tick(inline=True)
+    french = next(m for m in mail.outbox if m.to == [contact.email])
+    assert "Rappel" in french.subject
+    link = re.search(r"http://127\.0\.0\.1:8000(/reminders/ack/\S+/)", french.body).group(1)
+    response = client.get(link)
+    assert response.status_code == 200
+    assert deadline.commitment.ref in response.content.decode()
+    assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()
+    assert Reminder.objects.filter(contact=other, status=ReminderStatus.PENDING).count() == 5
+    assert client.get(link).status_code == 200  # a second click is harmless
+    assert client.get(link[:-3] + "xx/").status_code == 400
+
+
+def test_completed_after_claim_is_not_sent():
+    contact = f.ContactFactory()
+    deadline = make_deadline(contact)
+    with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
+        batches = reminders_claim()
+        from followups import services
+        from followups.reminders import reminders_send_batch
+
+        services.commitment_update_status(commitment=deadline.commitment, status="completed", actor="t")
+        for token, units in batches:
+            reminders_send_batch(units=units, token=token)
+    assert mail.outbox == []
+    assert Reminder.objects.get(deadline=deadline, kind="before_30").status == ReminderStatus.CANCELLED
+
+
+def test_a_stale_claim_sends_nothing():
+    """A Celery message delivered again after its rows were reclaimed (new token) is harmless."""
+    contact = f.ContactFactory()
+    make_deadline(contact)
+    with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
+        [(old_token, units)] = reminders_claim()
+    with time_machine.travel(datetime(2026, 5, 16, 9, 30, tzinfo=UTC), tick=False):  # lease expired
+        [(new_token, _)] = reminders_claim()
+        from followups.reminders import reminders_send_batch
+
+        assert reminders_send_batch(units=units, token=old_token) == {}
+        assert reminders_send_batch(units=units, token=new_token) == {"sent": 1}
+        assert reminders_send_batch(units=units, token=new_token) == {}
+    assert len(mail.outbox) == 1
+
+
+def test_resend_puts_a_failed_reminder_back_and_the_command_sends_it():
+    contact = f.ContactFactory()
+    deadline = make_deadline(contact)
+    row = Reminder.objects.get(deadline=deadline, kind="before_30")
+    Reminder.objects.filter(pk=row.pk).update(status=ReminderStatus.FAILED, last_error="550 no such user", attempts=1)
+    with time_machine.travel(datetime(2026, 5, 20, 9, 0, tzinfo=UTC), tick=False):
+        reminder_resend(reminder=row)
+        call_command("send_due_reminders", "--inline")
+    row.refresh_from_db()
+    assert row.status == ReminderStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_admin_lists_reminders_and_resends_failed_ones(admin_client):
+    contact = f.ContactFactory()
+    deadline = make_deadline(contact)
+    row = Reminder.objects.get(deadline=deadline, kind="before_1")
+    Reminder.objects.filter(pk=row.pk).update(status=ReminderStatus.FAILED, last_error="550 mailbox unavailable")
+    page = admin_client.get("/admin/followups/reminder/?status=failed")
+    assert page.status_code == 200 and "550 mailbox unavailable" in page.content.decode()
+    admin_client.post("/admin/followups/reminder/", {"action": "resend", "_selected_action": [row.pk]}, follow=True)
+    row.refresh_from_db()
+    assert row.status == ReminderStatus.PENDING and row.last_error == ""
+
+
+def test_digest_reader_gets_one_message_for_the_week():
+    from followups.models import ContactReminderPreference
+
+    contact = f.ContactFactory()
+    ContactReminderPreference.objects.create(contact=contact, digest=True)
+    make_deadline(contact, due=date(2026, 6, 18))
+    make_deadline(contact, due=date(2026, 6, 19))
+    # The 30-day reminders (Tuesday 19 and Wednesday 20 May) come together on Monday 18 May.
+    with time_machine.travel(datetime(2026, 5, 18, 9, 0, tzinfo=UTC), tick=False):
+        assert reminders_tick(inline=True) == 2
+    assert len(mail.outbox) == 1
+    assert "2" in mail.outbox[0].subject and len(mail.outbox[0].attachments) == 2
