@@ -376,3 +376,5 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # RabbitMQ: a dead worker's connection drops and its unacknowledged messages return at once; heartbeats
 # notice a silent network failure within this many seconds.
 CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=60)
+# Several deployments (or test runs) may share one broker: each names its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
