@@ -110,7 +110,7 @@ def test_repeated_bad_logins_lock_out(page, live_server, demo):
 def test_coordinator_corrects_a_signature_date_after_a_preview(page, live_server, demo):
     staff_login(page, live_server, "coordinator")
     page.goto(f"{live_server.url}/frameworks/FW-US-AU/")
-    page.get_by_role("link", name="Correct a date").click()
+    page.get_by_role("link", name="Correct a date", exact=True).click()
     page.get_by_label("Corrected date").fill("2025-10-31")
     page.get_by_label("Why is it corrected?").fill("date in the signed text")
     page.get_by_role("button", name="Preview the changes").click()
