@@ -393,7 +393,12 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
         for start in range(0, len(units), size):
             token = uuid.uuid4().hex
             chunk = units[start : start + size]
-            Reminder.objects.filter(pk__in=[pk for unit in chunk for pk in unit]).update(
+            # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick
+            # claimed meanwhile keeps that tick's token, and only that tick's worker sends it.
+            Reminder.objects.filter(
+                Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, lease_expires_at__lte=now),
+                pk__in=[pk for unit in chunk for pk in unit],
+            ).update(
                 status=ReminderStatus.SENDING,
                 claim_token=token,
                 lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
