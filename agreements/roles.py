@@ -74,3 +74,8 @@ def can_change_anchor(user: AbstractBaseUser | AnonymousUser) -> bool:
 def can_use_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     """The admin is for data clerks (and coordinators correcting records), and only with is_staff set."""
     return bool(getattr(user, "is_staff", False)) and user_has_role(user, Role.DATA_CLERK, Role.COORDINATOR)
+
+
+def can_extend_deadline(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Extending a deadline (keeping the rule's date beside it) is scheduling: coordinators and data clerks."""
+    return user_has_role(user, *SCHEDULING_ROLES)

@@ -93,3 +93,23 @@ class StatusUpdateForm(forms.Form):
                 _("The status is unchanged: choose a new status or write a note about the progress.")
             )
         return data
+
+
+class DeadlineExtendForm(forms.Form):
+    new_due_on = forms.DateField(label=_("New due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Why is it extended?"), max_length=500, help_text=_("Kept beside the original date.")
+    )
+
+    def __init__(self, *args, deadline, **kwargs):
+        super().__init__(*args, prefix=f"extend-{deadline.pk}", **kwargs)
+        self.deadline = deadline
+        uswds_widgets(self)
+
+    def clean_new_due_on(self):
+        value = self.cleaned_data["new_due_on"]
+        if value <= self.deadline.due_on:
+            raise forms.ValidationError(
+                _("The new date must be after the current due date, %(date)s."), params={"date": self.deadline.due_on}
+            )
+        return value

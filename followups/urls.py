@@ -11,6 +11,7 @@ urlpatterns = [
     path("commitments/<str:ref>/", views.CommitmentDetailView.as_view(), name="commitment_detail"),
     path("deadlines/", views.DeadlineListView.as_view(), name="deadline_list"),
     re_path(r"^deadlines/export\.(?P<fmt>csv|xlsx)$", views.DeadlineExportView.as_view(), name="deadline_export"),
+    path("deadlines/<str:ref>/extend/", views.DeadlineExtendView.as_view(), name="deadline_extend"),
     path("projects/", views.ProjectListView.as_view(), name="project_list"),
     path("projects/<str:ref>/", views.ProjectDetailView.as_view(), name="project_detail"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),

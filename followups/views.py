@@ -14,18 +14,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from agreements.roles import can_update_status
+from agreements.roles import can_extend_deadline, can_update_status
 from agreements.views import StaffListView, StaffMixin
 from followups import exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
-from followups.forms import StatusUpdateForm
+from followups.forms import DeadlineExtendForm, StatusUpdateForm
 from followups.models import Commitment, Deadline, Project, Status
-from followups.services import commitment_update_status
+from followups.services import commitment_update_status, deadline_extend
 
 
 class DashboardView(StaffMixin, TemplateView):
@@ -152,6 +153,9 @@ class CommitmentDetailView(StaffMixin, TemplateView):
                 "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
             )
         )
+        if can_extend_deadline(self.request.user):
+            for d in deadlines:
+                d.extend_form = DeadlineExtendForm(deadline=d) if d.is_open else None
         context.update(
             today=selectors.today(),
             owners=list(commitment.ownerships.select_related("organisation")),
@@ -163,6 +167,37 @@ class CommitmentDetailView(StaffMixin, TemplateView):
             status_choices=Status.choices,
         )
         return context
+
+
+class DeadlineExtendView(StaffMixin, View):
+    """Extend one deadline to a later date with a reason (the rule's date is kept); back to its commitment."""
+
+    def post(self, request: HttpRequest, ref: str) -> HttpResponse:
+        if not can_extend_deadline(request.user):
+            raise PermissionDenied(_("Only coordinators and data clerks extend deadlines."))
+        deadline = get_object_or_404(Deadline.objects.select_related("commitment"), ref=ref)
+        form = DeadlineExtendForm(request.POST, deadline=deadline)
+        if form.is_valid():
+            try:
+                deadline_extend(
+                    deadline=deadline,
+                    new_due_on=form.cleaned_data["new_due_on"],
+                    reason=form.cleaned_data["reason"],
+                    by_user=request.user,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("%(ref)s extended to %(date)s.") % {"ref": deadline.ref, "date": form.cleaned_data["new_due_on"]},
+                )
+        else:
+            errors = [e for field_errors in form.errors.values() for e in field_errors]
+            messages.error(
+                request, _("%(ref)s was not extended: %(errors)s") % {"ref": deadline.ref, "errors": " ".join(errors)}
+            )
+        return redirect(reverse("followups:commitment_detail", args=[deadline.commitment.ref]) + "#deadlines")
 
 
 class DeadlineListView(StaffListView):

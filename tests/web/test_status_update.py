@@ -104,3 +104,49 @@ def test_timeline_shows_deadline_changes(desk_client, commitment_factory):
     page = desk_client.get(f"/commitments/{commitment.ref}/").content.decode()
     assert f"{deadline.ref} changed" in page
     assert "Cabinet reshuffle" in page
+
+
+def test_coordinator_extends_a_deadline_and_the_original_date_stays(make_user, client, commitment_factory):
+    client.force_login(make_user("casey", Role.COORDINATOR))
+    commitment = commitment_factory(due_in=5)
+    deadline = commitment.deadlines.get()
+    original = deadline.due_on
+    page = client.get(f"/commitments/{commitment.ref}/").content.decode()
+    assert f"/deadlines/{deadline.ref}/extend/" in page
+    new = original + timedelta(days=20)
+    response = client.post(
+        f"/deadlines/{deadline.ref}/extend/",
+        {f"extend-{deadline.pk}-new_due_on": new.isoformat(), f"extend-{deadline.pk}-reason": "Elections"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith(f"/commitments/{commitment.ref}/#deadlines")
+    deadline.refresh_from_db()
+    assert (deadline.due_on, deadline.original_due_on, deadline.extension_reason) == (new, original, "Elections")
+    page = client.get(f"/commitments/{commitment.ref}/").content.decode()
+    assert f"originally {original.isoformat()}" in page
+
+
+def test_an_earlier_date_is_not_an_extension(make_user, client, commitment_factory):
+    client.force_login(make_user("casey", Role.COORDINATOR))
+    deadline = commitment_factory(due_in=5).deadlines.get()
+    before = deadline.due_on
+    response = client.post(
+        f"/deadlines/{deadline.ref}/extend/",
+        {f"extend-{deadline.pk}-new_due_on": before.isoformat(), f"extend-{deadline.pk}-reason": "x"},
+        follow=True,
+    )
+    assert "must be after the current due date" in response.content.decode()
+    deadline.refresh_from_db()
+    assert deadline.due_on == before
+
+
+def test_desk_officers_cannot_extend(desk_client, commitment_factory):
+    deadline = commitment_factory(due_in=5).deadlines.get()
+    assert "/extend/" not in desk_client.get(f"/commitments/{deadline.commitment.ref}/").content.decode()
+    new = (deadline.due_on + timedelta(days=9)).isoformat()
+    response = desk_client.post(
+        f"/deadlines/{deadline.ref}/extend/",
+        {f"extend-{deadline.pk}-new_due_on": new, f"extend-{deadline.pk}-reason": "x"},
+    )
+    assert response.status_code == 403
+    deadline.refresh_from_db()
+    assert deadline.extended_due_on is None
