@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from agreements import views
 
@@ -12,11 +12,20 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("frameworks/", views.FrameworkListView.as_view(), name="framework_list"),
+    re_path(r"^frameworks/export\.(?P<fmt>csv|xlsx)$", views.FrameworkExportView.as_view(), name="framework_export"),
     path("frameworks/<str:ref>/", views.FrameworkDetailView.as_view(), name="framework_detail"),
     path("frameworks/<str:ref>/dates/", views.AnchorChangeView.as_view(), name="anchor_change"),
     path("milestones/<str:ref>/date/", views.MilestoneDateChangeView.as_view(), name="milestone_date_change"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
+    re_path(
+        r"^organisations/export\.(?P<fmt>csv|xlsx)$", views.OrganisationExportView.as_view(), name="organisation_export"
+    ),
     path("organisations/<str:ref>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
     path("working-groups/", views.WorkingGroupListView.as_view(), name="workinggroup_list"),
+    re_path(
+        r"^working-groups/export\.(?P<fmt>csv|xlsx)$",
+        views.WorkingGroupExportView.as_view(),
+        name="workinggroup_export",
+    ),
     path("working-groups/<str:ref>/", views.WorkingGroupDetailView.as_view(), name="workinggroup_detail"),
 ]

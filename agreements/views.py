@@ -129,6 +129,24 @@ class StaffListView(StaffMixin, TemplateView):
         return context
 
 
+class StaffExportView(StaffMixin, View):
+    """The list's filter applied to every row (not one page), as CSV or Excel."""
+
+    list_view: type[StaffListView]
+    columns: list = []
+    stem = ""
+    title = ""
+
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        from followups import exports
+
+        view = self.list_view(request=request)
+        _filterset, rows = view.filtered()
+        if fmt == "csv":
+            return exports.export_csv(rows, self.columns, stem=self.stem)
+        return exports.export_xlsx(rows, self.columns, stem=self.stem, title=self.title)
+
+
 # --- Accounts ----------------------------------------------------------------------------------------------
 
 
@@ -182,6 +200,7 @@ class FrameworkListView(StaffListView):
     template_name = "agreements/framework_list.html"
     filterset_class = FrameworkFilter
     sort_keys = ("ref", "title", "signed", "status", "commitments")
+    export_name = "framework_export"
 
     def get_queryset(self):
         return selectors.framework_list_queryset()
@@ -304,6 +323,7 @@ class OrganisationListView(StaffListView):
     template_name = "agreements/organisation_list.html"
     filterset_class = OrganisationFilter
     sort_keys = ("name", "ref", "kind", "owed")
+    export_name = "organisation_export"
 
     def get_queryset(self):
         return selectors.organisation_list_queryset()
@@ -352,6 +372,7 @@ class WorkingGroupListView(StaffListView):
     template_name = "agreements/workinggroup_list.html"
     filterset_class = WorkingGroupFilter
     sort_keys = ("ref", "name")
+    export_name = "workinggroup_export"
 
     def get_queryset(self):
         return WorkingGroup.objects.select_related("framework").prefetch_related(
@@ -371,3 +392,18 @@ class WorkingGroupDetailView(StaffMixin, TemplateView):
             commitments=list(selectors.commitment_list_queryset().filter(working_group=group).order_by("ref")),
         )
         return context
+
+
+def _export(view: type[StaffListView], columns_name: str, stem: str, title: str) -> type[StaffExportView]:
+    from followups import exports
+
+    return type(
+        f"{view.__name__}Export",
+        (StaffExportView,),
+        {"list_view": view, "columns": getattr(exports, columns_name), "stem": stem, "title": title},
+    )
+
+
+FrameworkExportView = _export(FrameworkListView, "FRAMEWORK_COLUMNS", "frameworks", "Frameworks")
+OrganisationExportView = _export(OrganisationListView, "ORGANISATION_COLUMNS", "organisations", "Organisations")
+WorkingGroupExportView = _export(WorkingGroupListView, "WORKING_GROUP_COLUMNS", "working-groups", "Working groups")

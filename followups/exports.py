@@ -55,6 +55,51 @@ DEADLINE_COLUMNS = [
     Column("Recurrence", lambda d: d.recurrence, 18),
 ]
 
+FRAMEWORK_COLUMNS = [
+    Column("Reference", lambda f: f.ref, 16),
+    Column("Title", lambda f: f.title, 60),
+    Column("Kind", lambda f: f.get_kind_display(), 22),
+    Column("Status", lambda f: f.get_status_display(), 16),
+    Column("Signed", lambda f: f.signed_on, 12),
+    Column("In force", lambda f: f.effective_on, 12),
+    Column("Binding", lambda f: "yes" if f.binding else "no", 8),
+    Column("Parties", lambda f: f.n_parties, 8),
+    Column("Commitments", lambda f: f.n_commitments, 12),
+    Column("Open commitments", lambda f: f.n_open, 12),
+]
+
+ORGANISATION_COLUMNS = [
+    Column("Reference", lambda o: o.ref, 16),
+    Column("Name", lambda o: o.name, 40),
+    Column("Kind", lambda o: o.get_kind_display(), 22),
+    Column("ISO code", lambda o: o.iso_alpha2 or "", 8),
+    Column("Part of", lambda o: o.parent.name if o.parent else "", 30),
+    Column("Frameworks", lambda o: o.n_frameworks, 10),
+    Column("Commitments owed", lambda o: o.n_owed, 12),
+]
+
+WORKING_GROUP_COLUMNS = [
+    Column("Reference", lambda g: g.ref, 18),
+    Column("Name", lambda g: g.name, 50),
+    Column("Framework", lambda g: g.framework.ref, 16),
+    Column(
+        "Members",
+        lambda g: "; ".join(f"{m.organisation.name} ({m.get_role_display()})" for m in g.memberships.all()),
+        50,
+    ),
+    Column("Meets", lambda g: g.meeting_cadence, 16),
+]
+
+PROJECT_COLUMNS = [
+    Column("Reference", lambda p: p.ref, 18),
+    Column("Name", lambda p: p.name, 40),
+    Column("Kind", lambda p: p.get_kind_display(), 18),
+    Column("Country", lambda p: p.country.name, 20),
+    Column("Minerals", lambda p: ", ".join(p.minerals), 20),
+    Column("Stage", lambda p: p.get_stage_display(), 12),
+    Column("Frameworks", lambda p: ", ".join(f.ref for f in p.frameworks.all()), 30),
+]
+
 # A spreadsheet treats a cell that starts with one of these as a formula (CSV injection): quote it.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -93,7 +138,15 @@ def export_xlsx(rows: Iterable[Any], columns: list[Column], *, stem: str, title:
         sheet.append([_cell(v) for v in _values(row, columns)])
     for i, column in enumerate(columns, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = column.width
-        if columns[i - 1].header in {"Next due", "Due", "Original due", "Extended to", "Completed"}:
+        if columns[i - 1].header in {
+            "Next due",
+            "Due",
+            "Original due",
+            "Extended to",
+            "Completed",
+            "Signed",
+            "In force",
+        }:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"

@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^deadlines/export\.(?P<fmt>csv|xlsx)$", views.DeadlineExportView.as_view(), name="deadline_export"),
     path("deadlines/<str:ref>/extend/", views.DeadlineExtendView.as_view(), name="deadline_extend"),
     path("projects/", views.ProjectListView.as_view(), name="project_list"),
+    re_path(r"^projects/export\.(?P<fmt>csv|xlsx)$", views.ProjectExportView.as_view(), name="project_export"),
     path("projects/<str:ref>/", views.ProjectDetailView.as_view(), name="project_detail"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("calendar/timeline/", views.TimelineView.as_view(), name="timeline"),

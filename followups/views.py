@@ -20,7 +20,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from agreements.roles import can_extend_deadline, can_update_status
-from agreements.views import StaffListView, StaffMixin
+from agreements.views import StaffExportView, StaffListView, StaffMixin
 from followups import exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
@@ -228,9 +228,17 @@ class ProjectListView(StaffListView):
     template_name = "followups/project_list.html"
     filterset_class = ProjectFilter
     sort_keys = ("name", "stage", "ref")
+    export_name = "followups:project_export"
 
     def get_queryset(self):
         return Project.objects.select_related("country").prefetch_related("frameworks")
+
+
+class ProjectExportView(StaffExportView):
+    list_view = ProjectListView
+    columns = exports.PROJECT_COLUMNS
+    stem = "projects"
+    title = "Projects"
 
 
 class ProjectDetailView(StaffMixin, TemplateView):

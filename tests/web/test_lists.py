@@ -134,3 +134,30 @@ def test_desk_officer_lists_and_exports_the_portfolio(make_user, client, commitm
     )
     assert [r[1] for r in rows[1:]] == [mine.ref]
     assert "?state=overdue&amp;scope=portfolio" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "header"),
+    [
+        ("/frameworks/export.csv?q={q}", "Reference,Title,Kind"),
+        ("/organisations/export.csv?q=Atlantis", "Reference,Name,Kind"),
+        ("/working-groups/export.csv?q=Atlantis", "Reference,Name,Framework"),
+        ("/projects/export.csv?q=Atlantis", "Reference,Name,Kind"),
+    ],
+)
+def test_every_list_exports_its_filter(coordinator_client, commitment_factory, org_factory, url, header):
+    from followups.models import Project
+
+    atlantis = org_factory(name="Atlantis")
+    commitment = commitment_factory(owners=[atlantis], title="x")
+    commitment.framework.title = "Atlantis framework"
+    commitment.framework.save()
+    WorkingGroup.objects.create(ref="WG-T-ATL", name="Atlantis group", framework=commitment.framework)
+    Project.objects.create(ref="PRJ-T-ATL", name="Atlantis mine", country=atlantis)
+    commitment_factory()  # another framework, organisation: filtered out
+    text = coordinator_client.get(url.format(q="Atlantis")).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert ",".join(rows[0]).startswith(header)
+    assert len(rows) == 2 and "Atlantis" in ",".join(rows[1])
+    xlsx = coordinator_client.get(url.format(q="Atlantis").replace(".csv", ".xlsx"))
+    assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 2
