@@ -87,6 +87,11 @@ PAGES = {
     "/working-groups/WG-Q0/": 12,
     "/commitments/CMT-Q0/": 22,
     "/commitments/export.csv": 8,
+    "/deadlines/export.xlsx": 8,
+    "/frameworks/export.csv": 8,
+    "/organisations/export.xlsx": 8,
+    "/working-groups/export.csv": 8,
+    "/projects/export.csv": 8,
 }
 
 
