@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -81,6 +82,7 @@ class CommitmentListView(StaffListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = selectors.today()
+        context["status_choices"] = Status.choices
         return context
 
 
@@ -136,6 +138,12 @@ class CommitmentDetailView(StaffMixin, TemplateView):
                     _("Status of %(ref)s recorded: %(status)s.")
                     % {"ref": commitment.ref, "status": update.get_new_status_display()},
                 )
+                # From the list's quick form, back to the same filtered list; never to another site.
+                back = request.POST.get("next", "")
+                if back and url_has_allowed_host_and_scheme(
+                    back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    return redirect(back)
                 return redirect(f"{request.path}#timeline")
         response = self.render_to_response(self.get_context_data(commitment=commitment, form=form))
         response.status_code = 400

@@ -150,3 +150,29 @@ def test_desk_officers_cannot_extend(desk_client, commitment_factory):
     assert response.status_code == 403
     deadline.refresh_from_db()
     assert deadline.extended_due_on is None
+
+
+def test_quick_update_from_the_list_returns_to_the_same_filtered_list(desk_client, commitment_factory):
+    commitment = commitment_factory()
+    list_url = "/commitments/?q=Commitment&sort=-due"
+    page = desk_client.get(list_url).content.decode()
+    assert f'action="/commitments/{commitment.ref}/"' in page
+    response = desk_client.post(
+        f"/commitments/{commitment.ref}/", {"status": Status.IN_PROGRESS, "note": "Kick-off call", "next": list_url}
+    )
+    assert response.status_code == 302 and response["Location"] == list_url
+    commitment.refresh_from_db()
+    assert commitment.status == Status.IN_PROGRESS
+
+
+def test_quick_update_never_redirects_to_another_site(desk_client, commitment_factory):
+    commitment = commitment_factory()
+    response = desk_client.post(
+        f"/commitments/{commitment.ref}/", {"status": Status.AT_RISK, "next": "https://evil.example/phish"}
+    )
+    assert response["Location"] == f"/commitments/{commitment.ref}/#timeline"
+
+
+def test_viewers_get_no_quick_form(viewer_client, commitment_factory):
+    commitment_factory()
+    assert "tracker-quick" not in viewer_client.get("/commitments/").content.decode()
