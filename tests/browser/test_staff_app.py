@@ -159,6 +159,8 @@ def test_every_page_renders_and_has_no_serious_accessibility_finding(page, live_
     for name, url in STAFF_PAGES.items():
         response = page.goto(f"{live_server.url}{url}")
         assert response.status == 200, f"{url}: {response.status}"
+        if name == "commitments":
+            page.locator("details.tracker-quick summary").first.click()  # the row's quick status form, opened
         if name == "commitment-detail":
             page.locator("details.tracker-extend summary").first.click()  # the deadline-extension form, opened
         shot(page, name)
