@@ -39,6 +39,7 @@ from followups.models import (
     DEFAULT_OVERDUE_DAYS,
     HIGH_PRIORITY_LEAD_DAYS,
     Commitment,
+    ContactReminderPreference,
     Deadline,
     Priority,
     Reminder,
@@ -351,61 +352,62 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
     now = now or timezone.now()
     with transaction.atomic():
         # Served by the partial indexes reminder_pending_next_attempt and reminder_sending_lease.
-        ids = list(
+        rows = list(
             Reminder.objects.select_for_update(skip_locked=True)
             .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "contact_id", "user_id")[:limit]
         )
-        if len(ids) < limit:
-            ids += list(
+        if len(rows) < limit:
+            rows += list(
                 Reminder.objects.select_for_update(skip_locked=True)
                 .filter(status=ReminderStatus.SENDING, lease_expires_at__lte=now)
                 .order_by("lease_expires_at")
-                .values_list("pk", flat=True)[: limit - len(ids)]
+                .values_list("pk", "contact_id", "user_id")[: limit - len(rows)]
             )
-        if not ids:
+        if not rows:
             return []
-        rows = list(
-            Reminder.objects.filter(pk__in=ids)
-            .order_by("contact_id", "user_id", "pk")
-            .values_list(
-                "pk",
-                "contact_id",
-                "user_id",
-                "contact__reminder_preference__digest",
-                "user__staff_profile__reminder_digest",
-            )
+        ids = [pk for pk, _, _ in rows]
+        # One token for the whole tick: a worker holding an older claim on a row sends nothing.
+        token = uuid.uuid4().hex
+        # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick claimed
+        # meanwhile keeps that tick's token, and only that tick's worker sends it.
+        Reminder.objects.filter(
+            Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, lease_expires_at__lte=now),
+            pk__in=ids,
+        ).update(
+            status=ReminderStatus.SENDING,
+            claim_token=token,
+            lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
+            updated_at=now,
         )
-        units: list[list[int]] = []
-        digests: dict[tuple, list[int]] = {}
-        for pk, contact_id, user_id, contact_digest, user_digest in rows:
-            if contact_digest or user_digest:
-                key = ("c", contact_id) if contact_id else ("u", user_id)
-                if key not in digests:
-                    digests[key] = []
-                    units.append(digests[key])
-                digests[key].append(pk)
-            else:
-                units.append([pk])
-        batches: list[tuple[str, list[list[int]]]] = []
-        size = max(1, settings.REMINDER_BATCH_SIZE)
-        for start in range(0, len(units), size):
-            token = uuid.uuid4().hex
-            chunk = units[start : start + size]
-            # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick
-            # claimed meanwhile keeps that tick's token, and only that tick's worker sends it.
-            Reminder.objects.filter(
-                Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, lease_expires_at__lte=now),
-                pk__in=[pk for unit in chunk for pk in unit],
-            ).update(
-                status=ReminderStatus.SENDING,
-                claim_token=token,
-                lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
-                updated_at=now,
-            )
-            batches.append((token, chunk))
-    return batches
+    rows.sort(key=lambda r: (r[1] or 0, r[2] or 0, r[0]))  # one recipient's rows together
+    contact_ids = {c for _, c, _ in rows if c}
+    user_ids = {u for _, _, u in rows if u}
+    digest_readers = {
+        ("c", pk)
+        for pk in ContactReminderPreference.objects.filter(digest=True, contact_id__in=contact_ids).values_list(
+            "contact_id", flat=True
+        )
+    } | {
+        ("u", pk)
+        for pk in StaffProfile.objects.filter(reminder_digest=True, user_id__in=user_ids).values_list(
+            "user_id", flat=True
+        )
+    }
+    units: list[list[int]] = []
+    digests: dict[tuple, list[int]] = {}
+    for pk, contact_id, user_id in rows:
+        key = ("c", contact_id) if contact_id else ("u", user_id)
+        if key in digest_readers:
+            if key not in digests:
+                digests[key] = []
+                units.append(digests[key])
+            digests[key].append(pk)
+        else:
+            units.append([pk])
+    size = max(1, settings.REMINDER_BATCH_SIZE)
+    return [(token, units[start : start + size]) for start in range(0, len(units), size)]
 
 
 def reminders_tick(*, now: datetime | None = None, inline: bool = False) -> int:
