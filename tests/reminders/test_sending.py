@@ -146,3 +146,52 @@ def test_digest_reader_gets_one_message_for_the_week():
         assert reminders_tick(inline=True) == 2
     assert len(mail.outbox) == 1
     assert "2" in mail.outbox[0].subject and len(mail.outbox[0].attachments) == 2
+
+
+def test_claim_queries_do_not_grow_with_due_rows(django_assert_max_num_queries):
+    contacts = [f.ContactFactory() for _ in range(30)]
+    for contact in contacts:
+        make_deadline(contact)
+    with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
+        with django_assert_max_num_queries(8):
+            batches = reminders_claim()
+        assert sum(len(units) for _, units in batches) == 30
+        from followups.reminders import reminders_send_batch
+
+        # One locked read, the checks, one write per mail (and the savepoints): a fixed number per mail.
+        with django_assert_max_num_queries(30 * 8 + 4):
+            for token, units in batches:
+                reminders_send_batch(units=units, token=token)
+    assert len(mail.outbox) == 30
+
+
+def test_escalation_to_staff_is_skipped_when_a_contact_acknowledged_the_overdue_item(client):
+    from agreements.roles import Role
+    from followups.reminders import reminder_ack_token
+
+    contact = f.ContactFactory()
+    coordinator = f.UserFactory(role=Role.COORDINATOR)
+    deadline = make_deadline(contact, due=date(2026, 6, 15))
+    contact_row = Reminder.objects.get(deadline=deadline, contact=contact, kind="overdue_1")
+    with time_machine.travel(datetime(2026, 6, 20, 9, 0, tzinfo=UTC), tick=False):
+        assert client.get(f"/reminders/ack/{reminder_ack_token(reminder=contact_row)}/").status_code == 200
+    with time_machine.travel(datetime(2026, 7, 15, 10, 0, tzinfo=UTC), tick=False):
+        reminders_tick(inline=True)
+    escalation = Reminder.objects.get(deadline=deadline, user=coordinator, kind="overdue_30")
+    assert escalation.status == ReminderStatus.SKIPPED
+    assert not [m for m in mail.outbox if m.to == [coordinator.email]]
+
+
+def test_unacknowledged_escalation_reaches_the_coordinator_in_their_language():
+    from agreements.roles import Role
+
+    contact = f.ContactFactory()
+    coordinator = f.UserFactory(role=Role.COORDINATOR)
+    f.StaffProfileFactory(user=coordinator, language=Language.FRENCH, time_zone="Europe/Paris")
+    deadline = make_deadline(contact, due=date(2026, 6, 15))
+    with time_machine.travel(datetime(2026, 7, 15, 10, 0, tzinfo=UTC), tick=False):
+        reminders_tick(inline=True)
+    [to_coordinator] = [m for m in mail.outbox if m.to == [coordinator.email]]
+    assert to_coordinator.subject.startswith("En retard")
+    assert "Personne n'a encore accusé réception" in to_coordinator.body
+    assert deadline.commitment.ref in to_coordinator.subject
