@@ -203,3 +203,23 @@ def test_milestone_date_change_previews_then_applies(coordinator_client, commitm
     assert applied.status_code == 302
     deadline.refresh_from_db()
     assert deadline.due_on == date(2026, 4, 9)
+
+
+def test_other_parts_add_timeline_entries_such_as_reminders(coordinator_client, commitment_factory):
+    from django.utils import timezone
+
+    from followups import selectors
+
+    commitment = commitment_factory()
+
+    def reminders(c):
+        return [
+            selectors.TimelineEntry(kind="reminder", when=timezone.now(), who="system", title="30 days before: sent")
+        ]
+
+    selectors.timeline_sources.append(reminders)
+    try:
+        page = coordinator_client.get(f"/commitments/{commitment.ref}/").content.decode()
+    finally:
+        selectors.timeline_sources.remove(reminders)
+    assert "tracker-timeline__item--reminder" in page and "30 days before: sent" in page
