@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -479,8 +480,12 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
     counts: dict[str, int] = defaultdict(int)
     connection = get_connection()
     is_open = False
+    out_of_time = False
     try:
         for unit in units:
+            if out_of_time:
+                # The rest stay SENDING under their lease; a later tick claims them again.
+                break
             with transaction.atomic():
                 rows = list(
                     Reminder.objects.select_for_update(of=("self",))
@@ -510,6 +515,8 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
                     connection.send_messages([message])
                 except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
                     kind, reason = _classify(exc)
+                    # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
+                    out_of_time = isinstance(exc, SoftTimeLimitExceeded)
                     if kind == TEMPORARY:
                         # The connection may be broken: the next unit opens a new one.
                         with contextlib.suppress(Exception):
