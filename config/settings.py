@@ -378,3 +378,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=60)
 # Several deployments (or test runs) may share one broker: each names its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The filesystem transport's exchange table, under var/ rather than a "control" folder in the working directory.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(VAR_DIR / "celery" / "control")
+    (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
