@@ -62,6 +62,7 @@ def test_worker_killed_mid_run_loses_nothing_and_repeats_keep_their_message_id(c
     assert set(by_address) == set(addresses)  # 1,000 of 1,000 reached the server
     assert all(len(ids) == 1 for ids in by_address.values())  # any repeat carries the same Message-ID
     repeats = len(received) - 1000
+    print(f"kill -9 after {at_kill} of 1,000 mails: {repeats} repeats (concurrency {CONCURRENCY})")
     assert repeats <= CONCURRENCY, f"{repeats} repeats with concurrency {CONCURRENCY}"
     sent_ids = dict(Reminder.objects.values_list("contact__email", "message_id"))
     assert all(sent_ids[a] in by_address[a] for a in addresses)
