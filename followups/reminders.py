@@ -301,6 +301,16 @@ if _plan_hook not in services.deadline_change_hooks:
     services.deadline_change_hooks.append(_plan_hook)
 
 
+@transaction.atomic
+def reminders_plan_commitment(*, commitment: Commitment) -> None:
+    """Re-plan a commitment's reminders after its responsible contacts or owners changed (not a deadline change,
+    so no deadline_change_hooks call): new contacts get their rows, removed ones lose the pending ones.
+
+    Safe to run twice.
+    """
+    reminders_plan(deadlines=list(commitment.deadlines.all()))
+
+
 def reminders_plan_all(*, now: datetime | None = None, chunk: int = 500) -> int:
     """Plan the reminders of every deadline (the loader and the demo seed call this). Safe to run twice.
 
@@ -617,6 +627,7 @@ __all__ = [
     "reminder_policy_days",
     "reminders_plan",
     "reminders_plan_all",
+    "reminders_plan_commitment",
     "reminder_ack_token",
     "reminder_acknowledge",
     "reminders_claim",

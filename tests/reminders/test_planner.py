@@ -183,3 +183,17 @@ def test_plan_all_is_safe_to_run_twice(django_assert_max_num_queries):
     reminders_plan_all()
     assert set(Reminder.objects.values_list("deadline_id", "kind", "due_at", "status")) == first
     assert len(first) == 30
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_contact_added_later_gets_reminders_once_the_commitment_is_replanned():
+    from followups.reminders import reminders_plan_commitment
+
+    first = f.ContactFactory()
+    commitment = f.CommitmentFactory(contacts=[first])
+    deadline = fixed_deadline(date(2026, 6, 15), commitment=commitment)
+    later = f.ContactFactory()
+    commitment.contacts.set([later])
+    reminders_plan_commitment(commitment=commitment)
+    assert Reminder.objects.filter(deadline=deadline, contact=later, status=ReminderStatus.PENDING).count() == 6
+    assert Reminder.objects.filter(deadline=deadline, contact=first, status=ReminderStatus.PENDING).count() == 0
