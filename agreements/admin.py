@@ -179,6 +179,12 @@ class ContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "user"]
     list_select_related = ["organisation"]
 
+    def save_model(self, request, obj: Contact, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Address, language, zone or activity decide the contact's reminders.
+            services.commitments_recipients_changed(obj.commitments.all())
+
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):

@@ -80,9 +80,9 @@ SECRET_KEY = _setting(
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = [
     h.strip()
-    for h in _setting(
-        "ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver", hint="comma-separated host names"
-    ).split(",")
+    for h in _setting("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver", hint="comma-separated host names").split(
+        ","
+    )
     if h.strip()
 ]
 SITE_URL = _setting(
@@ -96,9 +96,7 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 DATABASE_URL = _setting(
     "DATABASE_URL",
     f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-    check=_is_url("postgres", "postgresql", "pgsql", "sqlite")
-    if not PRODUCTION
-    else _is_url("postgres", "postgresql"),
+    check=_is_url("postgres", "postgresql", "pgsql", "sqlite") if not PRODUCTION else _is_url("postgres", "postgresql"),
     hint="postgres://USER:PASSWORD@HOST:PORT/NAME",
 )
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}

@@ -228,6 +228,11 @@ class CommitmentAdmin(SimpleHistoryAdmin):
         else:
             super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Contacts or owners may have changed: who is reminded follows.
+        services.commitments_recipients_changed([form.instance])
+
     def save_formset(self, request, form, formset, change):
         if formset.model is CommitmentOwner:
             owners = formset.save(commit=False)
@@ -347,6 +352,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
 
 # The reminder outbox, its policies and preferences (issue 3).
 from followups import admin_reminders  # noqa: E402,F401

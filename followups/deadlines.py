@@ -19,9 +19,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-_OFFSET_RE = re.compile(
-    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$"
-)
+_OFFSET_RE = re.compile(r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
 
 
 class RuleError(ValueError):
@@ -127,18 +125,16 @@ class Recurrence:
         """The index-th occurrence (0 is `first`), each computed from `first` so clamping never drifts."""
         step = _FREQ_OFFSET[self.freq]
         n = self.interval * index
-        return Offset(
-            years=step.years * n, months=step.months * n, weeks=step.weeks * n, days=step.days * n
-        ).after(first)
+        return Offset(years=step.years * n, months=step.months * n, weeks=step.weeks * n, days=step.days * n).after(
+            first
+        )
 
     def next_on_or_after(self, first: date, on_or_after: date) -> date:
         """The first occurrence on or after a given date (`first` itself when that is not yet past)."""
         if on_or_after <= first:
             return first
         # Jump close with an estimate from the average length of a step, then walk.
-        approx_days = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30.436875, "YEARLY": 365.2425}[
-            self.freq
-        ] * self.interval
+        approx_days = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 30.436875, "YEARLY": 365.2425}[self.freq] * self.interval
         index = max(0, int((on_or_after - first).days / approx_days) - 1)
         while self.occurrence(first, index) < on_or_after:
             index += 1

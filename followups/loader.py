@@ -44,7 +44,7 @@ from agreements.models import (
     ref_validator,
     validate_time_zone,
 )
-from followups import services
+from followups import reminders, services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.models import (
     AnchorKind,
@@ -210,6 +210,9 @@ def load_data(data: dict[str, Any]) -> LoadReport:
             _write(plan, report, checker)
             if checker.problems:
                 raise LoadError(checker.problems)
+            if report.changed:
+                # Contacts, owners and statuses change reminders as much as dates do; the planner keeps what stands.
+                reminders.reminders_plan_all()
     except RuleError as exc:
         raise LoadError([str(exc)]) from exc
     return report

@@ -186,9 +186,7 @@ class Commitment(Sourced):
         ordering = ["ref"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_status_valid"),
-            models.CheckConstraint(
-                condition=Q(priority__in=Priority.values), name="commitment_priority_valid"
-            ),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="commitment_priority_valid"),
         ]
         indexes = [
             # Dashboard counts and list filters by status within a framework.
@@ -218,9 +216,7 @@ class CommitmentOwner(models.Model):
         ordering = ["commitment", "organisation__name"]
         constraints = [
             models.UniqueConstraint(fields=["commitment", "organisation"], name="commitment_owner_unique"),
-            models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="commitment_owner_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_owner_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -282,21 +278,13 @@ class Deadline(models.Model):
     )
     anchor_date = models.DateField(help_text=_("The anchor's date when the due date was last computed."))
     anchor_estimated = models.BooleanField(default=False)
-    offset = models.CharField(
-        max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none.")
-    )
-    recurrence = models.CharField(
-        max_length=60, blank=True, help_text=_("RRULE such as FREQ=MONTHLY;INTERVAL=3.")
-    )
+    offset = models.CharField(max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none."))
+    recurrence = models.CharField(max_length=60, blank=True, help_text=_("RRULE such as FREQ=MONTHLY;INTERVAL=3."))
     # For a recurring obligation: how many occurrences are behind us; due_on is occurrence number this.
     occurrence_index = models.PositiveIntegerField(default=0)
-    basis = models.CharField(
-        max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
-    )
+    basis = models.CharField(max_length=20, blank=True, help_text=_("text, reported, template or illustrative"))
 
-    original_due_on = models.DateField(
-        help_text=_("Computed from the rule (the first occurrence if recurring).")
-    )
+    original_due_on = models.DateField(help_text=_("Computed from the rule (the first occurrence if recurring)."))
     extended_due_on = models.DateField(null=True, blank=True)
     extension_reason = models.TextField(blank=True)
     due_on = models.DateField(help_text=_("The due date in force."))
@@ -310,9 +298,7 @@ class Deadline(models.Model):
     class Meta:
         ordering = ["due_on", "ref"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(anchor_kind__in=AnchorKind.values), name="deadline_anchor_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(anchor_kind__in=AnchorKind.values), name="deadline_anchor_kind_valid"),
             # The anchor named by the kind must be set.
             models.CheckConstraint(
                 condition=(
@@ -341,9 +327,7 @@ class Deadline(models.Model):
                 name="deadline_due_on_is_extension",
             ),
             models.CheckConstraint(
-                condition=~Q(recurrence="")
-                | Q(extended_due_on__isnull=False)
-                | Q(due_on=models.F("original_due_on")),
+                condition=~Q(recurrence="") | Q(extended_due_on__isnull=False) | Q(due_on=models.F("original_due_on")),
                 name="deadline_due_on_is_rule",
             ),
             models.CheckConstraint(
@@ -461,9 +445,7 @@ class StatusUpdate(models.Model):
     class Meta:
         ordering = ["-happened_on", "-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(new_status__in=Status.values), name="status_update_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(new_status__in=Status.values), name="status_update_status_valid"),
         ]
         indexes = [models.Index(fields=["commitment", "-created_at"], name="status_update_timeline")]
 

@@ -30,8 +30,8 @@ from followups.models import (
     StatusUpdate,
 )
 
-# Called inside the transaction of every change that moves, closes or reopens deadlines, with the
-# deadlines concerned; the reminder planner registers itself here (followups.reminders).
+# Called inside the transaction of every change that moves, closes or reopens deadlines, or changes who is to
+# hear about them, with the deadlines concerned; the reminder planner registers itself here (followups.reminders).
 deadline_change_hooks: list[Callable[[list[Deadline]], None]] = []
 
 
@@ -52,9 +52,7 @@ def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
     return "system"
 
 
-def save_with_history(
-    obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = ""
-) -> None:
+def save_with_history(obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = "") -> None:
     """Save, recording who and why in the object's history (user, partner key or system)."""
     obj._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
     label = _actor_label(by_user, actor)
@@ -85,9 +83,7 @@ def deadline_anchor_date(deadline: Deadline) -> date:
     else:
         raise RuleError(f"unknown anchor kind {kind!r}")
     if value is None:
-        raise RuleError(
-            f"the anchor ({deadline.get_anchor_kind_display()} {deadline.anchor_object}) has no date yet"
-        )
+        raise RuleError(f"the anchor ({deadline.get_anchor_kind_display()} {deadline.anchor_object}) has no date yet")
     return value
 
 
@@ -149,6 +145,15 @@ def notify_deadline_change(deadlines: list[Deadline]) -> None:
         hook(deadlines)
 
 
+@transaction.atomic
+def commitments_recipients_changed(commitments: Iterable[Commitment]) -> None:
+    """After owners, responsible contacts or a contact's address, language or zone changed: the reminders of
+    these commitments' deadlines are planned again (new recipients get theirs, removed ones lose the pending)."""
+    ids = [c.pk for c in commitments]
+    if ids:
+        notify_deadline_change(list(Deadline.objects.filter(commitment_id__in=ids)))
+
+
 class _Preview(Exception):
     """Raised to roll back a change made only to see its consequences."""
 
@@ -186,9 +191,7 @@ def framework_change_dates(
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from exc
     save_with_history(framework, by_user=by_user, actor=actor, reason=reason or "dates corrected")
-    return _recompute_dependents(
-        framework, by_user=by_user, actor=actor, reason=f"anchor {framework.ref} changed"
-    )
+    return _recompute_dependents(framework, by_user=by_user, actor=actor, reason=f"anchor {framework.ref} changed")
 
 
 @transaction.atomic
@@ -203,9 +206,7 @@ def milestone_change_date(
     """Move a milestone and recompute every deadline anchored on it. Safe to run twice."""
     milestone.date = new_date
     save_with_history(milestone, by_user=by_user, actor=actor, reason=reason or "date corrected")
-    return _recompute_dependents(
-        milestone, by_user=by_user, actor=actor, reason=f"anchor {milestone.ref} changed"
-    )
+    return _recompute_dependents(milestone, by_user=by_user, actor=actor, reason=f"anchor {milestone.ref} changed")
 
 
 @transaction.atomic
@@ -262,9 +263,7 @@ def deadline_save_rule(
     deadline.clean()
     deadline_apply_rule(deadline)
     save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
-    changes = (
-        [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
-    )
+    changes = [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
     notify_deadline_change([deadline])
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
@@ -284,9 +283,7 @@ def deadline_extend(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the deadline is extended."})
     if new_due_on <= deadline.due_on:
-        raise ValidationError(
-            {"new_due_on": f"The new date must be after the current due date {deadline.due_on}."}
-        )
+        raise ValidationError({"new_due_on": f"The new date must be after the current due date {deadline.due_on}."})
     old = deadline.due_on
     deadline.extended_due_on = new_due_on
     deadline.extension_reason = reason.strip()
@@ -347,9 +344,7 @@ def commitment_update_status(
     Not idempotent: each call is one timeline entry.
     """
     if status not in Status.values:
-        raise ValidationError(
-            {"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."}
-        )
+        raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."})
     happened_on = happened_on or timezone.localdate()
     if happened_on > timezone.localdate():
         raise ValidationError({"happened_on": "A status update cannot be dated in the future."})
@@ -388,12 +383,8 @@ def commitment_update_status(
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
     if new_overall != old_status:
         commitment.status = new_overall
-        save_with_history(
-            commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}"
-        )
-        _sync_deadlines_with_status(
-            commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor
-        )
+        save_with_history(commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}")
+        _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
     else:
         Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
     return update
@@ -418,9 +409,7 @@ def _sync_deadlines_with_status(
     if changed:
         notify_deadline_change(changed)
         for deadline in changed:
-            _recompute_dependents(
-                deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} {status}"
-            )
+            _recompute_dependents(deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} {status}")
 
 
 @transaction.atomic
@@ -442,6 +431,7 @@ def deadline_complete_occurrence(
     return deadline
 
 
+@transaction.atomic
 def commitment_owner_set(*, commitment: Commitment, organisations: Iterable[Organisation]) -> None:
     """Make exactly these organisations the owners, keeping the status of those already owning it."""
     wanted = {o.pk: o for o in organisations}
@@ -452,3 +442,4 @@ def commitment_owner_set(*, commitment: Commitment, organisations: Iterable[Orga
         for pk, org in wanted.items()
         if pk not in existing
     )
+    commitments_recipients_changed([commitment])

@@ -168,3 +168,26 @@ def test_a_status_changed_in_the_admin_is_on_the_timeline_with_its_author(clerk_
         "clerk-admin"
         in clerk_client.get(reverse("admin:followups_commitment_history", args=[commitment.pk])).content.decode()
     )
+
+
+def test_a_contact_assigned_in_the_admin_gets_the_commitments_reminders(clerk_client):
+    from agreements.models import Contact
+    from followups.models import Reminder, ReminderStatus
+
+    commitment = Commitment.objects.get(ref="CMT-CD-05")  # due in December 2028: its reminders are all ahead
+    contact = Contact.objects.create(
+        ref="CON-TEST-01",
+        name="A. Tester",
+        email="a.tester@example.org",
+        organisation=commitment.framework.parties.first().organisation,
+    )
+    url = reverse("admin:followups_commitment_change", args=[commitment.pk])
+    data = form_of(clerk_client, url)
+    data["contacts"] = [str(contact.pk)]
+    clerk_client.post(url, data, follow=True)
+    assert Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()
+
+    # Taken off again: the pending ones are cancelled, not left to go out.
+    data["contacts"] = []
+    clerk_client.post(url, data, follow=True)
+    assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()

@@ -205,3 +205,15 @@ def test_contacts_in_the_file_are_loaded_and_linked():
     # A later file without contacts leaves them assigned.
     load_file()
     assert commitment.contacts.count() == 1
+
+
+def test_the_demo_seed_gives_its_contacts_their_reminders(db):
+    from followups.demo import demo_seed
+    from followups.models import Reminder, ReminderStatus
+
+    load_file()
+    assert not Reminder.objects.exists()  # the shipped file names no contacts
+    demo_seed(dataset=json.loads(DEFAULT_PATH.read_text()))
+    # CMT-CD-05 is due in December 2028: every reminder of its contacts is still ahead.
+    pending = Reminder.objects.filter(deadline__commitment__ref="CMT-CD-05", status=ReminderStatus.PENDING)
+    assert pending.filter(contact__email__endswith="@example.org").count() >= 6
