@@ -33,6 +33,9 @@ from followups.models import (
 # Called inside the transaction of every change that moves, closes or reopens deadlines, or changes who is to
 # hear about them, with the deadlines concerned; the reminder planner registers itself here (followups.reminders).
 deadline_change_hooks: list[Callable[[list[Deadline]], None]] = []
+# Called inside the transaction of every status update with the update and the owners whose status it changed,
+# each with its previous status; partners' webhooks register here (followups.webhooks).
+status_change_hooks: list[Callable[[StatusUpdate, list[tuple[CommitmentOwner, str]]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -358,8 +361,10 @@ def commitment_update_status(
         status = Status.COMPLETED_LATE
 
     now = timezone.now()
+    changed_owners: list[tuple[CommitmentOwner, str]] = []
     for ownership in ownerships:
         if (owner is None or ownership.organisation_id == owner.pk) and ownership.status != status:
+            changed_owners.append((ownership, ownership.status))
             ownership.status = status
             ownership.status_changed_at = now
             save_with_history(ownership, by_user=by_user, actor=actor)
@@ -387,6 +392,8 @@ def commitment_update_status(
         _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
     else:
         Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+    for hook in status_change_hooks:
+        hook(update, changed_owners)
     return update
 
 
