@@ -1,4 +1,8 @@
-"""The acknowledge link of a reminder e-mail: signed, works without login, stops that recipient's reminders."""
+"""The acknowledge link of a reminder e-mail: signed, works without login, stops that recipient's reminders.
+
+Opening the link (GET) changes nothing: mail filters and link previews fetch links on their own. The page it
+opens posts itself at once (the reader's one click is enough), with a button where scripts do not run.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,24 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from followups.models import Commitment
-from followups.reminders import reminder_acknowledge
+from followups.reminders import reminder_ack_commitment, reminder_acknowledge
+
+BAD_LINK = (signing.BadSignature, Commitment.DoesNotExist, KeyError, TypeError)
 
 
 @never_cache
+@csrf_exempt  # the signed token in the URL is the credential; there is no session to forge requests from
+@require_http_methods(["GET", "POST"])
 def reminder_ack(request: HttpRequest, token: str) -> HttpResponse:
-    """One click from the e-mail: record the acknowledgement (safe to click twice) and say so."""
+    """GET: the confirmation form, sent by itself. POST: record the acknowledgement (safe twice) and say so."""
     try:
+        if request.method == "GET":
+            return render(request, "emails/ack_confirm.html", {"commitment": reminder_ack_commitment(token=token)})
         ack = reminder_acknowledge(token=token)
-    except (signing.BadSignature, Commitment.DoesNotExist, KeyError, TypeError):
+    except BAD_LINK:
         return render(request, "emails/ack_invalid.html", status=400)
     return render(request, "emails/ack_done.html", {"commitment": ack.commitment})

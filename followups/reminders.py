@@ -334,6 +334,11 @@ def reminder_ack_token(*, reminder: Reminder) -> str:
 
 
 @transaction.atomic
+def reminder_ack_commitment(*, token: str) -> Commitment:
+    """The commitment an acknowledge link is about, without acknowledging. Raises signing.BadSignature."""
+    return Commitment.objects.get(pk=signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)["m"])
+
+
 def reminder_acknowledge(*, token: str) -> ReminderAcknowledgement:
     """Stop reminders of the token's commitment to the token's recipient. Raises signing.BadSignature.
 
@@ -628,6 +633,7 @@ __all__ = [
     "reminders_plan",
     "reminders_plan_all",
     "reminders_plan_commitment",
+    "reminder_ack_commitment",
     "reminder_ack_token",
     "reminder_acknowledge",
     "reminders_claim",

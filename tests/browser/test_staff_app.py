@@ -207,3 +207,20 @@ def staff_login_es(page, live_server) -> None:
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("button.tracker-login-button").click()
     page.wait_for_load_state()
+
+
+def test_the_acknowledge_link_stops_reminders_in_one_click(page, live_server, demo):
+    """A recipient opens the e-mail's link: the page confirms by itself, no login, and says so."""
+    from followups.models import Reminder, ReminderStatus
+    from followups.reminders import reminder_ack_token
+
+    row = Reminder.objects.filter(
+        deadline__commitment__ref="CMT-CD-05", contact__isnull=False, status=ReminderStatus.PENDING
+    ).first()
+    page.goto(f"{live_server.url}/reminders/ack/{reminder_ack_token(reminder=row)}/")
+    page.get_by_role("heading", name="Thank you").wait_for()
+    shot(page, "reminder-acknowledged")
+    assert_accessible(page)
+    assert not Reminder.objects.filter(
+        deadline__commitment__ref="CMT-CD-05", contact=row.contact, status=ReminderStatus.PENDING
+    ).exists()

@@ -69,13 +69,20 @@ def test_acknowledge_link_works_without_login_and_stops_that_contacts_reminders(
     french = next(m for m in mail.outbox if m.to == [contact.email])
     assert "Rappel" in french.subject
     link = re.search(r"http://127\.0\.0\.1:8000(/reminders/ack/\S+/)", french.body).group(1)
-    response = client.get(link)
+    # Opening the link (as a mail filter's preview does) only shows the form that the page sends by itself.
+    opened = client.get(link)
+    assert opened.status_code == 200
+    assert deadline.commitment.ref in opened.content.decode()
+    assert '<form method="post" id="acknowledge">' in opened.content.decode()
+    assert Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).count() == 5
+    response = client.post(link)
     assert response.status_code == 200
-    assert deadline.commitment.ref in response.content.decode()
+    assert "no more reminders" in response.content.decode()
     assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()
     assert Reminder.objects.filter(contact=other, status=ReminderStatus.PENDING).count() == 5
-    assert client.get(link).status_code == 200  # a second click is harmless
+    assert client.post(link).status_code == 200  # a second click is harmless
     assert client.get(link[:-3] + "xx/").status_code == 400
+    assert client.post(link[:-3] + "xx/").status_code == 400
 
 
 def test_completed_after_claim_is_not_sent():
@@ -174,7 +181,7 @@ def test_escalation_to_staff_is_skipped_when_a_contact_acknowledged_the_overdue_
     deadline = make_deadline(contact, due=date(2026, 6, 15))
     contact_row = Reminder.objects.get(deadline=deadline, contact=contact, kind="overdue_1")
     with time_machine.travel(datetime(2026, 6, 20, 9, 0, tzinfo=UTC), tick=False):
-        assert client.get(f"/reminders/ack/{reminder_ack_token(reminder=contact_row)}/").status_code == 200
+        assert client.post(f"/reminders/ack/{reminder_ack_token(reminder=contact_row)}/").status_code == 200
     with time_machine.travel(datetime(2026, 7, 15, 10, 0, tzinfo=UTC), tick=False):
         reminders_tick(inline=True)
     escalation = Reminder.objects.get(deadline=deadline, user=coordinator, kind="overdue_30")
