@@ -1,4 +1,4 @@
-"""Forms of the staff pages about frameworks (the anchor-date correction)."""
+"""Forms of the staff pages about frameworks (the anchor-date correction) and the user's own preferences."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agreements.filters import uswds_widgets
-from agreements.models import Framework
+from agreements.models import Framework, StaffProfile
 
 
 class AnchorChangeForm(forms.Form):
@@ -40,3 +40,21 @@ class AnchorChangeForm(forms.Form):
                 raise forms.ValidationError(_("That is already the date on record."))
             data["field"] = field
         return data
+
+
+class ReminderPreferencesForm(forms.ModelForm):
+    """How a staff user hears about deadlines: language and time zone of the e-mails, single or weekly digest."""
+
+    class Meta:
+        model = StaffProfile
+        fields = ["language", "time_zone", "reminder_digest"]
+        labels = {
+            "language": _("Language of your e-mails"),
+            "time_zone": _("Your time zone"),
+            "reminder_digest": _("One weekly digest (Monday morning) instead of single reminders"),
+        }
+        help_texts = {"time_zone": _("A name such as Europe/Paris or America/New_York; reminders arrive at 09:00.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        uswds_widgets(self)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/logout/", views.StaffLogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.ProfileView.as_view(), name="profile"),
     path("accounts/calendar-feed/", views.CalendarTokenView.as_view(), name="calendar_token"),
+    path("accounts/reminders/", views.ReminderPreferencesView.as_view(), name="reminder_preferences"),
     # logout, password change and reset (templates/registration/); names are the un-namespaced defaults.
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

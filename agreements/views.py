@@ -14,14 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from agreements.filters import FrameworkFilter, OrganisationFilter, WorkingGroupFilter
-from agreements.forms import AnchorChangeForm
+from agreements.forms import AnchorChangeForm, ReminderPreferencesForm
 from agreements.models import (
     Framework,
     Milestone,
@@ -42,7 +42,12 @@ from agreements.roles import (
 from followups import selectors
 from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
 from followups.models import CommitmentOwner, Deadline, Status
-from followups.services import anchor_change_preview, framework_change_dates, milestone_change_date
+from followups.services import (
+    anchor_change_preview,
+    framework_change_dates,
+    milestone_change_date,
+    staff_reminder_preferences_set,
+)
 
 PAGE_SIZES = (25, 50, 100, 500)
 
@@ -174,12 +179,32 @@ class ProfileView(StaffMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         profile, _ = StaffProfile.objects.get_or_create(user=self.request.user)
         context["profile"] = profile
+        context.setdefault("reminder_form", ReminderPreferencesForm(instance=profile))
         context["portfolio"] = selectors.portfolio_of(self.request.user)
         # The feed URL is shown once, right after it is issued; only its hash is stored.
         token = self.request.session.pop("calendar_token", None)
         if token:
             context["feed_url"] = self.request.build_absolute_uri(reverse("followups:calendar_feed", args=[token]))
         return context
+
+
+class ReminderPreferencesView(StaffMixin, View):
+    """The profile's reminder section: e-mail language, time zone and the weekly digest."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        profile, _created = StaffProfile.objects.get_or_create(user=request.user)
+        form = ReminderPreferencesForm(request.POST, instance=profile)
+        if not form.is_valid():
+            profile_page = ProfileView()
+            profile_page.setup(request)
+            context = profile_page.get_context_data(reminder_form=form)
+            return render(request, ProfileView.template_name, context, status=400)
+        data = form.cleaned_data
+        staff_reminder_preferences_set(
+            profile=profile, language=data["language"], time_zone=data["time_zone"], digest=data["reminder_digest"]
+        )
+        messages.success(request, _("Your reminder settings are saved."))
+        return redirect("profile")
 
 
 class CalendarTokenView(StaffMixin, View):

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from agreements.models import Event, Framework, Milestone, Organisation
+from agreements.models import Event, Framework, Milestone, Organisation, StaffProfile
 from followups.deadlines import RuleError
 from followups.models import (
     CLOSED_STATUSES,
@@ -26,6 +26,7 @@ from followups.models import (
     Commitment,
     CommitmentOwner,
     Deadline,
+    Reminder,
     Status,
     StatusUpdate,
 )
@@ -436,6 +437,16 @@ def deadline_complete_occurrence(
     save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
     notify_deadline_change([deadline])
     return deadline
+
+
+@transaction.atomic
+def staff_reminder_preferences_set(*, profile: StaffProfile, language: str, time_zone: str, digest: bool) -> None:
+    """Save a staff user's e-mail language, time zone and digest choice; their pending reminders follow."""
+    profile.language, profile.time_zone, profile.reminder_digest = language, time_zone, digest
+    profile.full_clean()
+    profile.save()
+    deadline_ids = Reminder.objects.filter(user_id=profile.user_id).values("deadline_id")
+    notify_deadline_change(list(Deadline.objects.filter(pk__in=deadline_ids, completed_on__isnull=True)))
 
 
 @transaction.atomic

@@ -65,3 +65,44 @@ def test_password_change(make_user, client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Another-pass-2026")
+
+
+def test_reminder_settings_on_the_profile_move_the_users_pending_reminders(client):
+    from datetime import UTC, date, datetime
+
+    from followups.models import AnchorKind, Reminder
+    from tests import factories as f
+
+    coordinator = f.UserFactory(role=Role.COORDINATOR)
+    f.DeadlineFactory(anchor_kind=AnchorKind.FIXED, anchor_date=date(2031, 6, 2), offset="")  # a Monday
+    escalation = Reminder.objects.get(user=coordinator, kind="overdue_30")
+    assert escalation.due_at == datetime(2031, 7, 2, 9, 0, tzinfo=UTC)
+    client.force_login(coordinator)
+    assert "Reminders by e-mail" in client.get("/accounts/profile/").content.decode()
+
+    response = client.post(
+        "/accounts/reminders/", {"language": "fr", "time_zone": "Asia/Kolkata", "reminder_digest": ""}, follow=True
+    )
+    assert "Your reminder settings are saved." in response.content.decode()
+    escalation.refresh_from_db()
+    assert escalation.due_at == datetime(2031, 7, 2, 3, 30, tzinfo=UTC)  # 09:00 in Kolkata
+    assert coordinator.staff_profile.language == "fr"
+
+    # A zone that does not exist is refused with a message, and nothing changes.
+    response = client.post(
+        "/accounts/reminders/", {"language": "es", "time_zone": "Mars/Olympus", "reminder_digest": ""}
+    )
+    assert response.status_code == 400
+    assert "Mars/Olympus is not an IANA time zone" in response.content.decode()
+    coordinator.staff_profile.refresh_from_db()
+    assert (coordinator.staff_profile.language, coordinator.staff_profile.time_zone) == ("fr", "Asia/Kolkata")
+
+
+def test_a_viewer_may_choose_the_weekly_digest(client):
+    from tests import factories as f
+
+    viewer = f.UserFactory(role=Role.VIEWER)
+    client.force_login(viewer)
+    client.post("/accounts/reminders/", {"language": "en", "time_zone": "UTC", "reminder_digest": "on"})
+    viewer.staff_profile.refresh_from_db()
+    assert viewer.staff_profile.reminder_digest is True
