@@ -17,3 +17,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

@@ -221,3 +221,18 @@ def test_updated_since_finds_a_commitment_whose_deadline_moved(world, client_a):
     assert refs(all_items(client_a, f"/api/v1/deadlines/?updated_since={stamp}")) == {"DL-CMT-XA-01"}
     later = timezone.now().isoformat().replace("+00:00", "Z")
     assert refs(all_items(client_a, f"/api/v1/commitments/?updated_since={later}")) == set()
+
+
+def test_errors_outside_drf_answer_json_under_the_api_and_html_elsewhere(world, client_a, rf):
+    from config.error_views import server_error
+
+    missing = client_a.get("/api/v1/no-such-resource/")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Not found."}
+    assert "text/html" in client_a.get("/no-such-page/")["Content-Type"]
+    # An unexpected exception: the partner's program gets JSON without the details, staff a plain page.
+    failed = server_error(rf.get("/api/v1/commitments/"))
+    assert (failed.status_code, failed["Content-Type"]) == (500, "application/json")
+    assert "not applied" in failed.content.decode()
+    page = server_error(rf.get("/commitments/"))
+    assert page.status_code == 500 and "Something went wrong on our side" in page.content.decode()
