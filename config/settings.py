@@ -338,6 +338,8 @@ SPECTACULAR_SETTINGS.update(
         "ENUM_NAME_OVERRIDES": {
             "CommitmentStatusEnum": "followups.models.Status",
             "FrameworkStatusEnum": "agreements.models.FrameworkStatus",
+            "WebhookEventEnum": "followups.models.WebhookEvent",
+            "WebhookDeliveryStatusEnum": "followups.models.WebhookDeliveryStatus",
         },
     }
 )
@@ -361,6 +363,8 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=25)
 # One beat entry, an interval (UTC): the tick claims due rows and hands them to workers in batches.
 CELERY_BEAT_SCHEDULE = {
     "reminders-tick": {"task": "followups.tasks.reminders_tick", "schedule": REMINDER_TICK_SECONDS},
+    # Partners' webhooks (followups.webhooks): the same outbox pattern, ticked at the same interval.
+    "webhooks-tick": {"task": "followups.tasks.webhooks_tick", "schedule": REMINDER_TICK_SECONDS},
 }
 # Time limits below the lease: a task is stopped before its rows can be claimed by another worker.
 CELERY_TASK_SOFT_TIME_LIMIT = int(REMINDER_LEASE_SECONDS * 0.7)
@@ -380,3 +384,40 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The filesystem transport's exchange table, under var/ rather than a "control" folder in the working directory.
     CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(VAR_DIR / "celery" / "control")
     (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
+
+# --- Partners' webhooks (issue 5 item 6; followups.webhooks) ----------------------------------------------------
+# Seconds to wait for a partner's server (connect and answer); a slow server is retried, not waited for.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Deliveries per task: times the timeout, well below the task's soft time limit (below the lease).
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=10)
+# 5xx, 408, 429, timeouts and connection errors: retry after base * 2**(attempts-1), at most max; FAILED after
+# max attempts (the defaults give up after about two and a half days).
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=20)
+# Plain http and private, loopback or link-local addresses (a partner's key could otherwise make our workers
+# call into our own network) are allowed only outside production, for local receivers and tests.
+WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=not PRODUCTION)
+# At most this many endpoints per organisation.
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
+SPECTACULAR_SETTINGS["DESCRIPTION"] += (
+    "\n\n**Webhooks.** Register a URL with `POST /api/v1/webhooks/` (`url`, `events`: "
+    "`commitment.status_changed` when a commitment your organisation owns changes status, or one of its owners' "
+    "status does; `deadline.approaching` at the reminder lead days before one of their deadlines, e.g. 30, 7 and 1). "
+    "The answer carries the endpoint's `secret`, once: keep it. Each notification is a `POST` of JSON with the "
+    "headers `X-Tracker-Event`, `X-Tracker-Delivery` (the event's id, the same at every retry: drop a repeat), "
+    "`X-Tracker-Timestamp` (Unix seconds) and `X-Tracker-Signature: sha256=<hex>`, the HMAC-SHA256 of "
+    '`"{timestamp}.{body}"` with the secret. Answer 2xx within 10 seconds; 408, 429, 5xx, timeouts and connection '
+    "errors are retried with growing delays for about two and a half days, any other answer (redirects included) "
+    "fails the delivery at once. `GET /api/v1/webhook-deliveries/` shows each delivery's status and last error. "
+    "Check the signature on the raw body before parsing it, and refuse old timestamps:\n\n"
+    "```python\n"
+    "import hashlib, hmac, time\n\n"
+    "def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:\n"
+    '    timestamp = headers["X-Tracker-Timestamp"]\n'
+    "    if abs(time.time() - int(timestamp)) > tolerance:\n"
+    "        return False\n"
+    '    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()\n'
+    '    return hmac.compare_digest("sha256=" + expected, headers["X-Tracker-Signature"])\n'
+    "```"
+)

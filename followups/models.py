@@ -453,5 +453,7 @@ class StatusUpdate(models.Model):
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
 
 
-# Models kept in modules of their own, registered with this app (the reminder outbox and its policies).
+# Models kept in modules of their own, registered with this app (the reminder outbox and its policies; partners'
+# webhook endpoints and their delivery outbox).
 from followups.reminder_models import *  # noqa: E402,F403
+from followups.webhook_models import *  # noqa: E402,F403

@@ -1,4 +1,4 @@
-"""Celery tasks: thin interfaces to followups.reminders. They take ids and are safe to run twice."""
+"""Celery tasks: thin interfaces to followups.reminders and followups.webhooks; they take ids, safe to run twice."""
 
 from __future__ import annotations
 
@@ -19,3 +19,19 @@ def reminders_send_batch(units: list[list[int]], token: str) -> dict[str, int]:
     from followups import reminders
 
     return reminders.reminders_send_batch(units=units, token=token)
+
+
+@shared_task(name="followups.tasks.webhooks_tick", ignore_result=True)
+def webhooks_tick() -> int:
+    """Beat runs this at the reminders' interval: claim due webhook deliveries and queue one task per batch."""
+    from followups import webhooks
+
+    return webhooks.webhooks_tick()
+
+
+@shared_task(name="followups.tasks.webhooks_send_batch", ignore_result=True, acks_late=True)
+def webhooks_send_batch(ids: list[int], token: str) -> dict[str, int]:
+    """POST one claimed batch of webhook deliveries (rows no longer claimed with `token` are left alone)."""
+    from followups import webhooks
+
+    return webhooks.webhooks_send_batch(ids=ids, token=token)

@@ -1,0 +1,128 @@
+"""Partners' webhooks: the endpoints they register and the delivery outbox (issue 5, item 6). Imported by models.py.
+
+Each notification to send is a `WebhookDelivery` row, written in the same transaction as the change that calls
+for it (followups.webhooks), and sent by the same kind of tick and worker as the reminders: the row, not a broker
+message, is the source of truth (DESIGN.md, "Reminders: the database is the queue").
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["WebhookEvent", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookDelivery"]
+
+
+class WebhookEvent(models.TextChoices):
+    STATUS_CHANGED = "commitment.status_changed", _("A commitment's status (or an owner's status) changed")
+    DEADLINE_APPROACHING = "deadline.approaching", _("A deadline is near (at the reminders' lead days)")
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # No longer due: the deadline closed or moved before its moment, or the endpoint was deactivated.
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of one partner organisation that receives signed notifications about the commitments it owns.
+
+    The secret signs every delivery (HMAC-SHA256). It is generated at registration and shown once; it is kept in
+    clear because signing needs it (a hash would not do), and no API answer or admin page shows it again.
+    """
+
+    # The identifier partners see (the API's `id`): not the sequence, which would count other partners' endpoints.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "agreements.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500, help_text=_("Where notifications are POSTed (https in production)."))
+    secret = models.CharField(max_length=100, editable=False)
+    events = models.JSONField(default=list, help_text=_("The events it receives, e.g. ['commitment.status_changed']."))
+    description = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True, help_text=_("An inactive endpoint receives nothing."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.CharField(max_length=200, blank=True, editable=False, help_text=_("Key or user."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The enqueue look-up (followups.webhooks._endpoints): the active endpoints of the owning organisations.
+            models.Index(fields=["organisation"], condition=Q(is_active=True), name="webhook_endpoint_active_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.organisation_id}{'' if self.is_active else ', inactive'})"
+
+    def subscribes(self, event: str) -> bool:
+        return self.is_active and event in (self.events or [])
+
+
+class WebhookDelivery(models.Model):
+    """One notification to one endpoint. PENDING -> SENDING (claimed by a tick, with a lease) -> SENT | FAILED;
+    CANCELLED when it is no longer due.
+
+    `event_id` names the event and travels as X-Tracker-Delivery: it is the same at every attempt, so the partner
+    can drop a repeat. It is derived from what happened (the status update, or the deadline, lead and due date),
+    so planning the same thing twice finds the row already there (unique with the endpoint).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField()
+    payload = models.JSONField()
+    # What the event is about: for re-planning (deadline) and the partner's filters (commitment).
+    commitment = models.ForeignKey(
+        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    deadline = models.ForeignKey(
+        "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True, help_text=_("The last HTTP status."))
+    next_attempt_at = models.DateTimeField(
+        help_text=_("When a tick may claim it (its moment, or later after a failure).")
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Changes at every claim: a worker holding an older claim (a redelivered Celery message) sends nothing.
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=WebhookDeliveryStatus.values), name="webhook_delivery_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(event__in=WebhookEvent.values), name="webhook_delivery_event_valid"),
+        ]
+        indexes = [
+            # The tick's claim (followups.webhooks.webhooks_claim): pending rows whose time has come...
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_next_attempt"
+            ),
+            # ...and rows whose worker's lease expired.
+            models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="webhook_sending_lease"),
+            # The planner's look-up of a deadline's deliveries (followups.webhooks.webhooks_plan_deadlines).
+            models.Index(fields=["deadline", "status"], name="webhook_delivery_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} to {self.endpoint_id} ({self.status})"
