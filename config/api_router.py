@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
 from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
+from followups.api_webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -19,6 +20,8 @@ router.register("working-groups", WorkingGroupViewSet, basename="working-group")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("status-updates", StatusUpdateViewSet, basename="status-update")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

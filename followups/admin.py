@@ -354,5 +354,5 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         return False
 
 
-# The reminder outbox, its policies and preferences (issue 3).
-from followups import admin_reminders  # noqa: E402,F401
+# The reminder outbox, its policies and preferences (issue 3); partners' webhooks and their outbox (issue 5 item 6).
+from followups import admin_reminders, admin_webhooks  # noqa: E402,F401

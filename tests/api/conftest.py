@@ -19,7 +19,8 @@ from agreements.models import (
 )
 from agreements.partner_access import api_key_issue
 from agreements.roles import Role, role_groups_ensure
-from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, StatusUpdate
+from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, StatusUpdate, WebhookEndpoint
+from followups.webhooks import webhook_endpoint_register
 
 
 def make_org(ref: str, *, iso: str | None = None, kind: str = "country", name: str = "") -> Organisation:
@@ -68,6 +69,8 @@ class World:
     cmt_b: Commitment
     cmt_c: Commitment
     update_b: StatusUpdate
+    hook_a: WebhookEndpoint
+    hook_b: WebhookEndpoint
 
 
 @pytest.fixture
@@ -103,8 +106,28 @@ def world(db) -> World:
     update_b = StatusUpdate.objects.create(
         commitment=cmt_b, new_status="in_progress", happened_on=date(2026, 3, 1), actor="user desk"
     )
+    # Each partner's webhook endpoint, with the deadline.approaching deliveries planned for its deadlines.
+    events = ["commitment.status_changed", "deadline.approaching"]
+    hook_a, _ = webhook_endpoint_register(organisation=org_a, url="https://hooks.example.org/xa", events=events)
+    hook_b, _ = webhook_endpoint_register(organisation=org_b, url="https://hooks.example.org/xb", events=events)
     return World(
-        org_a, org_b, org_c, body, fw_a, fw_body, fw_b, fw_c, wg_a, wg_b, cmt_a, cmt_body, cmt_b, cmt_c, update_b
+        org_a,
+        org_b,
+        org_c,
+        body,
+        fw_a,
+        fw_body,
+        fw_b,
+        fw_c,
+        wg_a,
+        wg_b,
+        cmt_a,
+        cmt_body,
+        cmt_b,
+        cmt_c,
+        update_b,
+        hook_a,
+        hook_b,
     )
 
 

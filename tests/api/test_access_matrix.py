@@ -23,16 +23,19 @@ B_OBJECTS = {
     "commitment": (lambda w: w.cmt_b.ref, "CMT-NOPE"),
     "deadline": (lambda w: w.cmt_b.deadlines.get().ref, "DL-NOPE"),
     "status-update": (lambda w: str(w.update_b.pk), "987654321"),
+    "webhook": (lambda w: str(w.hook_b.uuid), "00000000-0000-4000-8000-000000000000"),
+    "webhook-delivery": (lambda w: str(w.hook_b.deliveries.first().uuid), "00000000-0000-4000-8000-000000000000"),
 }
 # How B's objects show in a list: the key of each item that identifies it.
-ITEM_KEY = {"status-update": "id"}
+ITEM_KEY = {"status-update": "id", "webhook": "id", "webhook-delivery": "id"}
 METHODS = ["get", "head", "options", "put", "patch", "delete", "post"]
 ENDPOINTS = [basename for _prefix, _viewset, basename in router.registry]
 
 
 def b_identifiers(world: World) -> set[str]:
     b_refs = {world.org_b.ref, world.fw_b.ref, world.wg_b.ref, world.cmt_b.ref, world.cmt_b.deadlines.get().ref}
-    return b_refs | {str(world.update_b.pk)}
+    b_webhooks = {str(world.hook_b.uuid)} | {str(d.uuid) for d in world.hook_b.deliveries.all()}
+    return b_refs | {str(world.update_b.pk)} | b_webhooks
 
 
 def test_every_endpoint_is_in_the_matrix():

@@ -22,7 +22,11 @@ A_OBJECTS = {
     "commitment": lambda w: w.cmt_a.ref,
     "deadline": lambda w: w.cmt_a.deadlines.get().ref,
     "status-update": lambda w: str(w.cmt_a.status_updates.get().pk),
+    "webhook": lambda w: str(w.hook_a.uuid),
+    "webhook-delivery": lambda w: str(w.hook_a.deliveries.first().uuid),
 }
+# A partner's own records, which DELETE is for: deleting one is tested on its own (below), not as a protected change.
+PARTNER_DELETABLE = {"webhook"}
 
 
 def everything(world: World) -> dict:
@@ -63,6 +67,8 @@ def test_nothing_protected_changes_whatever_a_partner_sends(basename, method, wo
     before = database_snapshot()
     detail = reverse(f"api:{basename}-detail", args=[A_OBJECTS[basename](world)])
     urls = [reverse(f"api:{basename}-list"), detail]
+    if method == "delete" and basename in PARTNER_DELETABLE:
+        urls = [reverse(f"api:{basename}-list")]
     for url in urls:
         response = getattr(client_a, method)(url, everything(world), format="json")
         assert response.status_code in (400, 405), (url, response.status_code)
@@ -127,3 +133,19 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
     update = StatusUpdate.objects.get(pk=body["id"])
     assert update.by_user is None and update.happened_on == date(2026, 3, 3)
     assert update.evidence_url == "https://example.org/press/signed"
+
+
+def test_deleting_its_own_webhook_removes_that_endpoint_and_its_deliveries_only(world, client_a):
+    before = database_snapshot()
+    url = reverse("api:webhook-detail", args=[world.hook_a.uuid])
+    response = client_a.delete(url, everything(world), format="json")
+    assert response.status_code == 204
+    after = database_snapshot()
+    gone = {row["id"] for row in before["followups.WebhookEndpoint"]} - {
+        row["id"] for row in after["followups.WebhookEndpoint"]
+    }
+    assert gone == {world.hook_a.pk}
+    assert {row["endpoint_id"] for row in after["followups.WebhookDelivery"]} == {world.hook_b.pk}
+    for label, rows in before.items():
+        if label not in ("followups.WebhookEndpoint", "followups.WebhookDelivery"):
+            assert after[label] == rows, label
