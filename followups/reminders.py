@@ -483,6 +483,17 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
     return None
 
 
+def _drop_connection(backend) -> None:
+    """Close an SMTP backend's socket at once (Django's close() first sends QUIT and waits for the answer)."""
+    smtp = getattr(backend, "connection", None)
+    if smtp is not None:
+        with contextlib.suppress(Exception):
+            smtp.close()
+        backend.connection = None
+    with contextlib.suppress(Exception):
+        backend.close()
+
+
 def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int]:
     """Send one claimed batch over one SMTP connection. Returns counts by outcome.
 
@@ -533,9 +544,9 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
                     # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
                     out_of_time = isinstance(exc, SoftTimeLimitExceeded)
                     if kind == TEMPORARY:
-                        # The connection may be broken: the next unit opens a new one.
-                        with contextlib.suppress(Exception):
-                            connection.close()
+                        # The connection may be broken: the next unit opens a new one. Drop the socket without
+                        # a polite QUIT, which would wait on the same slow server and run into the hard limit.
+                        _drop_connection(connection)
                         is_open = False
                     for row in sendable:
                         row.last_error = reason

@@ -9,6 +9,7 @@ are shortened through the environment (lease, retry backoff, Redis visibility ti
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -49,6 +50,7 @@ class SmtpHandler:
 
     messages: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply
+    delay: float = 0.0  # seconds before answering each message (a slow server)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
@@ -58,6 +60,8 @@ class SmtpHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content)
         with self.lock:
             for to in envelope.rcpt_tos:

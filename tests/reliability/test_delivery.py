@@ -181,3 +181,26 @@ def test_a_rolled_back_change_leaves_no_row_and_sends_nothing(cluster, smtp, set
         plan(tomorrow)
     wait_for(lambda: smtp.handler.count() == 1, timeout=30, what="the committed change's mail", logs=c.logs)
     assert smtp.handler.snapshot()[0].to == contact.email
+
+
+def test_a_batch_stopped_by_the_soft_time_limit_is_finished_after_the_lease(cluster, smtp):
+    """A slow SMTP server holds a batch past Celery's soft limit: the mail in hand is recorded as a temporary
+    failure, the rest of the batch waits for its lease, and everything arrives once the server is quick again."""
+    addresses = due_reminders(30)
+    smtp.handler.delay = 3.0  # 20 mails per batch x 3 s is far beyond the soft limit
+    # Lease 10 s: soft limit 7 s, hard limit 8 s (settings: 70% and 80% of the lease).
+    c = cluster(REMINDER_LEASE_SECONDS="10", CELERY_VISIBILITY_TIMEOUT="12")
+    c.worker()
+    c.beat()
+    stopped = Reminder.objects.filter(last_error__contains="SoftTimeLimitExceeded")
+    wait_for(lambda: stopped.exists(), timeout=60, what="a send stopped by the soft limit", logs=c.logs)
+    smtp.handler.delay = 0.0
+    wait_for(lambda: statuses().get(ReminderStatus.SENT, 0) == 30, timeout=120, what="30 SENT rows", logs=c.logs)
+    assert statuses() == Counter({ReminderStatus.SENT: 30})
+    received = smtp.handler.snapshot()
+    assert {m.to for m in received} == set(addresses)
+    by_address = defaultdict(set)
+    for m in received:
+        by_address[m.to].add(m.message_id)
+    assert all(len(ids) == 1 for ids in by_address.values())  # a mail the slow server took late is a repeat
+    assert Reminder.objects.filter(attempts__gte=1, status=ReminderStatus.SENT).exists()
