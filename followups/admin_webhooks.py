@@ -93,10 +93,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    def save_related(self, request, form, formsets, change) -> None:
-        # The inline is read-only; nothing else hangs on an endpoint.
-        pass
-
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
