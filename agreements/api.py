@@ -39,6 +39,19 @@ from agreements.models import (
 REF_REGEX = r"[^/]+"
 
 
+class RefRelatedField(serializers.SlugRelatedField):
+    """A foreign key given by reference (CMT-AU-01). A value that cannot be a reference (not text, a NUL byte,
+    too long) is the same "does not exist" error as an unknown one, before it reaches the database."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="ref", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data or len(data) > 40:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class Cursor(CursorPagination):
     """Cursor pagination: stable pages while partners sync, whatever is inserted meanwhile."""
 

@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api import Cursor, ETagMixin, RefViewSet, SinceFilter
+from agreements.api import Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
 from agreements.api_auth import frameworks_visible_to, partner_of
 from agreements.models import Organisation
 from followups import services
@@ -177,8 +177,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
 class StatusUpdateCreateSerializer(serializers.Serializer):
     """What a caller may send to report progress; every other field is refused."""
 
-    commitment = serializers.SlugRelatedField(
-        slug_field="ref",
+    commitment = RefRelatedField(
         queryset=Commitment.objects.none(),
         help_text="Reference of a commitment your organisation owns.",
         error_messages={"does_not_exist": "No commitment {value} that you may report on."},
@@ -193,8 +192,7 @@ class StatusUpdateCreateSerializer(serializers.Serializer):
     happened_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="When it happened; today if left out."
     )
-    owner = serializers.SlugRelatedField(
-        slug_field="ref",
+    owner = RefRelatedField(
         queryset=Organisation.objects.all(),
         required=False,
         allow_null=True,

@@ -236,3 +236,15 @@ def test_errors_outside_drf_answer_json_under_the_api_and_html_elsewhere(world, 
     assert "not applied" in failed.content.decode()
     page = server_error(rf.get("/commitments/"))
     assert page.status_code == 500 and "Something went wrong on our side" in page.content.decode()
+
+
+def test_a_nul_byte_or_a_non_text_reference_is_a_field_error_not_a_server_error(world, client_a):
+    for bad in ("CMT-\x00", {"ref": "CMT-AU-01"}, "X" * 500):
+        response = client_a.post("/api/v1/status-updates/", {"commitment": bad, "status": "at_risk"}, format="json")
+        assert response.status_code == 400, response.content
+        assert "commitment" in response.json()
+    for param in ("framework", "organisation", "status", "updated_since", "due_before"):
+        assert client_a.get("/api/v1/commitments/", {param: "FW-\x00"}).status_code == 400, param
+    nul_address = client_a.get("/api/v1/commitments/CMT-\x00/")
+    assert nul_address.status_code == 400
+    assert "NUL" in nul_address.json()["detail"]

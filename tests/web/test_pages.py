@@ -223,3 +223,13 @@ def test_other_parts_add_timeline_entries_such_as_reminders(coordinator_client, 
     finally:
         selectors.timeline_sources.remove(reminders)
     assert "tracker-timeline__item--reminder" in page and "30 days before: sent" in page
+
+
+def test_a_nul_byte_in_an_address_a_filter_or_a_form_is_a_400(coordinator_client, commitment_factory):
+    commitment = commitment_factory()
+    assert coordinator_client.get("/commitments/CMT-\x00/").status_code == 400
+    assert coordinator_client.get("/commitments/", {"q": "lith\x00ium"}).status_code == 400
+    response = coordinator_client.post(f"/commitments/{commitment.ref}/", {"status": "at_risk", "note": "a\x00b"})
+    assert response.status_code == 400
+    commitment.refresh_from_db()
+    assert commitment.status != Status.AT_RISK
