@@ -6,10 +6,13 @@ every dependent due date is recomputed in the same transaction and the clerk is 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from agreements.models import (
     Contact,
@@ -36,6 +39,34 @@ def report_moved_deadlines(request: HttpRequest, changes: list[services.Deadline
     messages.info(request, f"{len(changes)} dependent due date(s) recomputed: {moved}{more}.")
 
 
+class _HistoryContextHelper(HistoricalRecordContextHelper):
+    def prepare_delta_change_value(self, change, value):
+        # simple_history shows an empty foreign key as "Deleted working group (pk=None)"; it was simply empty.
+        if isinstance(value, DeletedObject) and value.pk is None:
+            return "(none)"
+        return super().prepare_delta_change_value(change, value)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose "Changes" column shows an empty foreign key as "(none)"."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return _HistoryContextHelper(self.model, historical_record)
+
+
+EVIDENCE_FIELDS = ("sources", "illustrative", "illustrative_fields")
+
+
+class EvidenceLastMixin:
+    """Models built on Sourced would show its fields (sources, illustrative) before the record's own ref and name."""
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.fields:
+            return fields
+        return [f for f in fields if f not in EVIDENCE_FIELDS] + [f for f in fields if f in EVIDENCE_FIELDS]
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["ref", "title", "published", "kind"]
@@ -53,7 +84,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(EvidenceLastMixin, admin.ModelAdmin):
     list_display = ["ref", "name", "kind", "iso_alpha2", "parent", "is_active", "illustrative"]
     list_filter = ["kind", "is_active", "illustrative"]
     search_fields = ["ref", "name", "iso_alpha2"]
@@ -70,16 +101,32 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["member", "body"]
 
 
+class PartyInlineForm(forms.ModelForm):
+    class Meta:
+        model = Party
+        fields = ["organisation", "role", "signed_by", "signed_by_title", "joined_on"]
+        # Django's 20em inputs made the row wider than the page (the whole form scrolled sideways).
+        widgets = {
+            name: forms.TextInput(attrs={"class": "vTextField", "style": "width: 9em"})
+            for name in ("signed_by", "signed_by_title")
+        }
+
+
 class PartyInline(admin.TabularInline):
     model = Party
+    form = PartyInlineForm
     extra = 0
     autocomplete_fields = ["organisation"]
-    fields = ["organisation", "role", "signed_by", "signed_by_title", "joined_on", "joined_note", "term_ends_on"]
+    # Eight columns did not fit the page; a party's accession note and term are on its own page (the link).
+    fields = ["organisation", "role", "signed_by", "signed_by_title", "joined_on"]
+    show_change_link = True
 
 
 @admin.register(Framework)
-class FrameworkAdmin(SimpleHistoryAdmin):
-    list_display = ["ref", "__str__", "kind", "status", "signed_on", "party_count", "commitment_count", "illustrative"]
+class FrameworkAdmin(HistoryAdmin):
+    # Beside the two sidebars only about six columns fit at 1280px: kind and "illustrative" are filters, and as
+    # columns they pushed the counts out of sight.
+    list_display = ["ref", "__str__", "status", "signed_on", "party_count", "commitment_count"]
     list_filter = ["kind", "status", "binding", "date_estimated", "illustrative"]
     search_fields = ["ref", "title", "short_title", "summary"]
     date_hierarchy = "signed_on"
@@ -118,6 +165,11 @@ class FrameworkAdmin(SimpleHistoryAdmin):
             .annotate(_parties=Count("parties", distinct=True), _commitments=Count("commitments", distinct=True))
         )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "title":  # long official titles were cut off in a one-line box
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description="parties", ordering="_parties")
     def party_count(self, obj: Framework) -> int:
         return obj._parties
@@ -138,7 +190,7 @@ class FrameworkAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Party)
-class PartyAdmin(SimpleHistoryAdmin):
+class PartyAdmin(HistoryAdmin):
     list_display = ["framework", "organisation", "role", "signed_by", "joined_on"]
     list_filter = ["role", "framework__kind"]
     search_fields = ["framework__ref", "framework__title", "organisation__name", "organisation__ref", "signed_by"]
@@ -153,14 +205,26 @@ class WorkingGroupMemberInline(admin.TabularInline):
 
 
 @admin.register(WorkingGroup)
-class WorkingGroupAdmin(admin.ModelAdmin):
-    list_display = ["ref", "name", "framework", "meeting_cadence", "established_on", "illustrative"]
+class WorkingGroupAdmin(EvidenceLastMixin, admin.ModelAdmin):
+    list_display = ["ref", "name", "framework_ref", "member_count", "meeting_cadence"]
+    ordering = ["ref"]
     list_filter = ["framework", "illustrative"]
     search_fields = ["ref", "name", "mandate"]
     autocomplete_fields = ["framework"]
     filter_horizontal = ["sources"]
     inlines = [WorkingGroupMemberInline]
     list_select_related = ["framework"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description="framework", ordering="framework__ref")
+    def framework_ref(self, obj: WorkingGroup) -> str:
+        return obj.framework.ref
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj: WorkingGroup) -> int:
+        return obj._members
 
 
 @admin.register(WorkingGroupMember)
@@ -187,7 +251,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(EvidenceLastMixin, admin.ModelAdmin):
     list_display = ["ref", "name", "date", "location"]
     search_fields = ["ref", "name"]
     autocomplete_fields = ["host"]
@@ -201,7 +265,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(EvidenceLastMixin, HistoryAdmin):
     list_display = ["ref", "date", "title", "kind", "date_estimated", "illustrative"]
     list_filter = ["kind", "date_estimated", "illustrative"]
     search_fields = ["ref", "title"]
