@@ -6,6 +6,8 @@ from django.urls import include, path
 admin.site.site_header = "Follow-up tracker: data entry"
 admin.site.site_title = "Follow-up tracker"
 admin.site.index_title = "Critical Minerals Ministerial follow-up"
+# The lists need the width: the app menu stays on the admin's home page and in the breadcrumbs.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

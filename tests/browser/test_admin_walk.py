@@ -127,7 +127,8 @@ def test_clerk_finds_edits_and_traces_the_ministerial_in_the_admin(page, live_se
     assert walk.fits_the_window(), "the parties' row is wider than the window"
 
     # Commitments filtered by framework; CMT-AU-01 and its deadline's computed due date beside the rule.
-    page.get_by_role("link", name="Commitments", exact=True).first.click()
+    page.locator(".breadcrumbs").get_by_role("link", name="Home").click()
+    page.locator("#content-main").get_by_role("link", name="Commitments", exact=True).click()
     walk.visited("commitments")
     page.locator("#changelist-filter").get_by_role("link", name="US-Australia Framework", exact=True).click()
     walk.visited("commitments-us-australia")
@@ -187,7 +188,8 @@ def test_clerk_finds_edits_and_traces_the_ministerial_in_the_admin(page, live_se
     assert walk.fits_the_window(), "the deadlines' dates run out of sight"
 
     # The reminder outbox: CMT-AU-01's reminders, each with its status.
-    page.get_by_role("link", name="Reminders", exact=True).first.click()
+    page.locator(".breadcrumbs").get_by_role("link", name="Home").click()
+    page.locator("#content-main").get_by_role("link", name="Reminders", exact=True).click()
     walk.visited("reminders")
     assert page.locator("#result_list tbody tr").count() > 0
     page.locator("#searchbar").fill("CMT-AU-01")
