@@ -251,15 +251,17 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
                     row.due_at = row.next_attempt_at = want.due_at
                     to_update.append(row)
                     fresh.append(row)
-            elif want.due_at > now and (
+            elif want.due_at > now - CATCH_UP_WINDOW and (
                 row.status == ReminderStatus.CANCELLED
                 or (row.status in (ReminderStatus.SKIPPED, ReminderStatus.SENT) and row.due_at != want.due_at)
             ):
-                # Reopened, or moved to a later date: it is to be sent (again) at its new moment.
+                # Reopened, or moved to a new date: it is to be sent (again) at its new moment; a moment that
+                # passed within the last day (a deadline extended to next week) is a late entry, like a new row.
                 row.status = ReminderStatus.PENDING
                 row.due_at = row.next_attempt_at = want.due_at
                 row.attempts, row.last_error, row.sent_at, row.message_id = 0, "", None, ""
                 to_update.append(row)
+                fresh.append(row)
         for key, row in have.items():
             if key not in wanted and row.status == ReminderStatus.PENDING:
                 row.status = ReminderStatus.CANCELLED

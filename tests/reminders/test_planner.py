@@ -110,6 +110,25 @@ def test_late_entry_sends_one_catch_up_and_skips_older_moments():
     assert sum(r.catch_up for r in planned.values()) == 1
 
 
+def test_an_overdue_deadline_extended_to_next_week_gets_its_seven_day_reminder_at_once():
+    contact = f.ContactFactory()
+    with time_machine.travel(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False):
+        deadline = fixed_deadline(date(2026, 4, 20), commitment=f.CommitmentFactory(contacts=[contact]))
+    Reminder.objects.filter(deadline=deadline, due_at__lt=datetime(2026, 12, 1, tzinfo=UTC)).update(
+        status=ReminderStatus.SENT
+    )
+    # On 2 December at 15:00 UTC it is extended to 9 December: the 7-day moment (09:00 today) passed six hours
+    # ago and goes out now; the 30- and 14-day ones are long past and stay as they were.
+    extended_at = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    with time_machine.travel(extended_at, tick=False):
+        services.deadline_extend(deadline=deadline, new_due_on=date(2026, 12, 9), reason="late signature", actor="t")
+    planned = rows(deadline)
+    seven = planned[("before_7", contact.pk)]
+    assert (seven.status, seven.catch_up, seven.next_attempt_at) == (ReminderStatus.PENDING, True, extended_at)
+    assert planned[("before_30", contact.pk)].status == ReminderStatus.SENT
+    assert planned[("before_1", contact.pk)].status == ReminderStatus.PENDING
+
+
 def test_a_late_entry_older_than_a_day_is_skipped_entirely():
     contact = f.ContactFactory()
     with time_machine.travel(datetime(2026, 6, 3, 15, 0, tzinfo=UTC), tick=False):
