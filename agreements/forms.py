@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -53,8 +55,10 @@ class ReminderPreferencesForm(forms.ModelForm):
             "time_zone": _("Your time zone"),
             "reminder_digest": _("One weekly digest (Monday morning) instead of single reminders"),
         }
-        help_texts = {"time_zone": _("A name such as Europe/Paris or America/New_York; reminders arrive at 09:00.")}
+        help_texts = {"time_zone": _("Reminders arrive at 09:00 in this zone.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A list to pick from rather than a name to type; the model's validator still checks what is sent.
+        self.fields["time_zone"].widget = forms.Select(choices=[(z, z) for z in sorted(available_timezones())])
         uswds_widgets(self)
