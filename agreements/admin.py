@@ -124,7 +124,7 @@ class PartyInline(admin.TabularInline):
 
 @admin.register(Framework)
 class FrameworkAdmin(HistoryAdmin):
-    # Beside the two sidebars only about six columns fit at 1280px: kind and "illustrative" are filters, and as
+    # Beside the filter panel only about six columns fit at 1280px: kind and "illustrative" are filters, and as
     # columns they pushed the counts out of sight.
     list_display = ["ref", "__str__", "status", "signed_on", "party_count", "commitment_count"]
     list_filter = ["kind", "status", "binding", "date_estimated", "illustrative"]

@@ -179,7 +179,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Commitment)
 class CommitmentAdmin(HistoryAdmin):
-    # Beside the two sidebars only about five columns fit at 1280px: status and the next due date first;
+    # Beside the filter panel only about five columns fit at 1280px: status and the next due date first;
     # category and "illustrative" are filters.
     list_display = ["ref", "short_title", "status", "next_due_on", "priority", "framework_ref"]
     list_filter = [OverdueFilter, "status", "priority", "category", "framework", "illustrative"]

@@ -16,7 +16,7 @@ from followups.reminders import reminder_resend
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    # Beside the two sidebars only about six columns fit at 1280px: status and when first; kind is a filter, and
+    # Beside the filter panel only about six columns fit at 1280px: status and when first; kind is a filter, and
     # attempts and the time sent are on the reminder's page.
     list_display = ["id", "status", "due_at", "deadline", "recipient", "error"]
     list_filter = ["status", "kind", "escalation", "catch_up"]
