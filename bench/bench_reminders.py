@@ -142,7 +142,7 @@ def time_claim(runs: int = 5) -> tuple[float, float, float, int]:
     """(median tick claim, median bare SELECT, median bare claim UPDATE ... SKIP LOCKED, in seconds; rows claimed)."""
     from django.db import connection, transaction
 
-    from followups.reminders import reminders_claim
+    from followups.reminders.sending import reminders_claim
 
     ticks, bares, bare_claims, claimed = [], [], [], 0
     for _ in range(runs):

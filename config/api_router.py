@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
 from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
-from followups.api_webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from followups.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("organisations", OrganisationViewSet, basename="organisation")

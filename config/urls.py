@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/", include("config.api_router")),
     path("", include("agreements.urls")),
     path("", include("followups.urls")),
-    path("", include("followups.ack_urls")),  # the signed acknowledge link of reminder e-mails (issue 3)
+    path("", include("followups.reminders.urls")),  # the signed acknowledge link of reminder e-mails (issue 3)
 ]
 
 if settings.DEBUG:

@@ -363,5 +363,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         return False
 
 
-# The reminder outbox, its policies and preferences (issue 3); partners' webhooks and their outbox (issue 5 item 6).
-from followups import admin_reminders, admin_webhooks  # noqa: E402,F401
+# The admin of the capability folders: the reminder outbox, its policies and preferences; partners' webhooks and
+# their outbox. Django's autodiscovery imports only this module, so it imports theirs.
+from followups.reminders import admin as reminders_admin  # noqa: E402,F401
+from followups.webhooks import admin as webhooks_admin  # noqa: E402,F401

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -149,3 +150,15 @@ class Recurrence:
 
 def _unit(freq: str) -> str:
     return {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days"}[freq]
+
+
+def local_instant(*, day: date, zone: str, at: time) -> datetime:
+    """The UTC instant of the local time `at` on `day` in the IANA zone `zone` (DST included; UTC if unknown).
+
+    Due dates are calendar dates; a reminder goes out in the morning of the recipient's own time zone.
+    """
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ValueError, KeyError):
+        tz = ZoneInfo("UTC")
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)

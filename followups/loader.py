@@ -44,7 +44,7 @@ from agreements.models import (
     ref_validator,
     validate_time_zone,
 )
-from followups import reminders, services
+from followups import services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.models import (
     AnchorKind,
@@ -59,6 +59,7 @@ from followups.models import (
     Status,
     StatusUpdate,
 )
+from followups.reminders.planner import reminders_plan_all
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "data" / "ministerial.json"
 LOADER_ACTOR = "load_ministerial"
@@ -212,7 +213,7 @@ def load_data(data: dict[str, Any]) -> LoadReport:
                 raise LoadError(checker.problems)
             if report.changed:
                 # Contacts, owners and statuses change reminders as much as dates do; the planner keeps what stands.
-                reminders.reminders_plan_all()
+                reminders_plan_all()
     except RuleError as exc:
         raise LoadError([str(exc)]) from exc
     return report
@@ -821,7 +822,7 @@ def _write_deadline(
         outcome = "updated"
     if outcome != "unchanged":
         services.save_with_history(deadline, by_user=None, actor=LOADER_ACTOR)
-        services.notify_deadline_change([deadline])
+        services.deadlines_changed([deadline])
     report.count("deadlines", outcome)
 
 

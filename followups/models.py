@@ -50,6 +50,13 @@ class Priority(models.TextChoices):
     HIGH = "high", _("High")
 
 
+# Days before the due date at which the responsible contacts are reminded, by priority (DESIGN.md).
+DEFAULT_LEAD_DAYS = [30, 7, 1]
+HIGH_PRIORITY_LEAD_DAYS = [60, 30, 14, 7, 1]
+# Days after the due date: +1 to the contacts; +7 also to the desk officers; +30 also to the coordinators.
+DEFAULT_OVERDUE_DAYS = [1, 7, 30]
+
+
 class Category(models.TextChoices):
     AGREEMENT = "agreement", _("Agreement")
     ASSET_SALE_REVIEW = "asset_sale_review", _("Asset-sale review")
@@ -395,6 +402,26 @@ class Deadline(models.Model):
             AnchorKind.DEADLINE_COMPLETED: self.anchor_deadline,
         }.get(self.anchor_kind)
 
+    def notice_days(self) -> tuple[list[int], list[int]]:
+        """(days before, days overdue) at which this deadline is announced: its own reminder policy, else its
+        framework's, else the defaults by priority; each list from the most specific policy that sets it.
+
+        The one home of this rule: the reminder planner and the webhook planner both read it.
+        """
+        from django.core.exceptions import ObjectDoesNotExist
+
+        commitment = self.commitment
+        lead = HIGH_PRIORITY_LEAD_DAYS if commitment.priority == Priority.HIGH else DEFAULT_LEAD_DAYS
+        overdue = DEFAULT_OVERDUE_DAYS
+        for owner in (commitment.framework, self):  # the more specific last, so it wins
+            try:
+                policy = owner.reminder_policy
+            except ObjectDoesNotExist:
+                continue
+            lead = policy.lead_days or lead
+            overdue = policy.overdue_days or overdue
+        return sorted({int(d) for d in lead}, reverse=True), sorted({int(d) for d in overdue})
+
     def offset_rule(self) -> Offset:
         return Offset.parse(self.offset)
 
@@ -453,7 +480,46 @@ class StatusUpdate(models.Model):
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
 
 
-# Models kept in modules of their own, registered with this app (the reminder outbox and its policies; partners'
-# webhook endpoints and their delivery outbox).
-from followups.reminder_models import *  # noqa: E402,F403
-from followups.webhook_models import *  # noqa: E402,F403
+# Models kept in their capability's folder and registered with this app from here (the reminder outbox, its
+# policies and preferences; partners' webhook endpoints and their delivery outbox).
+from followups.reminders.models import (  # noqa: E402
+    ContactReminderPreference,
+    Reminder,
+    ReminderAcknowledgement,
+    ReminderPolicy,
+    ReminderStatus,
+)
+from followups.webhooks.models import (  # noqa: E402
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "DEFAULT_LEAD_DAYS",
+    "DEFAULT_OVERDUE_DAYS",
+    "DONE_STATUSES",
+    "HIGH_PRIORITY_LEAD_DAYS",
+    "AnchorKind",
+    "Category",
+    "Commitment",
+    "CommitmentOwner",
+    "ContactReminderPreference",
+    "Deadline",
+    "Priority",
+    "Project",
+    "ProjectKind",
+    "ProjectStage",
+    "Reminder",
+    "ReminderAcknowledgement",
+    "ReminderPolicy",
+    "ReminderStatus",
+    "Status",
+    "StatusUpdate",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

@@ -8,7 +8,7 @@ database, related rows through select_related / prefetch_related), so that the p
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -27,6 +27,8 @@ from followups.models import (
     Status,
     StatusUpdate,
 )
+from followups.reminders.timeline import reminder_timeline_entries
+from followups.timeline import TimelineEntry
 
 # --- Scope ------------------------------------------------------------------------------------------------
 
@@ -310,28 +312,6 @@ def next_due_by_commitment(commitment_ids: Iterable[int]) -> dict[int, date]:
 # --- Timeline -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class TimelineEntry:
-    """One line of a commitment's timeline, whatever its origin."""
-
-    kind: str  # "status", "deadline", "commitment", "reminder"
-    when: datetime
-    who: str
-    title: str
-    detail: str = ""
-    status: str = ""
-    old_status: str = ""
-    evidence_url: str = ""
-    evidence_file_url: str = ""
-    happened_on: date | None = None
-    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, old, new)
-
-
-# Other parts of the application add their own entries here: a function (commitment) -> list[TimelineEntry].
-# >>> The reminders developer registers "reminder sent / failed" entries in this list
-# >>> (followups.reminders), and templates/followups/_timeline.html already renders kind == "reminder".
-timeline_sources: list[Callable[[Commitment], list[TimelineEntry]]] = []
-
 _DEADLINE_FIELDS = {
     "due_on": "due date",
     "original_due_on": "rule's due date",
@@ -382,8 +362,8 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     entries.extend(_history_entries(deadline_history, "deadline", _DEADLINE_FIELDS, lambda r: r.ref))
     commitment_history = commitment.history.select_related("history_user").order_by("history_date")
     entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS, lambda r: r.ref))
-    for source in timeline_sources:
-        entries.extend(source(commitment))
+    # The sources are named here: reminders sent or failed (followups.reminders.timeline).
+    entries.extend(reminder_timeline_entries(commitment))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
 

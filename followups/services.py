@@ -30,13 +30,8 @@ from followups.models import (
     Status,
     StatusUpdate,
 )
-
-# Called inside the transaction of every change that moves, closes or reopens deadlines, or changes who is to
-# hear about them, with the deadlines concerned; the reminder planner registers itself here (followups.reminders).
-deadline_change_hooks: list[Callable[[list[Deadline]], None]] = []
-# Called inside the transaction of every status update with the update and the owners whose status it changed,
-# each with its previous status; partners' webhooks register here (followups.webhooks).
-status_change_hooks: list[Callable[[StatusUpdate, list[tuple[CommitmentOwner, str]]], None]] = []
+from followups.reminders.planner import reminders_plan
+from followups.webhooks.planner import webhooks_plan_deadlines, webhooks_status_changed
 
 
 @dataclass(frozen=True)
@@ -140,13 +135,18 @@ def _recompute_dependents(
             changes.append(DeadlineChange(deadline=deadline, old_due_on=old[0], new_due_on=deadline.due_on))
         queue.extend(_dependents([deadline]))
     if changes:
-        notify_deadline_change([c.deadline for c in changes])
+        deadlines_changed([c.deadline for c in changes])
     return changes
 
 
-def notify_deadline_change(deadlines: list[Deadline]) -> None:
-    for hook in deadline_change_hooks:
-        hook(deadlines)
+def deadlines_changed(deadlines: list[Deadline]) -> None:
+    """What follows every change that moves, closes or reopens deadlines, or changes who is to hear about them.
+
+    Runs in the caller's transaction, so the outbox rows commit or roll back with the change: the reminders
+    are planned again, and so are the partners' `deadline.approaching` webhooks. Safe to run twice.
+    """
+    reminders_plan(deadlines=deadlines)
+    webhooks_plan_deadlines(deadlines=deadlines)
 
 
 @transaction.atomic
@@ -155,7 +155,7 @@ def commitments_recipients_changed(commitments: Iterable[Commitment]) -> None:
     these commitments' deadlines are planned again (new recipients get theirs, removed ones lose the pending)."""
     ids = [c.pk for c in commitments]
     if ids:
-        notify_deadline_change(list(Deadline.objects.filter(commitment_id__in=ids)))
+        deadlines_changed(list(Deadline.objects.filter(commitment_id__in=ids)))
 
 
 class _Preview(Exception):
@@ -268,7 +268,7 @@ def deadline_save_rule(
     deadline_apply_rule(deadline)
     save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
     changes = [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
-    notify_deadline_change([deadline])
+    deadlines_changed([deadline])
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
     )
@@ -293,7 +293,7 @@ def deadline_extend(
     deadline.extension_reason = reason.strip()
     deadline.due_on = new_due_on
     save_with_history(deadline, by_user=by_user, actor=actor, reason=f"extended: {reason.strip()}")
-    notify_deadline_change([deadline])
+    deadlines_changed([deadline])
     changes = [DeadlineChange(deadline, old, new_due_on)] if old != new_due_on else []
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} extended"
@@ -344,7 +344,8 @@ def commitment_update_status(
       without, every owner takes the new status.
     - Completed with an open deadline already past on `happened_on` is recorded as completed late.
     - Done closes the open deadlines (completed on `happened_on`); cancelled cancels them; reopening a
-      closed commitment reopens them. Reminders follow (through deadline_change_hooks).
+      closed commitment reopens them. Reminders and webhooks follow (`deadlines_changed`,
+      `webhooks_status_changed`), in this transaction.
     Not idempotent: each call is one timeline entry.
     """
     if status not in Status.values:
@@ -393,8 +394,7 @@ def commitment_update_status(
         _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
     else:
         Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
-    for hook in status_change_hooks:
-        hook(update, changed_owners)
+    webhooks_status_changed(update=update, changed_owners=changed_owners)
     return update
 
 
@@ -415,7 +415,7 @@ def _sync_deadlines_with_status(
         save_with_history(deadline, by_user=by_user, actor=actor, reason=f"commitment {status}")
         changed.append(deadline)
     if changed:
-        notify_deadline_change(changed)
+        deadlines_changed(changed)
         for deadline in changed:
             _recompute_dependents(deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} {status}")
 
@@ -435,7 +435,7 @@ def deadline_complete_occurrence(
     deadline.extension_reason = ""
     deadline_apply_rule(deadline)
     save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
-    notify_deadline_change([deadline])
+    deadlines_changed([deadline])
     return deadline
 
 
@@ -446,7 +446,7 @@ def staff_reminder_preferences_set(*, profile: StaffProfile, language: str, time
     profile.full_clean()
     profile.save()
     deadline_ids = Reminder.objects.filter(user_id=profile.user_id).values("deadline_id")
-    notify_deadline_change(list(Deadline.objects.filter(pk__in=deadline_ids, completed_on__isnull=True)))
+    deadlines_changed(list(Deadline.objects.filter(pk__in=deadline_ids, completed_on__isnull=True)))
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from agreements.models import (
 from agreements.partner_access import api_key_issue
 from agreements.roles import Role, role_groups_ensure
 from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, StatusUpdate, WebhookEndpoint
-from followups.webhooks import webhook_endpoint_register
+from followups.webhooks.endpoints import webhook_endpoint_register
 
 
 def make_org(ref: str, *, iso: str | None = None, kind: str = "country", name: str = "") -> Organisation:

@@ -212,7 +212,7 @@ def staff_login_es(page, live_server) -> None:
 def test_the_acknowledge_link_stops_reminders_in_one_click(page, live_server, demo):
     """A recipient opens the e-mail's link: the page confirms by itself, no login, and says so."""
     from followups.models import Reminder, ReminderStatus
-    from followups.reminders import reminder_ack_token
+    from followups.reminders.acks import reminder_ack_token
 
     row = Reminder.objects.filter(
         deadline__commitment__ref="CMT-CD-05", contact__isnull=False, status=ReminderStatus.PENDING

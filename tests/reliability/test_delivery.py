@@ -116,7 +116,7 @@ def test_550_for_one_recipient_fails_it_after_one_attempt_and_delivers_the_other
 def test_two_beats_and_twenty_concurrent_ticks_deliver_nothing_twice(cluster, smtp, broker_url):
     from celery import Celery
 
-    from followups.reminders import reminders_claim
+    from followups.reminders.sending import reminders_claim
     from followups.tasks import reminders_send_batch
 
     addresses = due_reminders(500)

@@ -16,7 +16,8 @@ import time_machine
 from django.db import transaction
 
 from followups.models import AnchorKind, Reminder, ReminderStatus
-from followups.reminders import reminders_claim, reminders_plan
+from followups.reminders.planner import reminders_plan
+from followups.reminders.sending import reminders_claim
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,6 @@ def test_each_reminder_fires_once_at_nine_local_through_2026():
     ],
 )
 def test_nine_local_on_daylight_saving_days(zone, day, utc):
-    from followups.reminders import reminder_instant
+    from followups.reminders.planner import reminder_instant
 
     assert reminder_instant(day=day, zone=zone) == utc

@@ -11,7 +11,7 @@ from django.db import transaction
 from agreements.roles import Role
 from followups import services
 from followups.models import AnchorKind, Priority, Reminder, ReminderPolicy, ReminderStatus, Status
-from followups.reminders import reminders_plan, reminders_plan_all
+from followups.reminders.planner import reminders_plan, reminders_plan_all
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +206,7 @@ def test_plan_all_is_safe_to_run_twice(django_assert_max_num_queries):
 
 @time_machine.travel(NOW, tick=False)
 def test_a_contact_added_later_gets_reminders_once_the_commitment_is_replanned():
-    from followups.reminders import reminders_plan_commitment
+    from followups.reminders.planner import reminders_plan_commitment
 
     first = f.ContactFactory()
     commitment = f.CommitmentFactory(contacts=[first])

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from agreements.models import Language
 from followups.models import AnchorKind, Reminder, ReminderStatus
-from followups.reminders import reminder_resend, reminders_claim, reminders_tick
+from followups.reminders.sending import reminder_resend, reminders_claim, reminders_tick
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def test_acknowledge_link_works_without_login_and_stops_that_contacts_reminders(
     deadline = make_deadline(contact)
     deadline.commitment.contacts.add(other)
     with time_machine.travel(PLANNED, tick=False):
-        from followups.reminders import reminders_plan
+        from followups.reminders.planner import reminders_plan
 
         reminders_plan(deadlines=[deadline])
     with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
@@ -91,7 +91,7 @@ def test_completed_after_claim_is_not_sent():
     with time_machine.travel(datetime(2026, 5, 16, 9, 0, tzinfo=UTC), tick=False):
         batches = reminders_claim()
         from followups import services
-        from followups.reminders import reminders_send_batch
+        from followups.reminders.sending import reminders_send_batch
 
         services.commitment_update_status(commitment=deadline.commitment, status="completed", actor="t")
         for token, units in batches:
@@ -108,7 +108,7 @@ def test_a_stale_claim_sends_nothing():
         [(old_token, units)] = reminders_claim()
     with time_machine.travel(datetime(2026, 5, 16, 9, 30, tzinfo=UTC), tick=False):  # lease expired
         [(new_token, _)] = reminders_claim()
-        from followups.reminders import reminders_send_batch
+        from followups.reminders.sending import reminders_send_batch
 
         assert reminders_send_batch(units=units, token=old_token) == {}
         assert reminders_send_batch(units=units, token=new_token) == {"sent": 1}
@@ -163,7 +163,7 @@ def test_claim_queries_do_not_grow_with_due_rows(django_assert_max_num_queries):
         with django_assert_max_num_queries(8):
             batches = reminders_claim()
         assert sum(len(units) for _, units in batches) == 30
-        from followups.reminders import reminders_send_batch
+        from followups.reminders.sending import reminders_send_batch
 
         # One locked read, the checks, one write per mail (and the savepoints): a fixed number per mail.
         with django_assert_max_num_queries(30 * 8 + 4):
@@ -174,7 +174,7 @@ def test_claim_queries_do_not_grow_with_due_rows(django_assert_max_num_queries):
 
 def test_escalation_to_staff_is_skipped_when_a_contact_acknowledged_the_overdue_item(client):
     from agreements.roles import Role
-    from followups.reminders import reminder_ack_token
+    from followups.reminders.acks import reminder_ack_token
 
     contact = f.ContactFactory()
     coordinator = f.UserFactory(role=Role.COORDINATOR)

@@ -205,24 +205,28 @@ def test_milestone_date_change_previews_then_applies(coordinator_client, commitm
     assert deadline.due_on == date(2026, 4, 9)
 
 
-def test_other_parts_add_timeline_entries_such_as_reminders(coordinator_client, commitment_factory):
+def test_the_timeline_shows_a_reminder_that_was_sent(coordinator_client, commitment_factory):
     from django.utils import timezone
 
-    from followups import selectors
+    from agreements.models import Contact
+    from followups.models import Reminder, ReminderStatus
 
     commitment = commitment_factory()
-
-    def reminders(c):
-        return [
-            selectors.TimelineEntry(kind="reminder", when=timezone.now(), who="system", title="30 days before: sent")
-        ]
-
-    selectors.timeline_sources.append(reminders)
-    try:
-        page = coordinator_client.get(f"/commitments/{commitment.ref}/").content.decode()
-    finally:
-        selectors.timeline_sources.remove(reminders)
-    assert "tracker-timeline__item--reminder" in page and "30 days before: sent" in page
+    deadline = commitment.deadlines.first()
+    contact = Contact.objects.create(
+        ref="CON-TL-1", name="Ana Example", email="ana@example.org", organisation=commitment.owners.first()
+    )
+    Reminder.objects.create(
+        deadline=deadline,
+        contact=contact,
+        kind="before_30",
+        due_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+        status=ReminderStatus.SENT,
+        sent_at=timezone.now(),
+    )
+    page = coordinator_client.get(f"/commitments/{commitment.ref}/").content.decode()
+    assert "tracker-timeline__item--reminder" in page and "ana@example.org" in page
 
 
 def test_a_nul_byte_in_an_address_a_filter_or_a_form_is_a_400(coordinator_client, commitment_factory):

@@ -22,12 +22,8 @@ from followups.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from followups.webhooks import (
-    webhook_delivery_resend,
-    webhook_endpoint_register,
-    webhook_endpoint_update,
-    webhooks_tick,
-)
+from followups.webhooks.endpoints import webhook_endpoint_register, webhook_endpoint_update
+from followups.webhooks.sending import webhook_delivery_resend, webhooks_tick
 from tests import factories as f
 from tests.api.conftest import bearer_client
 
@@ -303,7 +299,7 @@ def test_deadline_approaching_is_planned_at_the_reminder_lead_days_and_follows_t
 
 
 def test_planning_twice_changes_nothing():
-    from followups.webhooks import webhooks_plan_deadlines
+    from followups.webhooks.planner import webhooks_plan_deadlines
 
     org = f.OrganisationFactory()
     with time_machine.travel(PLANNED, tick=False):

@@ -11,7 +11,7 @@ import pytest
 
 from followups import services
 from followups.models import Status, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
-from followups.webhooks import webhook_endpoint_register
+from followups.webhooks.endpoints import webhook_endpoint_register
 from tests import factories as f
 from tests.reliability.conftest import wait_for
 

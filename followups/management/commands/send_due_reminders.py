@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from followups import reminders
+from followups.reminders import planner, sending
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, inline: bool, plan: bool, **options):
         if plan:
-            count = reminders.reminders_plan_all()
+            count = planner.reminders_plan_all()
             self.stdout.write(f"Planned the reminders of {count} deadlines.")
-        claimed = reminders.reminders_tick(inline=inline)
+        claimed = sending.reminders_tick(inline=inline)
         self.stdout.write(f"{claimed} reminders {'sent or recorded' if inline else 'handed to the workers'}.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from followups.ack_views import reminder_ack
+from followups.reminders.views import reminder_ack
 
 urlpatterns = [
     path("reminders/ack/<str:token>/", reminder_ack, name="reminder_ack"),

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from followups.models import Commitment
-from followups.reminders import reminder_ack_commitment, reminder_acknowledge
+from followups.reminders.acks import reminder_ack_commitment, reminder_acknowledge
 
 BAD_LINK = (signing.BadSignature, Commitment.DoesNotExist, KeyError, TypeError)
 

@@ -1,7 +1,8 @@
-"""The reminder outbox and reminder policies (DESIGN.md, "Reminders: the database is the queue"). Imported by models.py.
+"""The reminder outbox, reminder policies and contacts' preferences (DESIGN.md, "Reminders: the database is the
+queue"). Re-exported by followups.models.
 
 Each reminder to send is a row, written in the same transaction as the deadline change that calls for it
-(followups.reminders.reminders_plan). A tick claims due rows and workers send them; the row, not a broker
+(followups.reminders.planner.reminders_plan). A tick claims due rows and workers send them; the row, not a broker
 message, is the source of truth, so a lost or repeated Celery message never loses or doubles a reminder.
 """
 
@@ -19,16 +20,7 @@ __all__ = [
     "ReminderPolicy",
     "ContactReminderPreference",
     "ReminderAcknowledgement",
-    "DEFAULT_LEAD_DAYS",
-    "HIGH_PRIORITY_LEAD_DAYS",
-    "DEFAULT_OVERDUE_DAYS",
 ]
-
-# Days before the due date at which the responsible contacts are reminded, by priority (DESIGN.md).
-DEFAULT_LEAD_DAYS = [30, 7, 1]
-HIGH_PRIORITY_LEAD_DAYS = [60, 30, 14, 7, 1]
-# Days after the due date: +1 to the contacts; +7 also to the desk officers; +30 also to the coordinators.
-DEFAULT_OVERDUE_DAYS = [1, 7, 30]
 
 
 class ReminderStatus(models.TextChoices):

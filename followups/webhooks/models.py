@@ -1,8 +1,8 @@
-"""Partners' webhooks: the endpoints they register and the delivery outbox (issue 5, item 6). Imported by models.py.
+"""Partners' webhooks: the endpoints they register and the delivery outbox. Re-exported by followups.models.
 
 Each notification to send is a `WebhookDelivery` row, written in the same transaction as the change that calls
-for it (followups.webhooks), and sent by the same kind of tick and worker as the reminders: the row, not a broker
-message, is the source of truth (DESIGN.md, "Reminders: the database is the queue").
+for it (followups.webhooks.planner), and sent by the same kind of tick and worker as the reminders: the row, not
+a broker message, is the source of truth (DESIGN.md, "Reminders: the database is the queue").
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class WebhookEndpoint(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
-            # The enqueue look-up (followups.webhooks._endpoints): the active endpoints of the owning organisations.
+            # The enqueue look-up (followups.webhooks.planner.endpoints_by_org): the active endpoints of the owning
+            # organisations.
             models.Index(fields=["organisation"], condition=Q(is_active=True), name="webhook_endpoint_active_org"),
         ]
 
@@ -114,13 +115,13 @@ class WebhookDelivery(models.Model):
             models.CheckConstraint(condition=Q(event__in=WebhookEvent.values), name="webhook_delivery_event_valid"),
         ]
         indexes = [
-            # The tick's claim (followups.webhooks.webhooks_claim): pending rows whose time has come...
+            # The tick's claim (followups.webhooks.sending.webhooks_claim): pending rows whose time has come...
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_next_attempt"
             ),
             # ...and rows whose worker's lease expired.
             models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="webhook_sending_lease"),
-            # The planner's look-up of a deadline's deliveries (followups.webhooks.webhooks_plan_deadlines).
+            # The planner's look-up of a deadline's deliveries (followups.webhooks.planner.webhooks_plan_deadlines).
             models.Index(fields=["deadline", "status"], name="webhook_delivery_deadline"),
         ]
 

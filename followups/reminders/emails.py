@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from followups.ics import deadline_ics
 from followups.models import Reminder
+from followups.reminders.ics import deadline_ics
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -110,7 +110,7 @@ def _commitment_url(ref: str) -> str:
 
 
 def _ack_url(row: Reminder) -> str:
-    from followups.reminders import reminder_ack_token
+    from followups.reminders.acks import reminder_ack_token
 
     token = reminder_ack_token(reminder=row)
     try:

@@ -20,8 +20,8 @@ from rest_framework.response import Response
 
 from agreements.api import ETagMixin
 from agreements.api_auth import partner_of
-from followups import webhooks
 from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from followups.webhooks import endpoints
 
 # Any value reaches the viewset, so that a malformed id is a JSON 404 like an unknown one.
 UUID_LOOKUP_REGEX = r"[^/]+"
@@ -107,7 +107,7 @@ class WebhookEndpointWriteSerializer(_RefuseUnknownFields, serializers.Serialize
     is_active = serializers.BooleanField(required=False, help_text="Updates only: false pauses deliveries.")
 
     def validate_url(self, value: str) -> str:
-        problem = webhooks.webhook_url_problem(value)
+        problem = endpoints.webhook_url_problem(value)
         if problem:
             raise ValidationError(problem)
         return value
@@ -193,7 +193,7 @@ class WebhookEndpointViewSet(
         if "is_active" in data:
             raise ValidationError({"is_active": ["A new endpoint is active; set this on an update."]})
         try:
-            endpoint, secret = webhooks.webhook_endpoint_register(
+            endpoint, secret = endpoints.webhook_endpoint_register(
                 organisation=partner.organisation,
                 url=data["url"],
                 events=data["events"],
@@ -214,7 +214,7 @@ class WebhookEndpointViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            endpoint = webhooks.webhook_endpoint_update(
+            endpoint = endpoints.webhook_endpoint_update(
                 endpoint=endpoint,
                 url=data.get("url"),
                 events=data.get("events"),
@@ -228,7 +228,7 @@ class WebhookEndpointViewSet(
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         endpoint = self.get_object()
         self._partner()
-        webhooks.webhook_endpoint_delete(endpoint=endpoint)
+        endpoints.webhook_endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,12 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
-from followups.webhooks import (
-    webhook_delivery_resend,
-    webhook_endpoint_register,
-    webhook_endpoint_update,
-    webhook_url_problem,
-)
+from followups.webhooks.endpoints import webhook_endpoint_register, webhook_endpoint_update, webhook_url_problem
+from followups.webhooks.sending import webhook_delivery_resend
 
 
 class WebhookEndpointForm(forms.ModelForm):

@@ -11,7 +11,7 @@ from followups.models import (
     ReminderPolicy,
     ReminderStatus,
 )
-from followups.reminders import reminder_resend
+from followups.reminders.sending import reminder_resend
 
 
 @admin.register(Reminder)

@@ -1,0 +1,44 @@
+"""Acknowledgement: the signed link in a reminder that stops further reminders of one commitment to its reader."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from followups.models import Commitment, Reminder, ReminderAcknowledgement, ReminderStatus
+
+ACK_SALT = "followups.reminder-ack"
+ACK_MAX_AGE = timedelta(days=400)
+
+
+def reminder_ack_token(*, reminder: Reminder) -> str:
+    """The signed token of the acknowledge link in a reminder's e-mail (no login needed)."""
+    payload = {"m": reminder.deadline.commitment_id, "r": reminder.pk}
+    payload["c" if reminder.contact_id else "u"] = reminder.contact_id or reminder.user_id
+    return signing.dumps(payload, salt=ACK_SALT, compress=True)
+
+
+@transaction.atomic
+def reminder_ack_commitment(*, token: str) -> Commitment:
+    """The commitment an acknowledge link is about, without acknowledging. Raises signing.BadSignature."""
+    return Commitment.objects.get(pk=signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)["m"])
+
+
+def reminder_acknowledge(*, token: str) -> ReminderAcknowledgement:
+    """Stop reminders of the token's commitment to the token's recipient. Raises signing.BadSignature.
+
+    Safe to run twice (the second click finds the acknowledgement already there).
+    """
+    data = signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)
+    commitment = Commitment.objects.get(pk=data["m"])
+    who = {"contact_id": data["c"]} if "c" in data else {"user_id": data["u"]}
+    ack, _ = ReminderAcknowledgement.objects.get_or_create(
+        commitment=commitment, **who, defaults={"reminder_id": data.get("r")}
+    )
+    Reminder.objects.filter(deadline__commitment=commitment, status=ReminderStatus.PENDING, **who).update(
+        status=ReminderStatus.CANCELLED, last_error="acknowledged by the recipient", updated_at=timezone.now()
+    )
+    return ack

@@ -1,0 +1,275 @@
+"""Planning reminders: which rows the outbox holds for a deadline (DESIGN.md, "Reminders").
+
+`reminders_plan` writes the rows for changed deadlines inside the caller's transaction (an outbox). The services
+that move, close or reopen a deadline, or change who is to hear about it, call it by name
+(`followups.services.deadlines_changed`); `reminders_plan_all` plans every open deadline (the loader, the demo).
+Who hears: the commitment's responsible contacts (unless muted, inactive or acknowledged), then by escalation its
+owners' desk officers and the coordinators.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from agreements.models import StaffProfile
+from agreements.roles import Role
+from followups.deadlines import local_instant
+from followups.models import (
+    CLOSED_STATUSES,
+    Commitment,
+    Deadline,
+    Reminder,
+    ReminderAcknowledgement,
+    ReminderStatus,
+)
+
+# A reminder whose moment passed less than this before it was planned still goes out (once); older: SKIPPED.
+CATCH_UP_WINDOW = timedelta(days=1)
+
+
+# --- When -----------------------------------------------------------------------------------------------------
+
+
+def reminder_local_time() -> time:
+    """REMINDER_LOCAL_TIME ("08:00") as a time of day."""
+    hours, _, minutes = settings.REMINDER_LOCAL_TIME.partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+def reminder_instant(*, day: date, zone: str) -> datetime:
+    """The UTC instant of REMINDER_LOCAL_TIME on `day` in the time zone `zone` (DST included)."""
+    return local_instant(day=day, zone=zone, at=reminder_local_time())
+
+
+# --- Who ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    contact_id: int | None
+    user_id: int | None
+    zone: str
+    digest: bool
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return ("c", self.contact_id) if self.contact_id else ("u", self.user_id)
+
+
+class _Staff:
+    """The staff who receive escalations, read once per planning run."""
+
+    def __init__(self) -> None:
+        profiles = {p.user_id: p for p in StaffProfile.objects.prefetch_related("portfolio")}
+        users = get_user_model().objects.filter(is_active=True).exclude(email="")
+        self.coordinators = [
+            self._recipient(u.pk, profiles) for u in users.filter(groups__name=Role.COORDINATOR.value).distinct()
+        ]
+        self.desk_by_org: dict[int, list[_Recipient]] = defaultdict(list)
+        for user in users.filter(groups__name=Role.DESK_OFFICER.value).distinct():
+            profile = profiles.get(user.pk)
+            if profile is None:
+                continue
+            for org in profile.portfolio.all():
+                self.desk_by_org[org.pk].append(self._recipient(user.pk, profiles))
+
+    @staticmethod
+    def _recipient(user_id: int, profiles: dict[int, StaffProfile]) -> _Recipient:
+        profile = profiles.get(user_id)
+        return _Recipient(
+            contact_id=None,
+            user_id=user_id,
+            zone=profile.time_zone if profile else "UTC",
+            digest=bool(profile and profile.reminder_digest),
+        )
+
+    def desk_officers(self, commitment: Commitment) -> list[_Recipient]:
+        found = {r.key: r for org in commitment.owners.all() for r in self.desk_by_org.get(org.pk, [])}
+        return list(found.values())
+
+
+def _contact_recipients(commitment: Commitment) -> list[_Recipient]:
+    found = []
+    for contact in commitment.contacts.all():
+        pref = getattr(contact, "reminder_preference", None)
+        if not contact.is_active or (pref is not None and pref.muted):
+            continue
+        found.append(_Recipient(contact.pk, None, contact.time_zone, bool(pref and pref.digest)))
+    return found
+
+
+def _digest_day(day: date) -> date:
+    """A digest reader gets the week's reminders on its Monday (the Monday on or before the day)."""
+    return day - timedelta(days=day.weekday())
+
+
+# --- Planning -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Wanted:
+    recipient: _Recipient
+    kind: str
+    due_at: datetime
+    escalation: bool
+
+
+def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]]) -> dict[tuple, _Wanted]:
+    commitment = deadline.commitment
+    lead, overdue = deadline.notice_days()
+    contacts = [r for r in _contact_recipients(commitment) if r.key not in acked]
+    wanted: dict[tuple, _Wanted] = {}
+
+    def add(recipient: _Recipient, kind: str, day: date, escalation: bool) -> None:
+        if recipient.digest:
+            day = _digest_day(day)
+        due_at = reminder_instant(day=day, zone=recipient.zone)
+        wanted[(*recipient.key, kind)] = _Wanted(recipient, kind, due_at, escalation)
+
+    for days in lead:
+        for r in contacts:
+            add(r, f"before_{days}", deadline.due_on - timedelta(days=days), False)
+    for step, days in enumerate(overdue):
+        day = deadline.due_on + timedelta(days=days)
+        for r in contacts:
+            add(r, f"overdue_{days}", day, False)
+        # One step further up at each unacknowledged step: desk officers from the second, coordinators from the
+        # third (from the first and second when nobody is named to receive it).
+        up = step + (0 if contacts else 1)
+        escalated = (staff.desk_officers(commitment) if up >= 1 else []) + (staff.coordinators if up >= 2 else [])
+        for r in escalated:
+            if r.key not in acked:
+                add(r, f"overdue_{days}", day, True)
+    return wanted
+
+
+def _key(row: Reminder) -> tuple:
+    return ("c", row.contact_id, row.kind) if row.contact_id else ("u", row.user_id, row.kind)
+
+
+def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None) -> None:
+    """Write the reminder rows the deadlines call for, in the caller's transaction (an outbox).
+
+    New rows are created; pending rows move with their deadline; rows no longer wanted (deadline closed,
+    recipient gone or acknowledged) are cancelled; a cancelled or already sent row whose moment moves into
+    the future is pending again. Late entries: of the reminders whose moment has already passed, the latest one
+    less than a day old goes out at once (one catch-up per deadline and recipient), the others are SKIPPED.
+    Safe to run twice.
+    """
+    now = now or timezone.now()
+    ids = [d.pk for d in deadlines]
+    if not ids:
+        return
+    staff = _Staff()
+    rows = (
+        Deadline.objects.filter(pk__in=ids)
+        .select_related("commitment__framework__reminder_policy", "reminder_policy")
+        .prefetch_related("commitment__contacts__reminder_preference", "commitment__owners")
+    )
+    commitment_ids = {d.commitment_id for d in rows}
+    acked: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for ack in ReminderAcknowledgement.objects.filter(commitment_id__in=commitment_ids):
+        acked[ack.commitment_id].add(("c", ack.contact_id) if ack.contact_id else ("u", ack.user_id))
+    existing: dict[int, dict[tuple, Reminder]] = defaultdict(dict)
+    for row in Reminder.objects.select_for_update().filter(deadline_id__in=ids):
+        existing[row.deadline_id][_key(row)] = row
+
+    to_create: list[Reminder] = []
+    to_update: list[Reminder] = []
+    for deadline in rows:
+        have = existing[deadline.pk]
+        live = deadline.is_open and deadline.commitment.status not in CLOSED_STATUSES
+        wanted = _wanted(deadline, staff, acked[deadline.commitment_id]) if live else {}
+        fresh: list[Reminder] = []
+        for key, want in wanted.items():
+            row = have.get(key)
+            if row is None:
+                row = Reminder(
+                    deadline=deadline,
+                    contact_id=want.recipient.contact_id,
+                    user_id=want.recipient.user_id,
+                    kind=want.kind,
+                    escalation=want.escalation,
+                    due_at=want.due_at,
+                    next_attempt_at=want.due_at,
+                    created_at=now,
+                )
+                to_create.append(row)
+                fresh.append(row)
+            elif row.status == ReminderStatus.PENDING:
+                if row.due_at != want.due_at:
+                    row.due_at = row.next_attempt_at = want.due_at
+                    to_update.append(row)
+                    fresh.append(row)
+            elif want.due_at > now - CATCH_UP_WINDOW and (
+                row.status == ReminderStatus.CANCELLED
+                or (row.status in (ReminderStatus.SKIPPED, ReminderStatus.SENT) and row.due_at != want.due_at)
+            ):
+                # Reopened, or moved to a new date: it is to be sent (again) at its new moment; a moment that
+                # passed within the last day (a deadline extended to next week) is a late entry, like a new row.
+                row.status = ReminderStatus.PENDING
+                row.due_at = row.next_attempt_at = want.due_at
+                row.attempts, row.last_error, row.sent_at, row.message_id = 0, "", None, ""
+                to_update.append(row)
+                fresh.append(row)
+        for key, row in have.items():
+            if key not in wanted and row.status == ReminderStatus.PENDING:
+                row.status = ReminderStatus.CANCELLED
+                row.last_error = "no longer due: deadline closed, moved or acknowledged"
+                to_update.append(row)
+        _apply_late_entry_rule(fresh, have.values(), now=now)
+
+    Reminder.objects.bulk_create(to_create, batch_size=1000)
+    Reminder.objects.bulk_update(
+        to_update,
+        ["status", "due_at", "next_attempt_at", "attempts", "last_error", "sent_at", "message_id", "catch_up"],
+        batch_size=1000,
+    )
+
+
+def _apply_late_entry_rule(fresh: list[Reminder], existing: Iterable[Reminder], *, now: datetime) -> None:
+    caught_up = {_key(r)[:2] for r in existing if r.catch_up}
+    past: dict[tuple, list[Reminder]] = defaultdict(list)
+    for row in fresh:
+        if row.due_at <= now:
+            past[_key(row)[:2]].append(row)
+    for recipient, rows in past.items():
+        rows.sort(key=lambda r: r.due_at)
+        latest = rows[-1]
+        for row in rows:
+            if row is latest and now - row.due_at < CATCH_UP_WINDOW and recipient not in caught_up:
+                row.catch_up = True
+                row.next_attempt_at = now
+            else:
+                row.status = ReminderStatus.SKIPPED
+                row.last_error = "its moment had passed when it was planned"
+
+
+@transaction.atomic
+def reminders_plan_commitment(*, commitment: Commitment) -> None:
+    """Re-plan a commitment's reminders after its responsible contacts or owners changed: new contacts get their
+    rows, removed ones lose the pending ones.
+
+    Safe to run twice.
+    """
+    reminders_plan(deadlines=list(commitment.deadlines.all()))
+
+
+def reminders_plan_all(*, now: datetime | None = None, chunk: int = 500) -> int:
+    """Plan the reminders of every deadline (the loader and the demo seed call this). Safe to run twice.
+
+    Closed deadlines are included so that their pending rows are cancelled. Returns the number of deadlines.
+    """
+    ids = list(Deadline.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            reminders_plan(deadlines=list(Deadline.objects.filter(pk__in=ids[start : start + chunk])), now=now)
+    return len(ids)

@@ -1,0 +1,280 @@
+"""Claiming and sending reminders (DESIGN.md, "Reminders: the database is the queue").
+
+- `reminders_tick` (run every minute by Celery beat) claims due rows with SELECT ... FOR UPDATE SKIP LOCKED,
+  reclaims SENDING rows whose lease expired, and hands them to workers in batches.
+- `reminders_send_batch` (a worker) sends one batch over one SMTP connection. Each row is locked while its
+  mail is handed to the server and marked SENT in the same transaction, so a duplicate happens only if the
+  worker dies between the server's acceptance and the commit, and then with the same Message-ID.
+- Muted, inactive and acknowledged recipients are checked again at send time (`_why_not`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from agreements.models import StaffProfile
+from followups.models import (
+    CLOSED_STATUSES,
+    ContactReminderPreference,
+    Reminder,
+    ReminderAcknowledgement,
+    ReminderStatus,
+)
+from followups.reminders import emails
+
+log = logging.getLogger(__name__)
+
+
+# --- Claiming -------------------------------------------------------------------------------------------------
+
+
+def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list[tuple[str, list[list[int]]]]:
+    """Claim the due rows (and those whose worker's lease expired) and cut them into batches.
+
+    Returns [(claim token, units)], a unit being the ids sent in one message (one row, or a digest).
+    Concurrent ticks never claim the same row (SKIP LOCKED, then a conditional UPDATE). Safe to run twice.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Served by the partial indexes reminder_pending_next_attempt and reminder_sending_lease.
+        rows = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", "contact_id", "user_id")[:limit]
+        )
+        if len(rows) < limit:
+            rows += list(
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(status=ReminderStatus.SENDING, lease_expires_at__lte=now)
+                .order_by("lease_expires_at")
+                .values_list("pk", "contact_id", "user_id")[: limit - len(rows)]
+            )
+        if not rows:
+            return []
+        ids = [pk for pk, _, _ in rows]
+        # One token for the whole tick: a worker holding an older claim on a row sends nothing.
+        token = uuid.uuid4().hex
+        # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick claimed
+        # meanwhile keeps that tick's token, and only that tick's worker sends it.
+        Reminder.objects.filter(
+            Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, lease_expires_at__lte=now),
+            pk__in=ids,
+        ).update(
+            status=ReminderStatus.SENDING,
+            claim_token=token,
+            lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
+            updated_at=now,
+        )
+    rows.sort(key=lambda r: (r[1] or 0, r[2] or 0, r[0]))  # one recipient's rows together
+    contact_ids = {c for _, c, _ in rows if c}
+    user_ids = {u for _, _, u in rows if u}
+    digest_readers = {
+        ("c", pk)
+        for pk in ContactReminderPreference.objects.filter(digest=True, contact_id__in=contact_ids).values_list(
+            "contact_id", flat=True
+        )
+    } | {
+        ("u", pk)
+        for pk in StaffProfile.objects.filter(reminder_digest=True, user_id__in=user_ids).values_list(
+            "user_id", flat=True
+        )
+    }
+    units: list[list[int]] = []
+    digests: dict[tuple, list[int]] = {}
+    for pk, contact_id, user_id in rows:
+        key = ("c", contact_id) if contact_id else ("u", user_id)
+        if key in digest_readers:
+            if key not in digests:
+                digests[key] = []
+                units.append(digests[key])
+            digests[key].append(pk)
+        else:
+            units.append([pk])
+    size = max(1, settings.REMINDER_BATCH_SIZE)
+    return [(token, units[start : start + size]) for start in range(0, len(units), size)]
+
+
+def reminders_tick(*, now: datetime | None = None, inline: bool = False) -> int:
+    """One tick: claim what is due and hand it to the workers, one Celery task per batch. Returns rows claimed.
+
+    If publishing a batch fails, its rows stay SENDING and a later tick reclaims them when the lease expires.
+    With `inline`, send in this process instead (no worker needed). Safe to run twice.
+    """
+    from followups.tasks import reminders_send_batch as task  # tasks import this module
+
+    batches = reminders_claim(now=now)
+    for token, units in batches:
+        if inline:
+            reminders_send_batch(units=units, token=token)
+        else:
+            task.delay(units, token)
+    return sum(len(u) for _, units in batches for u in units)
+
+
+# --- Sending --------------------------------------------------------------------------------------------------
+
+TEMPORARY = "temporary"
+PERMANENT = "permanent"
+
+
+def _classify(exc: Exception) -> tuple[str, str]:
+    """(temporary|permanent, reason) for a failed SMTP exchange: 5xx are permanent, the rest temporary."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [(code, msg) for code, msg in exc.recipients.values()]
+        code, msg = codes[0] if codes else (450, b"")
+        text = msg.decode(errors="replace") if isinstance(msg, bytes) else str(msg)
+        return (PERMANENT if code >= 500 else TEMPORARY), f"{code} {text}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return (PERMANENT if exc.smtp_code >= 500 else TEMPORARY), f"{exc.smtp_code} {text}"
+    return TEMPORARY, f"{type(exc).__name__}: {exc}"
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    seconds = settings.REMINDER_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, settings.REMINDER_RETRY_MAX_SECONDS))
+
+
+def _why_not(row: Reminder) -> tuple[str, str] | None:
+    """(status, reason) when a claimed row must not be sent after all."""
+    deadline = row.deadline
+    if not deadline.is_open or deadline.commitment.status in CLOSED_STATUSES:
+        return ReminderStatus.CANCELLED, "deadline closed"
+    if row.contact_id and not row.contact.is_active:
+        return ReminderStatus.CANCELLED, "contact inactive"
+    acks = ReminderAcknowledgement.objects.filter(commitment_id=deadline.commitment_id)
+    mine = Q(contact_id=row.contact_id) if row.contact_id else Q(user_id=row.user_id)
+    if acks.filter(mine).exists():
+        return ReminderStatus.CANCELLED, "acknowledged by the recipient"
+    if row.escalation and acks.filter(created_at__date__gte=deadline.due_on).exists():
+        return ReminderStatus.SKIPPED, "overdue item acknowledged: no escalation needed"
+    return None
+
+
+def _drop_connection(backend) -> None:
+    """Close an SMTP backend's socket at once (Django's close() first sends QUIT and waits for the answer)."""
+    smtp = getattr(backend, "connection", None)
+    if smtp is not None:
+        with contextlib.suppress(Exception):
+            smtp.close()
+        backend.connection = None
+    with contextlib.suppress(Exception):
+        backend.close()
+
+
+def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int]:
+    """Send one claimed batch over one SMTP connection. Returns counts by outcome.
+
+    Each unit (one reminder, or one recipient's digest) is locked, sent and marked in one transaction. Rows
+    no longer claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a
+    redelivered task is harmless. Safe to run twice.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    connection = get_connection()
+    is_open = False
+    out_of_time = False
+    try:
+        for unit in units:
+            if out_of_time:
+                # The rest stay SENDING under their lease; a later tick claims them again.
+                break
+            with transaction.atomic():
+                rows = list(
+                    Reminder.objects.select_for_update(of=("self",))
+                    .select_related("deadline__commitment__framework", "contact", "user")
+                    .filter(pk__in=unit, status=ReminderStatus.SENDING, claim_token=token)
+                    .order_by("pk")
+                )
+                now = timezone.now()
+                sendable = []
+                for row in rows:
+                    reason = _why_not(row)
+                    if reason is None:
+                        sendable.append(row)
+                        continue
+                    row.status, row.last_error = reason
+                    row.save(update_fields=["status", "last_error", "updated_at"])
+                    counts[row.status] += 1
+                if not sendable:
+                    continue
+                message = emails.reminder_message(rows=sendable)
+                for row in sendable:
+                    row.attempts += 1
+                try:
+                    if not is_open:
+                        connection.open()
+                        is_open = True
+                    connection.send_messages([message])
+                except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                    kind, reason = _classify(exc)
+                    # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
+                    out_of_time = isinstance(exc, SoftTimeLimitExceeded)
+                    if kind == TEMPORARY:
+                        # The connection may be broken: the next unit opens a new one. Drop the socket without
+                        # a polite QUIT, which would wait on the same slow server and run into the hard limit.
+                        _drop_connection(connection)
+                        is_open = False
+                    for row in sendable:
+                        row.last_error = reason
+                        if kind == PERMANENT or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+                            row.status = ReminderStatus.FAILED
+                        else:
+                            row.status = ReminderStatus.PENDING
+                            row.next_attempt_at = now + _retry_delay(row.attempts)
+                        counts[row.status] += 1
+                    log.warning("reminders %s not sent (%s): %s", [r.pk for r in sendable], kind, reason)
+                else:
+                    for row in sendable:
+                        row.status = ReminderStatus.SENT
+                        row.sent_at = now
+                        row.message_id = message.extra_headers["Message-ID"]
+                        row.last_error = ""
+                        counts[row.status] += 1
+                for row in sendable:
+                    row.lease_expires_at = None
+                    row.save(
+                        update_fields=[
+                            "status",
+                            "attempts",
+                            "last_error",
+                            "next_attempt_at",
+                            "sent_at",
+                            "message_id",
+                            "lease_expires_at",
+                            "updated_at",
+                        ]
+                    )
+    finally:
+        if is_open:
+            # The messages are already accepted or recorded as failed.
+            with contextlib.suppress(Exception):
+                connection.close()
+    return dict(counts)
+
+
+@transaction.atomic
+def reminder_resend(*, reminder: Reminder) -> Reminder:
+    """Put a FAILED reminder back in the queue, due now (the admin's "resend"). Safe to run twice."""
+    updated = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.FAILED).update(
+        status=ReminderStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    if updated:
+        reminder.refresh_from_db()
+    return reminder

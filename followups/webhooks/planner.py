@@ -1,0 +1,224 @@
+"""Planning partners' webhook deliveries, in the transaction of the change that calls for them (an outbox).
+
+- `commitment.status_changed`: `webhooks_status_changed`, called by `followups.services.commitment_update_status`
+  when the commitment's overall status or an owner's status changed.
+- `deadline.approaching`: `webhooks_plan_deadlines`, called by `followups.services.deadlines_changed` beside the
+  reminder planner, writes a delivery for each of the deadline's lead days (`Deadline.notice_days`), due at
+  REMINDER_LOCAL_TIME in UTC on that day. See the package's docstring for why rows are planned ahead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from followups.deadlines import local_instant
+from followups.models import (
+    CLOSED_STATUSES,
+    CommitmentOwner,
+    Deadline,
+    StatusUpdate,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+# Event ids are uuid5 in this namespace of what happened: the same event always gets the same id.
+EVENT_NAMESPACE = uuid.UUID("6f1d4f0e-3b7a-4c57-9a3e-0c1f5b7f2a10")
+Status = WebhookDeliveryStatus
+
+
+def _event_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, name)
+
+
+def _api_url(resource: str, ref: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/api/v1/{resource}/{ref}/"
+
+
+def webhooks_plan_organisation(*, organisation_id: int) -> None:
+    """Plan the `deadline.approaching` deliveries of every deadline the organisation owes. Safe to run twice."""
+    deadlines = Deadline.objects.filter(
+        commitment__in=CommitmentOwner.objects.filter(organisation_id=organisation_id).values("commitment")
+    )
+    webhooks_plan_deadlines(deadlines=list(deadlines))
+
+
+def endpoints_by_org(organisation_ids: Iterable[int], event: str) -> dict[int, list[WebhookEndpoint]]:
+    """The active endpoints subscribed to `event`, by organisation (served by webhook_endpoint_active_org)."""
+    found: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    # Subscriptions are filtered here, not in SQL: JSON containment is not available on SQLite (the default).
+    for endpoint in WebhookEndpoint.objects.filter(organisation_id__in=set(organisation_ids), is_active=True):
+        if endpoint.subscribes(event):
+            found[endpoint.organisation_id].append(endpoint)
+    return found
+
+
+# --- Enqueue: a status changed ------------------------------------------------------------------------------------
+
+
+def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[CommitmentOwner, str]]) -> None:
+    """Queue `commitment.status_changed` for the owners' endpoints, in the status update's transaction.
+
+    `followups.services.commitment_update_status` calls this. Safe to run twice (the event id is the update's).
+    """
+    commitment = update.commitment
+    if not changed_owners and update.old_status == commitment.status:
+        return  # a note on the timeline, not a change of status
+    ownerships = list(CommitmentOwner.objects.filter(commitment=commitment).select_related("organisation"))
+    endpoints = endpoints_by_org((o.organisation_id for o in ownerships), WebhookEvent.STATUS_CHANGED)
+    if not endpoints:
+        return
+    previous = {o.pk: old for o, old in changed_owners}
+    event_id = _event_id(f"{WebhookEvent.STATUS_CHANGED}:{update.pk}")
+    payload = {
+        "id": str(event_id),
+        "event": WebhookEvent.STATUS_CHANGED.value,
+        "occurred_at": update.created_at.isoformat(),
+        "data": {
+            "commitment": {
+                "ref": commitment.ref,
+                "title": commitment.title,
+                "framework": commitment.framework.ref,
+                "status": commitment.status,
+                "previous_status": update.old_status,
+                "url": _api_url("commitments", commitment.ref),
+            },
+            "owners": [
+                {
+                    "organisation": o.organisation.ref,
+                    "status": o.status,
+                    "previous_status": previous.get(o.pk, o.status),
+                }
+                for o in sorted(ownerships, key=lambda o: o.organisation.ref)
+            ],
+            "status_update": {
+                "id": update.pk,
+                "owner": update.owner.ref if update.owner_id else None,
+                "status": update.new_status,
+                "note": update.note,
+                "happened_on": update.happened_on.isoformat(),
+                "actor": update.actor,
+            },
+        },
+    }
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=WebhookEvent.STATUS_CHANGED,
+                event_id=event_id,
+                payload=payload,
+                commitment=commitment,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for group in endpoints.values()
+            for endpoint in group
+        ],
+        ignore_conflicts=True,  # a repeated call for the same status update queues nothing more
+    )
+
+
+# --- Enqueue: deadlines approaching -------------------------------------------------------------------------------
+
+
+def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | None = None) -> None:
+    """Write the `deadline.approaching` deliveries the deadlines call for, in the caller's transaction (an outbox).
+
+    New ones are created; pending ones no longer wanted (deadline closed or moved, owner or endpoint gone) are
+    cancelled; a cancelled one wanted again (a reopened deadline) is pending again. Safe to run twice.
+    """
+    now = now or timezone.now()
+    at = time.fromisoformat(settings.REMINDER_LOCAL_TIME)
+    ids = [d.pk for d in deadlines]
+    if not ids:
+        return
+    existing = {
+        (row.endpoint_id, row.event_id): row
+        for row in WebhookDelivery.objects.select_for_update().filter(
+            deadline_id__in=ids,
+            event=WebhookEvent.DEADLINE_APPROACHING,
+            status__in=[Status.PENDING, Status.CANCELLED],
+        )
+    }
+    owners: dict[int, set[int]] = defaultdict(set)
+    for commitment_id, organisation_id in CommitmentOwner.objects.filter(commitment__deadlines__in=ids).values_list(
+        "commitment_id", "organisation_id"
+    ):
+        owners[commitment_id].add(organisation_id)
+    endpoints = endpoints_by_org({org for orgs in owners.values() for org in orgs}, WebhookEvent.DEADLINE_APPROACHING)
+    if not existing and not endpoints:
+        return  # the usual case: nobody listens
+    wanted: dict[tuple[int, uuid.UUID], WebhookDelivery] = {}
+    if endpoints:
+        rows = Deadline.objects.filter(pk__in=ids).select_related(
+            "commitment__framework__reminder_policy", "reminder_policy"
+        )
+        for deadline in rows:
+            commitment = deadline.commitment
+            if not deadline.is_open or commitment.status in CLOSED_STATUSES:
+                continue
+            lead, _overdue = deadline.notice_days()
+            for days in lead:
+                moment = local_instant(day=deadline.due_on - timedelta(days=days), zone="UTC", at=at)
+                if moment <= now:
+                    continue
+                event_id = _event_id(f"{WebhookEvent.DEADLINE_APPROACHING}:{deadline.pk}:{days}:{deadline.due_on}")
+                payload = {
+                    "id": str(event_id),
+                    "event": WebhookEvent.DEADLINE_APPROACHING.value,
+                    "occurred_at": moment.isoformat(),
+                    "data": {
+                        "deadline": {
+                            "ref": deadline.ref,
+                            "title": deadline.title,
+                            "due_on": deadline.due_on.isoformat(),
+                            "days_before": days,
+                            "url": _api_url("deadlines", deadline.ref),
+                        },
+                        "commitment": {
+                            "ref": commitment.ref,
+                            "title": commitment.title,
+                            "framework": commitment.framework.ref,
+                            "url": _api_url("commitments", commitment.ref),
+                        },
+                    },
+                }
+                for org in owners[commitment.pk]:
+                    for endpoint in endpoints.get(org, []):
+                        wanted[(endpoint.pk, event_id)] = WebhookDelivery(
+                            endpoint=endpoint,
+                            event=WebhookEvent.DEADLINE_APPROACHING,
+                            event_id=event_id,
+                            payload=payload,
+                            commitment=commitment,
+                            deadline=deadline,
+                            next_attempt_at=moment,
+                            created_at=now,
+                        )
+    to_update = []
+    for key, row in existing.items():
+        row.updated_at = now
+        if key in wanted and row.status == Status.CANCELLED:
+            row.status, row.last_error, row.attempts = Status.PENDING, "", 0
+            row.next_attempt_at = wanted[key].next_attempt_at
+            to_update.append(row)
+        elif key not in wanted and row.status == Status.PENDING:
+            row.status = Status.CANCELLED
+            row.last_error = "no longer due: deadline closed or moved, or the owner or endpoint changed"
+            to_update.append(row)
+    WebhookDelivery.objects.bulk_update(
+        to_update, ["status", "last_error", "attempts", "next_attempt_at", "updated_at"], batch_size=1000
+    )
+    # Rows already SENT, FAILED or SENDING for the same event stay as they are (the unique constraint).
+    WebhookDelivery.objects.bulk_create(
+        [row for key, row in wanted.items() if key not in existing], ignore_conflicts=True, batch_size=1000
+    )
