@@ -4,9 +4,11 @@ The router is the list of endpoints: tests/api/test_access_matrix.py walks it, s
 checked against another partner's objects without anyone remembering to.
 """
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
@@ -33,7 +35,14 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The split view serves Swagger UI's start-up script from its own address: no inline script under the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Redoc writes its styles into <style> elements at run time and cannot be given a nonce: this page alone
+    # allows inline style (never inline script).
+    path(
+        "redoc/",
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularRedocView.as_view(url_name="api:schema")),
+        name="redoc",
+    ),
     re_path(r"^(?P<rest>.*)$", api_not_found),
 ]

@@ -35,3 +35,19 @@ class RejectNulBytesMiddleware:
         ):
             forms.append(request.POST)
         return any("\x00" in key or any("\x00" in v for v in values) for form in forms for key, values in form.lists())
+
+
+class PermissionsPolicyMiddleware:
+    """Answers every response with settings.PERMISSIONS_POLICY (Django has no setting for this header)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
+        return response

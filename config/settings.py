@@ -14,8 +14,11 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from config.startup import refuse_to_start
+from config.storage import storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -24,7 +27,7 @@ env = environ.Env()
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}.")
+    refuse_to_start([f"DJANGO_ENV is malformed ({DJANGO_ENV!r}): 'development' or 'production'"], production=False)
 PRODUCTION = DJANGO_ENV == "production"
 
 _problems: list[str] = []
@@ -71,13 +74,27 @@ def _is_zone(value: str) -> bool:
     return True
 
 
+# --- Core ---------------------------------------------------------------------------------------------------------
+# The published development key, and Django's "django-insecure-" ones, sign nothing in production.
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+
+
+def _is_production_key(value: str) -> bool:
+    return len(value) >= 50 and len(set(value)) >= 5 and value != DEV_SECRET_KEY and "insecure" not in value
+
+
 SECRET_KEY = _setting(
     "SECRET_KEY",
-    "dev-only-insecure-key-do-not-use-in-production",
-    check=lambda v: len(v) >= 32,
-    hint="at least 32 random characters",
+    DEV_SECRET_KEY,
+    check=_is_production_key if PRODUCTION else lambda v: len(v) >= 32,
+    hint="at least 50 random characters, not a development key "
+    "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    if PRODUCTION
+    else "at least 32 random characters",
 )
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    _problems.append("DJANGO_DEBUG is on: production never shows debug pages (remove it or set it to false)")
 ALLOWED_HOSTS = [
     h.strip()
     for h in _setting("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver", hint="comma-separated host names").split(
@@ -85,11 +102,15 @@ ALLOWED_HOSTS = [
     )
     if h.strip()
 ]
+if PRODUCTION and any(host in {"*", ".*"} for host in ALLOWED_HOSTS):
+    _problems.append("ALLOWED_HOSTS is malformed ('*'): name the site's host names, '*' accepts forged Host headers")
 SITE_URL = _setting(
     "SITE_URL",
     "http://127.0.0.1:8000",
-    check=_is_url("http", "https"),
-    hint="the public address used in e-mail links",
+    check=_is_url("https") if PRODUCTION else _is_url("http", "https"),
+    hint="the public https:// address used in e-mail links"
+    if PRODUCTION
+    else "the public address used in e-mail links",
 ).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
@@ -97,12 +118,17 @@ DATABASE_URL = _setting(
     "DATABASE_URL",
     f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
     check=_is_url("postgres", "postgresql", "pgsql", "sqlite") if not PRODUCTION else _is_url("postgres", "postgresql"),
-    hint="postgres://USER:PASSWORD@HOST:PORT/NAME",
+    hint="postgres://USER:PASSWORD@HOST:PORT/NAME"
+    + (" (production needs PostgreSQL, not SQLite)" if PRODUCTION else ""),
 )
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server fails a request (and /readyz) within seconds rather than at the OS's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+    )
 else:
     # SQLite: wait for a writer rather than fail at once while the worker and the web process share the file.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -121,12 +147,23 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "drf_spectacular",
+    # Evidence files on an S3-compatible store when EVIDENCE_STORAGE_URL says so (config.storage).
+    "storages",
     "agreements",
     "followups",
 ]
 
 MIDDLEWARE = [
+    # First: every request gets an id and one JSON log line with its latency, whatever answers it.
+    "config.observability.RequestLogMiddleware",
+    # /healthz and /readyz, before the host and HTTPS checks: load balancers ask by address, over HTTP.
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from gunicorn itself (compressed, hashed names cached for a year): no proxy rule needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy (django-csp) and Permissions-Policy (config.middleware).
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     # A NUL byte in an address, query or form is a 400 here, not a database error later.
     "config.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -191,11 +228,86 @@ TIME_ZONE = _setting("TIME_ZONE", "UTC", check=_is_zone, hint="an IANA time-zone
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files and evidence files ------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
-MEDIA_ROOT = VAR_DIR / "media"
+# Evidence files are never served from a public URL: config.evidence checks who asks (MEDIA_URL is unused).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Where evidence files live: a folder (a volume shared by the web processes) by default, or an S3-compatible
+# bucket: s3://BUCKET?endpoint_url=https://s3.example.org&region_name=eu-west-1 (credentials from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role).
+EVIDENCE_STORAGE_URL = _setting(
+    "EVIDENCE_STORAGE_URL",
+    "",
+    check=_is_url("s3", "file"),
+    hint="s3://BUCKET?endpoint_url=... or file:///srv/tracker/media",
+    required=False,
+)
+# Evidence uploads: at most this many bytes, and only these kinds, recognised by their content.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+STORAGES = {
+    "default": storage_config(EVIDENCE_STORAGE_URL, media_root=MEDIA_ROOT),
+    # Hashed names and pre-compressed copies, made by collectstatic; a fresh clone (DEBUG) serves the sources.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATIC_MANIFEST", default=PRODUCTION)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Hashed names never change content: browsers and proxies may keep them for a year (whitenoise's default);
+# other files for an hour.
+WHITENOISE_MAX_AGE = env.int("WHITENOISE_MAX_AGE", default=3600)
+
+# --- Security: HTTPS, cookies, headers (production defaults; each can be set from the environment) ----------
+# Behind the reverse proxy, which terminates TLS and says so in X-Forwarded-Proto (docs/deploy.md).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=PRODUCTION) else None
+)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a promise to browsers that is slow to take back: an operator's choice, so its absence is not a
+# warning of `check --deploy`.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SESSION_COOKIE_SECURE)
+SESSION_COOKIE_HTTPONLY = True
+# No script of ours reads the CSRF cookie: forms carry the token.
+CSRF_COOKIE_HTTPONLY = env.bool("CSRF_COOKIE_HTTPONLY", default=PRODUCTION)
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses (config.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()",
+)
+# Content-Security-Policy (django-csp): our own files only, no inline script or style; a page that needs an
+# inline script gives it the request's nonce (request.csp_nonce). CSP_REPORT_ONLY=true to try a change first.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if PRODUCTION else {}),
+    }
+}
+if env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
 
 # Mail: files under var/mail unless EMAIL_URL names a server (smtp://host:port, smtp+tls://user:pw@host:587).
 EMAIL_URL = _setting(
@@ -203,7 +315,8 @@ EMAIL_URL = _setting(
     f"filemail://{VAR_DIR / 'mail'}",
     # Production sends real mail: files or the console would silently swallow the reminders.
     check=_is_url("smtp", "smtps", "filemail", "consolemail") if not PRODUCTION else _is_url("smtp", "smtps"),
-    hint="smtp://HOST:PORT or smtp+tls://USER:PASSWORD@HOST:587",
+    hint="smtp://HOST:PORT or smtp+tls://USER:PASSWORD@HOST:587"
+    + (" (production sends real mail, not to the console or files)" if PRODUCTION else ""),
 )
 vars().update(env.email_url_config(EMAIL_URL))
 if EMAIL_URL.startswith("filemail://"):
@@ -226,7 +339,8 @@ CELERY_BROKER_URL = _setting(
     check=_is_url("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem")
     if not PRODUCTION
     else _is_url("redis", "rediss", "amqp", "amqps", "pyamqp"),
-    hint="redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//",
+    hint="redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//"
+    + (" (production needs a shared broker, not a local folder)" if PRODUCTION else ""),
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -247,65 +361,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Follow-up tracker partner API",
-    "DESCRIPTION": "Frameworks, commitments and deadlines of the 2026 Critical Minerals Ministerial, per partner.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-}
-
-if PRODUCTION:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    if _problems:
-        raise ImproperlyConfigured(
-            "Production settings are incomplete:\n  - "
-            + "\n  - ".join(_problems)
-            + "\n(see README.md, 'Configuration')"
-        )
-elif _problems:
-    raise ImproperlyConfigured("Malformed settings:\n  - " + "\n  - ".join(_problems))
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
-
 # --- Partner REST API (issue 5; agreements.api_auth, config.api_router) ------------------------------------
 # Swagger UI and Redoc assets served as our own static files, never from a CDN.
-INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - appended to the list above
-REST_FRAMEWORK.update(
-    {
-        # A partner's key first; staff may use the API with their session.
-        "DEFAULT_AUTHENTICATION_CLASSES": [
-            "agreements.api_auth.ApiKeyAuthentication",
-            "agreements.api_auth.SessionAuthentication",
-        ],
-        "DEFAULT_PERMISSION_CLASSES": ["agreements.api_auth.PartnerOrStaff"],
-        "DEFAULT_FILTER_BACKENDS": [
-            "django_filters.rest_framework.DjangoFilterBackend",
-            "rest_framework.filters.OrderingFilter",
-        ],
-        "DEFAULT_THROTTLE_CLASSES": ["agreements.api_auth.PerKeyThrottle"],
-        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    }
-)
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+REST_FRAMEWORK = {
+    # A partner's key first; staff may use the API with their session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agreements.api_auth.ApiKeyAuthentication",
+        "agreements.api_auth.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["agreements.api_auth.PartnerOrStaff"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["agreements.api_auth.PerKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
 # Requests per API key (or staff user) and period: N/sec, N/min, N/hour or N/day.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # Throttle counts must be shared by every web process: API_THROTTLE_CACHE_URL (redis://HOST:6379/1), else the
 # Celery broker when it is Redis, else (a fresh clone, one process) counted in memory.
-CACHES = globals().get("CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["api_throttle"] = env.cache_url_config(
     env.str(
         "API_THROTTLE_CACHE_URL",
@@ -314,37 +393,29 @@ CACHES["api_throttle"] = env.cache_url_config(
 )
 CACHES["api_throttle"]["KEY_PREFIX"] = "api-throttle"
 API_THROTTLE_CACHE = "api_throttle"
-SPECTACULAR_SETTINGS["DESCRIPTION"] = (
-    "Frameworks, commitments and deadlines of the 2026 Critical Minerals Ministerial, per partner.\n\n"
-    "**Keys.** Send your organisation's key as `Authorization: Bearer <key>`. A key is shown once when issued; "
-    "it expires, and can be revoked at any time (the next request then answers 401).\n\n"
-    "**Scope.** You see the frameworks your organisation is party to (directly or through a body it belongs "
-    "to), what hangs under them, and every commitment it owns; anything else answers 404. You may create status "
-    "updates (status, note, evidence link, date) on the commitments your organisation owns; no other field "
-    "can be set.\n\n"
-    "**Lists** use cursor pagination (`next`/`previous` links, `page_size` up to 200), filters and `ordering`; "
-    "sync with `updated_since`. **Details** carry an `ETag`: send it back in `If-None-Match` to get 304. "
-    "**Throttling** answers 429 with `Retry-After`. Errors are JSON: `detail`, or one list of messages per field."
-)
-SPECTACULAR_SETTINGS.update(
-    {
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
-        "COMPONENT_SPLIT_REQUEST": True,
-        "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
-        "POSTPROCESSING_HOOKS": [
-            "drf_spectacular.hooks.postprocess_schema_enums",
-            "agreements.api.add_error_responses",
-        ],
-        "ENUM_NAME_OVERRIDES": {
-            "CommitmentStatusEnum": "followups.models.Status",
-            "FrameworkStatusEnum": "agreements.models.FrameworkStatus",
-            "WebhookEventEnum": "followups.models.WebhookEvent",
-            "WebhookDeliveryStatusEnum": "followups.models.WebhookDeliveryStatus",
-        },
-    }
-)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Follow-up tracker partner API",
+    # The partner guide (keys, scope, lists, webhooks) is prose for people: it lives in docs/partner-guide.md and
+    # is shown at the top of /api/docs/.
+    "DESCRIPTION": (BASE_DIR / "docs" / "partner-guide.md").read_text(encoding="utf-8").strip(),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agreements.api.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CommitmentStatusEnum": "followups.models.Status",
+        "FrameworkStatusEnum": "agreements.models.FrameworkStatus",
+        "WebhookEventEnum": "followups.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "followups.models.WebhookDeliveryStatus",
+    },
+}
 
 # Staff web application (issue 4): the lockout page says what happened and for how long.
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -402,24 +473,45 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=20)
 WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=not PRODUCTION)
 # At most this many endpoints per organisation.
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
-SPECTACULAR_SETTINGS["DESCRIPTION"] += (
-    "\n\n**Webhooks.** Register a URL with `POST /api/v1/webhooks/` (`url`, `events`: "
-    "`commitment.status_changed` when a commitment your organisation owns changes status, or one of its owners' "
-    "status does; `deadline.approaching` at the reminder lead days before one of their deadlines, e.g. 30, 7 and 1). "
-    "The answer carries the endpoint's `secret`, once: keep it. Each notification is a `POST` of JSON with the "
-    "headers `X-Tracker-Event`, `X-Tracker-Delivery` (the event's id, the same at every retry: drop a repeat), "
-    "`X-Tracker-Timestamp` (Unix seconds) and `X-Tracker-Signature: sha256=<hex>`, the HMAC-SHA256 of "
-    '`"{timestamp}.{body}"` with the secret. Answer 2xx within 10 seconds; 408, 429, 5xx, timeouts and connection '
-    "errors are retried with growing delays for about two and a half days, any other answer (redirects included) "
-    "fails the delivery at once. `GET /api/v1/webhook-deliveries/` shows each delivery's status and last error. "
-    "Check the signature on the raw body before parsing it, and refuse old timestamps:\n\n"
-    "```python\n"
-    "import hashlib, hmac, time\n\n"
-    "def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:\n"
-    '    timestamp = headers["X-Tracker-Timestamp"]\n'
-    "    if abs(time.time() - int(timestamp)) > tolerance:\n"
-    "        return False\n"
-    '    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()\n'
-    '    return hmac.compare_digest("sha256=" + expected, headers["X-Tracker-Signature"])\n'
-    "```"
-)
+
+# --- Operations: logs, error reports, health (config.observability, config.health) ------------------------------
+# One JSON object per line on standard error (time, level, logger, message, request_id, and for requests the
+# user or partner key, method, path, status and latency); LOG_FORMAT=text for a developer's terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Our request line replaces Django's and gunicorn's access lines.
+        "django.server": {"level": "WARNING"},
+    },
+}
+# Errors to Sentry (or a compatible service) only when SENTRY_DSN is set; nothing leaves the server otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.observability import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=DJANGO_ENV)
+# /readyz answers 503 when the oldest due reminder or webhook delivery has waited longer than this (the
+# workers or beat are down), or when a check takes longer than its timeout.
+READY_MAX_QUEUE_AGE_MINUTES = env.int("READY_MAX_QUEUE_AGE_MINUTES", default=15)
+READY_CHECK_TIMEOUT_SECONDS = env.float("READY_CHECK_TIMEOUT_SECONDS", default=3.0)
+
+# --- Validated once, at the end: one message naming every problem, no traceback ---------------------------------
+if _problems:
+    refuse_to_start(_problems, production=PRODUCTION)
