@@ -179,12 +179,20 @@ class FrameworkAdmin(HistoryAdmin):
         return obj._commitments
 
     def save_model(self, request, obj: Framework, form, change):
-        if change and {"signed_on", "effective_on"} & set(form.changed_data):
-            # Saves the framework and recomputes every dependent due date in one transaction.
-            changes = services.framework_change_dates(
-                framework=obj, signed_on=obj.signed_on, effective_on=obj.effective_on, by_user=request.user
-            )
-            report_moved_deadlines(request, changes)
+        if change and {"signed_on", "effective_on", "status"} & set(form.changed_data):
+            # The other fields first; then the dates (recomputing every dependent due date) and the status through
+            # their services, each in the framework's history.
+            new_status, obj.status = obj.status, form.initial["status"]
+            new_dates = (obj.signed_on, obj.effective_on)
+            obj.signed_on, obj.effective_on = form.initial["signed_on"], form.initial["effective_on"]
+            super().save_model(request, obj, form, change)
+            if (obj.signed_on, obj.effective_on) != new_dates:
+                changes = services.framework_change_dates(
+                    framework=obj, signed_on=new_dates[0], effective_on=new_dates[1], by_user=request.user
+                )
+                report_moved_deadlines(request, changes)
+            services.framework_set_status(framework=obj, status=new_status, by_user=request.user)
+            obj.refresh_from_db()
         else:
             super().save_model(request, obj, form, change)
 
@@ -287,6 +295,20 @@ class StaffProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     filter_horizontal = ["portfolio"]
     exclude = ["calendar_token_hash"]
+
+    # Through the services: the user's own reminders and the escalations of the portfolio follow.
+    def save_model(self, request, obj: StaffProfile, form, change):
+        request._portfolio_before = list(obj.portfolio.values_list("pk", flat=True)) if obj.pk else []
+        if change and {"language", "time_zone", "reminder_digest"} & set(form.changed_data):
+            services.staff_reminder_preferences_set(
+                profile=obj, language=obj.language, time_zone=obj.time_zone, digest=obj.reminder_digest
+            )
+        else:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.staff_profile_changed(profile=form.instance, portfolio_before=request._portfolio_before)
 
 
 # --- Partner API keys (issue 5) ----------------------------------------------------------------------------

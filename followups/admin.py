@@ -239,22 +239,22 @@ class CommitmentAdmin(HistoryAdmin):
         services.commitments_recipients_changed([form.instance])
 
     def save_formset(self, request, form, formset, change):
+        # Every change goes through the services, so reminders and webhooks follow as from any other door.
         if formset.model is CommitmentOwner:
-            owners = formset.save(commit=False)
-            for deleted in formset.deleted_objects:
-                deleted.delete()
-            for ownership in owners:
-                if ownership.pk is None:
-                    # A new owner starts where the commitment stands; later changes are status updates.
-                    ownership.status = form.instance.status
-                ownership.save()
+            formset.save(commit=False)  # writes nothing; fills the lists the admin's change message reads
+            kept = [
+                f.cleaned_data["organisation"]
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            services.commitment_owner_set(commitment=form.instance, organisations=kept, by_user=request.user)
             return
         if formset.model is not Deadline:
             super().save_formset(request, form, formset, change)
             return
         deadlines = formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            deleted.delete()
+            services.deadline_delete(deadline=deleted, by_user=request.user)
         for deadline in deadlines:
             deadline.commitment = form.instance
             report_moved_deadlines(request, services.deadline_save_rule(deadline=deadline, by_user=request.user))
@@ -321,6 +321,13 @@ class DeadlineAdmin(HistoryAdmin):
         report_moved_deadlines(request, changes)
         if not change:
             messages.info(request, f"{obj.ref} is due {obj.due_on} ({obj.rule_text}).")
+
+    def delete_model(self, request, obj: Deadline):
+        services.deadline_delete(deadline=obj, by_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for deadline in queryset:
+            services.deadline_delete(deadline=deadline, by_user=request.user)
 
 
 @admin.register(CommitmentOwner)

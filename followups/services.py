@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from agreements.models import Event, Framework, Milestone, Organisation, StaffProfile
+from agreements.models import Contact, Event, Framework, FrameworkStatus, Milestone, Organisation, StaffProfile
 from followups.deadlines import RuleError
 from followups.models import (
     CLOSED_STATUSES,
@@ -25,8 +25,10 @@ from followups.models import (
     AnchorKind,
     Commitment,
     CommitmentOwner,
+    ContactReminderPreference,
     Deadline,
     Reminder,
+    ReminderPolicy,
     Status,
     StatusUpdate,
 )
@@ -450,14 +452,117 @@ def staff_reminder_preferences_set(*, profile: StaffProfile, language: str, time
 
 
 @transaction.atomic
-def commitment_owner_set(*, commitment: Commitment, organisations: Iterable[Organisation]) -> None:
-    """Make exactly these organisations the owners, keeping the status of those already owning it."""
+def commitment_owner_set(
+    *,
+    commitment: Commitment,
+    organisations: Iterable[Organisation],
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+) -> None:
+    """Make exactly these organisations the owners, keeping the status of those already owning it.
+
+    A new owner starts where the commitment stands. Each removal and addition is kept in the owners' history;
+    reminders and webhooks follow (new owners' desk officers, partners' deadline notices). Safe to run twice.
+    """
     wanted = {o.pk: o for o in organisations}
-    commitment.ownerships.exclude(organisation_id__in=wanted).delete()
+    for ownership in commitment.ownerships.exclude(organisation_id__in=wanted):
+        ownership._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
+        ownership._change_reason = _actor_label(by_user, actor)  # noqa: SLF001
+        ownership.delete()
     existing = set(commitment.ownerships.values_list("organisation_id", flat=True))
-    CommitmentOwner.objects.bulk_create(
-        CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
-        for pk, org in wanted.items()
-        if pk not in existing
-    )
+    for pk, org in wanted.items():
+        if pk not in existing:
+            ownership = CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
+            save_with_history(ownership, by_user=by_user, actor=actor, reason="owner added")
     commitments_recipients_changed([commitment])
+
+
+@transaction.atomic
+def deadline_delete(*, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = "") -> None:
+    """Delete a deadline entered by mistake; its history keeps who deleted it. Its reminder rows go with it, and
+    its partners' pending `deadline.approaching` deliveries are cancelled. Safe to run twice."""
+    deadline = Deadline.objects.filter(pk=deadline.pk).first()
+    if deadline is None:
+        return
+    deadline.cancelled = True  # planned as closed first, so the webhook planner cancels what was pending
+    deadlines_changed([deadline])
+    deadline._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
+    deadline._change_reason = _actor_label(by_user, actor)  # noqa: SLF001
+    deadline.delete()
+
+
+# --- Frameworks -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def framework_set_status(
+    *, framework: Framework, status: str, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+) -> Framework:
+    """Record a framework's new status (signed, in force, superseded...) in its history. Safe to run twice."""
+    if status not in FrameworkStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(FrameworkStatus.values)}."})
+    framework = Framework.objects.select_for_update().get(pk=framework.pk)
+    if framework.status != status:
+        old = framework.status
+        framework.status = status
+        save_with_history(framework, by_user=by_user, actor=actor, reason=reason or f"status {old} -> {status}")
+    return framework
+
+
+# --- Who hears about deadlines: policies and preferences -------------------------------------------------------
+
+
+def _deadlines_under_policy(policy: ReminderPolicy) -> list[Deadline]:
+    if policy.deadline_id:
+        return list(Deadline.objects.filter(pk=policy.deadline_id))
+    return list(Deadline.objects.filter(commitment__framework_id=policy.framework_id))
+
+
+@transaction.atomic
+def reminder_policy_save(*, policy: ReminderPolicy, by_user: AbstractBaseUser | None = None) -> ReminderPolicy:
+    """Save a framework's or a deadline's lead and overdue days; the reminders and partners' deadline notices of
+    every deadline under it are planned again in the same transaction. Safe to run twice."""
+    policy.full_clean()
+    previous = ReminderPolicy.objects.filter(pk=policy.pk).first() if policy.pk else None
+    policy.save()
+    affected = {d.pk: d for d in _deadlines_under_policy(policy)}
+    if previous is not None:  # a policy moved to another framework or deadline: the old scope loses it
+        affected.update({d.pk: d for d in _deadlines_under_policy(previous)})
+    deadlines_changed(list(affected.values()))
+    return policy
+
+
+@transaction.atomic
+def reminder_policy_delete(*, policy: ReminderPolicy, by_user: AbstractBaseUser | None = None) -> None:
+    """Remove a policy; its deadlines fall back to the framework's policy or the defaults. Safe to run twice."""
+    affected = _deadlines_under_policy(policy)
+    ReminderPolicy.objects.filter(pk=policy.pk).delete()
+    deadlines_changed(affected)
+
+
+@transaction.atomic
+def contact_reminder_preference_set(
+    *, contact: Contact, digest: bool, muted: bool, by_user: AbstractBaseUser | None = None
+) -> ContactReminderPreference:
+    """A point of contact's choice of single messages or a weekly digest, or no reminders at all (muted).
+
+    Muting cancels the contact's pending reminders in this transaction (and the sender checks again at send
+    time); unmuting plans them again from now on, without sending what was skipped meanwhile. Safe to run twice.
+    """
+    preference, _created = ContactReminderPreference.objects.select_for_update().get_or_create(contact=contact)
+    preference.digest, preference.muted = digest, muted
+    preference.save()
+    commitments_recipients_changed(contact.commitments.all())
+    return preference
+
+
+@transaction.atomic
+def staff_profile_changed(*, profile: StaffProfile, portfolio_before: Iterable[int] = ()) -> None:
+    """After a staff profile's portfolio (or e-mail choices) changed in the admin: the escalations of every
+    commitment owned by an organisation in the old or new portfolio, and the user's own pending reminders, are
+    planned again. Safe to run twice."""
+    organisations = set(portfolio_before) | set(profile.portfolio.values_list("pk", flat=True))
+    commitments = Commitment.objects.filter(ownerships__organisation_id__in=organisations).distinct()
+    deadline_ids = set(Reminder.objects.filter(user_id=profile.user_id).values_list("deadline_id", flat=True))
+    deadline_ids |= set(Deadline.objects.filter(commitment__in=commitments).values_list("pk", flat=True))
+    deadlines_changed(list(Deadline.objects.filter(pk__in=deadline_ids)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from followups import services
 from followups.models import (
     ContactReminderPreference,
     Reminder,
@@ -53,11 +54,40 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
     list_display = ["__str__", "framework", "deadline", "lead_days", "overdue_days"]
     raw_id_fields = ["framework", "deadline"]
 
+    # Through the services: the planned reminders of every deadline under the policy move with it.
+    def save_model(self, request, obj: ReminderPolicy, form, change):
+        services.reminder_policy_save(policy=obj, by_user=request.user)
+
+    def delete_model(self, request, obj: ReminderPolicy):
+        services.reminder_policy_delete(policy=obj, by_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset:
+            services.reminder_policy_delete(policy=policy, by_user=request.user)
+
 
 @admin.register(ContactReminderPreference)
 class ContactReminderPreferenceAdmin(admin.ModelAdmin):
     list_display = ["contact", "digest", "muted"]
+    list_filter = ["muted", "digest"]
     raw_id_fields = ["contact"]
+
+    # Through the service: muting cancels the contact's pending reminders at once.
+    def save_model(self, request, obj: ContactReminderPreference, form, change):
+        saved = services.contact_reminder_preference_set(
+            contact=obj.contact, digest=obj.digest, muted=obj.muted, by_user=request.user
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def delete_model(self, request, obj: ContactReminderPreference):
+        # No preference means single messages, not muted.
+        services.contact_reminder_preference_set(contact=obj.contact, digest=False, muted=False, by_user=request.user)
+        obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        for preference in queryset:
+            self.delete_model(request, preference)
 
 
 @admin.register(ReminderAcknowledgement)

@@ -155,6 +155,9 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
         return ReminderStatus.CANCELLED, "deadline closed"
     if row.contact_id and not row.contact.is_active:
         return ReminderStatus.CANCELLED, "contact inactive"
+    if row.contact_id and ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
+        # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
+        return ReminderStatus.CANCELLED, "the contact muted their reminders"
     acks = ReminderAcknowledgement.objects.filter(commitment_id=deadline.commitment_id)
     mine = Q(contact_id=row.contact_id) if row.contact_id else Q(user_id=row.user_id)
     if acks.filter(mine).exists():
