@@ -27,10 +27,20 @@ def uswds_widgets(form: forms.Form) -> None:
         widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
 
+_DASHES = "---------"
+
+
 class StyledFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         uswds_widgets(self.form)
+        # The empty choice says what it means ("Any"), not django-filter's "---------".
+        for field in self.form.fields.values():
+            if getattr(field, "empty_label", None) == _DASHES:
+                field.empty_label = _("Any")
+            choices = getattr(field, "choices", None)
+            if isinstance(choices, list) and choices and choices[0] == ("", _DASHES):
+                field.choices = [("", _("Any")), *choices[1:]]
 
 
 def text_search(*fields: str):
@@ -50,6 +60,7 @@ class FrameworkFilter(StyledFilterSet):
     kind = django_filters.ChoiceFilter(choices=FrameworkKind.choices, label=_("Kind"))
     status = django_filters.ChoiceFilter(choices=FrameworkStatus.choices, label=_("Status"))
     organisation = django_filters.ModelChoiceFilter(
+        to_field_name="ref",
         queryset=Organisation.objects.order_by("name"),
         label=_("Party"),
         method="filter_party",
@@ -99,9 +110,11 @@ class OrganisationFilter(StyledFilterSet):
 
 class WorkingGroupFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "name", "mandate"))
-    framework = django_filters.ModelChoiceFilter(queryset=Framework.objects.order_by("ref"), label=_("Framework"))
+    framework = django_filters.ModelChoiceFilter(
+        to_field_name="ref", queryset=Framework.objects.order_by("ref"), label=_("Framework")
+    )
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.order_by("name"), label=_("Member"), field_name="members"
+        to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Member"), field_name="members"
     )
     sort = django_filters.OrderingFilter(fields=(("ref", "ref"), ("name", "name")), label=_("Sort by"))
 

@@ -92,8 +92,28 @@ class StaffListView(StaffMixin, TemplateView):
         raise NotImplementedError
 
     def filtered(self):
+        """The filterset and its rows; a filter value that cannot be read gives no rows (and says why), never
+        every row as if there were no filter."""
         filterset = self.filterset_class(self.request.GET or None, queryset=self.get_queryset(), request=self.request)
-        return filterset, filterset.qs if filterset.is_bound else filterset.queryset
+        if not filterset.is_bound:
+            return filterset, filterset.queryset
+        if not filterset.is_valid():
+            return filterset, filterset.queryset.none()
+        return filterset, filterset.qs
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Empty fields of the filter form are dropped from the address, so that a filtered view reads well
+        # and can be bookmarked or shared (?status=at_risk, not ?q=&framework=&status=at_risk&...).
+        if any("" in request.GET.getlist(key) for key in request.GET):
+            query = request.GET.copy()
+            for key in list(query):
+                values = [v for v in query.getlist(key) if v != ""]
+                if values:
+                    query.setlist(key, values)
+                else:
+                    del query[key]
+            return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+        return super().get(request, *args, **kwargs)
 
     def page_size(self) -> int:
         try:
@@ -121,6 +141,7 @@ class StaffListView(StaffMixin, TemplateView):
         ]
         context.update(
             filter=filterset,
+            filter_errors=filter_error_messages(filterset) if filterset.is_bound else [],
             page_obj=page,
             # A window of page numbers (1 2 … 7 8 9 … 2000): rendering every page number is slow at 100,000 rows.
             page_range=list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)),
@@ -132,6 +153,26 @@ class StaffListView(StaffMixin, TemplateView):
             export_name=self.export_name,
         )
         return context
+
+
+def filter_error_messages(filterset) -> list[str]:
+    """The filter's errors as sentences that name the field: "Framework: Select a valid choice. ..."."""
+    if filterset.is_valid():
+        return []
+    messages_ = []
+    for name, errors in filterset.form.errors.items():
+        label = filterset.form.fields[name].label if name in filterset.form.fields else ""
+        for error in errors:
+            messages_.append(f"{label}: {error}" if label else str(error))
+    return messages_
+
+
+def invalid_filter_response(filterset) -> HttpResponse:
+    """An export asked with a filter it cannot read: a 400 that says why, never every row."""
+    text = (
+        _("The export was not made: the filter could not be read.") + "\n" + "\n".join(filter_error_messages(filterset))
+    )
+    return HttpResponse(text + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
 class StaffExportView(StaffMixin, View):
@@ -146,7 +187,9 @@ class StaffExportView(StaffMixin, View):
         from followups import exports
 
         view = self.list_view(request=request)
-        _filterset, rows = view.filtered()
+        filterset, rows = view.filtered()
+        if filterset.is_bound and not filterset.is_valid():
+            return invalid_filter_response(filterset)
         if fmt == "csv":
             return exports.export_csv(rows, self.columns, stem=self.stem)
         return exports.export_xlsx(rows, self.columns, stem=self.stem, title=self.title)

@@ -19,6 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 _OFFSET_RE = re.compile(r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
 
@@ -162,3 +165,113 @@ def local_instant(*, day: date, zone: str, at: time) -> datetime:
     except (ValueError, KeyError):
         tz = ZoneInfo("UTC")
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+# --- A rule in words (the staff pages, e-mails and the admin show this; the ISO form goes in a tooltip) -------
+
+_ANCHOR_PHRASES = {
+    # anchor kind -> how the anchor reads after "6 months after ..." (the name is a reference or a title)
+    "framework_signed": _lazy("the signature of %(name)s"),
+    "framework_effective": _lazy("the entry into force of %(name)s"),
+    "milestone": _lazy("%(name)s"),
+    "event": _lazy("%(name)s"),
+    "deadline_due": _lazy("the due date of %(name)s"),
+    "deadline_completed": _lazy("the completion of %(name)s"),
+}
+
+
+def describe_offset(offset: str | Offset | None) -> str:
+    """P6M -> "6 months", P1Y6M -> "1 year and 6 months", P2W -> "2 weeks", blank -> ""."""
+    parsed = offset if isinstance(offset, Offset) else Offset.parse(offset)
+    parts = [
+        ngettext(singular, plural, n) % {"n": n}
+        for n, singular, plural in (
+            (parsed.years, "%(n)d year", "%(n)d years"),
+            (parsed.months, "%(n)d month", "%(n)d months"),
+            (parsed.weeks, "%(n)d week", "%(n)d weeks"),
+            (parsed.days, "%(n)d day", "%(n)d days"),
+        )
+        if n
+    ]
+    if len(parts) > 1:
+        return _gettext("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
+    return parts[0] if parts else ""
+
+
+def describe_recurrence(recurrence: str | Recurrence | None) -> str:
+    """FREQ=MONTHLY;INTERVAL=3 (or P3M) -> "every 3 months"; FREQ=YEARLY -> "every year"; blank -> ""."""
+    if not recurrence:
+        return ""
+    rule = recurrence if isinstance(recurrence, Recurrence) else Recurrence.parse(recurrence)
+    n = rule.interval
+    words = {
+        "DAILY": ngettext("every day", "every %(n)d days", n),
+        "WEEKLY": ngettext("every week", "every %(n)d weeks", n),
+        "MONTHLY": ngettext("every month", "every %(n)d months", n),
+        "YEARLY": ngettext("every year", "every %(n)d years", n),
+    }[rule.freq]
+    return words % {"n": n}
+
+
+def describe_rule(
+    *,
+    anchor_kind: str,
+    anchor_name: str = "",
+    anchor_date: date | None = None,
+    offset: str | None = "",
+    recurrence: str | None = "",
+    first_due: date | None = None,
+) -> str:
+    """A deadline rule in the reader's language, e.g. "6 months after the signature of FW-US-AU (20 October 2025)",
+    "180 days after Critical Minerals Ministerial (4 February 2026), then every 3 months", "on 30 June 2026".
+
+    The one place that puts a rule into words; the caller shows the ISO form (rule_iso) beside it for the
+    curious. A rule that cannot be read is returned as written rather than hidden.
+    """
+    when = _date_words(anchor_date)
+    try:
+        span = describe_offset(offset)
+        repeat = describe_recurrence(recurrence)
+    except RuleError:
+        return rule_iso(anchor_kind=anchor_kind, anchor_name=anchor_name, offset=offset, recurrence=recurrence)
+    phrase = _ANCHOR_PHRASES.get(anchor_kind)
+    if phrase is None:  # a fixed date
+        text = (
+            _gettext("%(span)s after %(date)s") % {"span": span, "date": when}
+            if span
+            else _gettext("on %(date)s") % {"date": when}
+        )
+    else:
+        anchor = str(phrase) % {"name": anchor_name or _gettext("its anchor")}
+        if when:
+            anchor = _gettext("%(anchor)s (%(date)s)") % {"anchor": anchor, "date": when}
+        text = (
+            _gettext("%(span)s after %(anchor)s") % {"span": span, "anchor": anchor}
+            if span
+            else _gettext("on the day of %(anchor)s") % {"anchor": anchor}
+        )
+    if repeat:
+        if first_due:
+            repeat = _gettext("%(repeat)s from %(date)s") % {"repeat": repeat, "date": _date_words(first_due)}
+        text = _gettext("%(rule)s, then %(repeat)s") % {"rule": text, "repeat": repeat}
+    return text[:1].upper() + text[1:]
+
+
+def rule_iso(
+    *, anchor_kind: str, anchor_name: str = "", offset: str | None = "", recurrence: str | None = "", **_ignored
+) -> str:
+    """The rule as stored, for a tooltip: "framework_signed FW-US-AU + P6M; FREQ=MONTHLY;INTERVAL=3"."""
+    text = " ".join(part for part in (anchor_kind, anchor_name) if part)
+    if offset:
+        text += f" + {offset}"
+    if recurrence:
+        text += f"; {recurrence}"
+    return text
+
+
+def _date_words(day: date | None) -> str:
+    if day is None:
+        return ""
+    from django.utils.formats import date_format
+
+    return date_format(day, "j F Y")

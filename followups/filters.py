@@ -31,12 +31,14 @@ class CommitmentFilter(StyledFilterSet):
     scope = django_filters.ChoiceFilter(
         choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
     )
-    framework = django_filters.ModelChoiceFilter(queryset=Framework.objects.order_by("ref"), label=_("Framework"))
+    framework = django_filters.ModelChoiceFilter(
+        to_field_name="ref", queryset=Framework.objects.order_by("ref"), label=_("Framework")
+    )
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
+        to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
     )
     working_group = django_filters.ModelChoiceFilter(
-        queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group")
+        to_field_name="ref", queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group")
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices,
@@ -122,13 +124,19 @@ class DeadlineFilter(StyledFilterSet):
         choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
     )
     framework = django_filters.ModelChoiceFilter(
-        queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="commitment__framework"
+        to_field_name="ref",
+        queryset=Framework.objects.order_by("ref"),
+        label=_("Framework"),
+        field_name="commitment__framework",
     )
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
+        to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
     )
     working_group = django_filters.ModelChoiceFilter(
-        queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group"), field_name="commitment__working_group"
+        to_field_name="ref",
+        queryset=WorkingGroup.objects.order_by("ref"),
+        label=_("Working group"),
+        field_name="commitment__working_group",
     )
     state = django_filters.ChoiceFilter(choices=DEADLINE_STATES, label=_("State"), method="filter_state")
     due_after = django_filters.DateFilter(
@@ -168,10 +176,10 @@ class DeadlineFilter(StyledFilterSet):
 class ProjectFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "name", "note"))
     country = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.countries().order_by("name"), label=_("Country")
+        to_field_name="ref", queryset=Organisation.objects.countries().order_by("name"), label=_("Country")
     )
     framework = django_filters.ModelChoiceFilter(
-        queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="frameworks"
+        to_field_name="ref", queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="frameworks"
     )
     stage = django_filters.ChoiceFilter(choices=ProjectStage.choices, label=_("Stage"))
     sort = django_filters.OrderingFilter(

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, F, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -22,11 +23,11 @@ from django.views.generic import TemplateView
 
 from agreements.roles import can_extend_deadline, can_update_status
 from agreements.views import StaffExportView, StaffListView, StaffMixin
-from followups import exports, selectors
+from followups import charts, exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
 from followups.forms import DeadlineExtendForm, StatusUpdateForm
-from followups.models import Commitment, Deadline, Project, Status
+from followups.models import CLOSED_STATUSES, Commitment, Deadline, Project, Status
 from followups.services import commitment_update_status, deadline_extend
 
 
@@ -40,21 +41,32 @@ class DashboardView(StaffMixin, TemplateView):
         today = selectors.today()
         portfolio = selectors.portfolio_of(self.request.user)
         # One scan of the commitments per scope feeds both the counts and the status chart.
-        all_rows = selectors.commitment_status_rows()
-        portfolio_rows = selectors.commitment_status_rows(organisations=portfolio) if portfolio else None
+        all_rows = charts.commitment_status_rows(today=today)
+        portfolio_rows = charts.commitment_status_rows(today=today, organisations=portfolio) if portfolio else None
         sections = []
         if portfolio:
             sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio, portfolio_rows))
         sections.append(self._section(_("All commitments"), "all", today, None, all_rows))
+        # The month chart opens on a window that holds the overdue deadlines and the next one.
+        backlog = charts.deadline_backlog(today=today, organisations=portfolio or None)
+        start, end = backlog.window()
         context.update(
             today=today,
             week_ahead=today + timedelta(days=7),
             month_ahead=today + timedelta(days=30),
             portfolio=portfolio,
             sections=sections,
-            status_chart=selectors.chart_status_by_framework(status_rows=portfolio_rows if portfolio else all_rows),
-            month_chart=selectors.chart_deadlines_per_month(today=today, organisations=portfolio or None),
+            status_chart=charts.chart_status_by_framework(status_rows=portfolio_rows if portfolio else all_rows),
+            month_chart=charts.chart_deadlines_per_month(
+                today=today, start=start, end=end, organisations=portfolio or None
+            ),
+            backlog=backlog,
+            chart_start=start,
+            chart_last=selectors._month_add(end, -1),
+            next_outside=backlog.next_outside(end),
+            overdue_before=backlog.overdue_before(start),
             chart_scope=_("your portfolio") if portfolio else _("all commitments"),
+            scope_param="&scope=portfolio" if portfolio else "",
         )
         return context
 
@@ -77,7 +89,10 @@ class CommitmentListView(StaffListView):
     export_name = "followups:commitment_export"
 
     def get_queryset(self):
-        return selectors.commitment_list_queryset()
+        # Until the reader sorts: open commitments first, the soonest due first, those with no deadline last.
+        return selectors.commitment_list_queryset().order_by(
+            Case(When(status__in=CLOSED_STATUSES, then=1), default=0), F("next_due").asc(nulls_last=True), "ref"
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -86,15 +101,11 @@ class CommitmentListView(StaffListView):
         return context
 
 
-class CommitmentExportView(StaffMixin, View):
-    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        filterset = CommitmentFilter(
-            request.GET or None, queryset=selectors.commitment_list_queryset(), request=request
-        )
-        rows = filterset.qs if filterset.is_bound else filterset.queryset
-        if fmt == "csv":
-            return exports.export_csv(rows, exports.COMMITMENT_COLUMNS, stem="commitments")
-        return exports.export_xlsx(rows, exports.COMMITMENT_COLUMNS, stem="commitments", title="Commitments")
+class CommitmentExportView(StaffExportView):
+    list_view = CommitmentListView
+    columns = exports.COMMITMENT_COLUMNS
+    stem = "commitments"
+    title = "Commitments"
 
 
 class CommitmentDetailView(StaffMixin, TemplateView):
@@ -215,7 +226,11 @@ class DeadlineListView(StaffListView):
     export_name = "followups:deadline_export"
 
     def get_queryset(self):
-        return selectors.deadline_list_queryset()
+        # Until the reader sorts: open deadlines first, the soonest (so the longest overdue) first.
+        anchors = ("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline")  # the rule in words
+        return selectors.deadline_list_queryset().select_related(*anchors).order_by(
+            Case(When(completed_on__isnull=True, cancelled=False, then=0), default=1), "due_on", "ref"
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -223,13 +238,11 @@ class DeadlineListView(StaffListView):
         return context
 
 
-class DeadlineExportView(StaffMixin, View):
-    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        filterset = DeadlineFilter(request.GET or None, queryset=selectors.deadline_list_queryset(), request=request)
-        rows = filterset.qs if filterset.is_bound else filterset.queryset
-        if fmt == "csv":
-            return exports.export_csv(rows, exports.DEADLINE_COLUMNS, stem="deadlines")
-        return exports.export_xlsx(rows, exports.DEADLINE_COLUMNS, stem="deadlines", title="Deadlines")
+class DeadlineExportView(StaffExportView):
+    list_view = DeadlineListView
+    columns = exports.DEADLINE_COLUMNS
+    stem = "deadlines"
+    title = "Deadlines"
 
 
 class ProjectListView(StaffListView):
@@ -302,8 +315,24 @@ class CalendarView(StaffMixin, TemplateView):
             [(day, by_day.get(day, []), day.month == month.month) for day in week]
             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
         ]
+        # Where the backlog is, so that an empty month never hides it: the overdue deadlines of earlier months
+        # are listed under the current month, and the way to the next deadline is named.
+        backlog = charts.deadline_backlog(today=today, organisations=portfolio if mine else None)
+        earlier_overdue = []
+        if month == today.replace(day=1) and backlog.overdue:
+            earlier_overdue = list(
+                selectors.deadlines_for(portfolio if mine else None)
+                .overdue(today=today)
+                .filter(due_on__lt=month)
+                .select_related("commitment__framework")
+                .order_by("-due_on", "ref")
+            )
         context.update(
             today=today,
+            backlog=backlog,
+            earlier_overdue=earlier_overdue,
+            next_month_of_deadline=backlog.next_due.replace(day=1) if backlog.next_due else None,
+            latest_overdue_month=backlog.latest_overdue.replace(day=1) if backlog.latest_overdue else None,
             month=month,
             previous_month=selectors._month_add(month, -1),
             next_month=selectors._month_add(month, 1),
@@ -324,8 +353,13 @@ class TimelineView(StaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today = selectors.today()
-        start = _month_param(self.request.GET.get("start"), selectors._month_add(today.replace(day=1), -3))
+        # By default the window holds the overdue deadlines and the next ones (at least 15 months).
+        backlog = charts.deadline_backlog(today=today)
+        first, last = backlog.window(before=3, after=3, max_before=12, max_after=12)
+        start = _month_param(self.request.GET.get("start"), first)
         end = selectors._month_add(start, 15)
+        if "start" not in self.request.GET:
+            end = max(end, last)
         deadlines = list(
             Deadline.objects.filter(due_on__gte=start, due_on__lt=end)
             .select_related("commitment__framework")
@@ -334,12 +368,20 @@ class TimelineView(StaffMixin, TemplateView):
         span = (end - start).days
         label_width, plot = 170, 800
         rows = defaultdict(list)
+        state_labels = {
+            "open": _("Open"),
+            "overdue": _("Overdue"),
+            "completed": _("Completed"),
+            "cancelled": _("Cancelled"),
+        }
         for d in deadlines:
             x = label_width + plot * (d.due_on - start).days / span
             state = "open" if d.is_open else ("completed" if d.completed_on else "cancelled")
             if d.is_open and d.due_on < today:
                 state = "overdue"
-            rows[d.commitment.framework].append({"deadline": d, "x": round(x, 1), "state": state})
+            rows[d.commitment.framework].append(
+                {"deadline": d, "x": round(x, 1), "state": state, "label": state_labels[state]}
+            )
         months = []
         m = start
         while m < end:
@@ -347,11 +389,15 @@ class TimelineView(StaffMixin, TemplateView):
             m = selectors._month_add(m, 1)
         context.update(
             today=today,
-            today_x=round(label_width + plot * (today - start).days / span, 1),
+            backlog=backlog,
+            next_outside=backlog.next_outside(end),
+            overdue_before=backlog.overdue_before(start),
+            today_x=round(label_width + plot * (today - start).days / span, 1) if start <= today < end else None,
             rows=[{"framework": fw, "marks": marks, "y": 30 + i * 28} for i, (fw, marks) in enumerate(rows.items())],
             months=months,
             start=start,
             end=end,
+            last=selectors._month_add(end, -1),
             earlier=selectors._month_add(start, -6),
             later=selectors._month_add(start, 6),
             width=label_width + plot + 20,

@@ -44,7 +44,7 @@ def test_filter_overdue_and_owner_and_text(coordinator_client, three):
     late, risky, done = three
     assert refs_in(coordinator_client.get("/commitments/?overdue=yes")) == [late.ref]
     owner = late.ownerships.get().organisation
-    assert refs_in(coordinator_client.get(f"/commitments/?organisation={owner.pk}")) == [late.ref]
+    assert refs_in(coordinator_client.get(f"/commitments/?organisation={owner.ref}")) == [late.ref]
     assert refs_in(coordinator_client.get("/commitments/?q=ministerial")) == [risky.ref]
     assert refs_in(coordinator_client.get("/commitments/?priority=high&category=meeting")) == [risky.ref]
 
@@ -61,8 +61,8 @@ def test_filter_by_framework_and_working_group(coordinator_client, commitment_fa
     group = WorkingGroup.objects.create(ref="WG-T-1", name="Response group", framework=framework)
     mine = commitment_factory(framework=framework, working_group=group)
     commitment_factory()
-    assert refs_in(coordinator_client.get(f"/commitments/?framework={framework.pk}")) == [mine.ref]
-    assert refs_in(coordinator_client.get(f"/commitments/?working_group={group.pk}")) == [mine.ref]
+    assert refs_in(coordinator_client.get(f"/commitments/?framework={framework.ref}")) == [mine.ref]
+    assert refs_in(coordinator_client.get(f"/commitments/?working_group={group.ref}")) == [mine.ref]
 
 
 def test_sort_by_next_due_date_both_ways(coordinator_client, commitment_factory):
@@ -119,7 +119,7 @@ def test_other_lists_filter(coordinator_client, commitment_factory, org_factory)
     commitment = commitment_factory(owners=[atlantis])
     page = coordinator_client.get("/organisations/?q=Atlant")
     assert [o.name for o in page.context["object_list"]] == ["Atlantis"]
-    page = coordinator_client.get(f"/frameworks/?organisation={atlantis.pk}")
+    page = coordinator_client.get(f"/frameworks/?organisation={atlantis.ref}")
     assert [f.ref for f in page.context["object_list"]] == [commitment.framework.ref]
 
 

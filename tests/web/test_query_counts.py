@@ -80,8 +80,8 @@ PAGES = {
     "/organisations/?page_size=500": 10,
     "/working-groups/?page_size=500": 12,
     "/projects/?page_size=500": 12,
-    "/calendar/": 8,
-    "/calendar/timeline/": 8,
+    "/calendar/": 10,  # + where the backlog is, and the overdue deadlines of earlier months
+    "/calendar/timeline/": 9,  # + where the backlog is (the default window)
     "/frameworks/FW-Q0/": 20,
     "/organisations/ORG-Q0/": 20,
     "/working-groups/WG-Q0/": 12,

@@ -1,0 +1,40 @@
+"""Template helpers of the staff pages: a deadline's rule in words (with the ISO form as a tooltip)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from followups.deadlines import describe_rule, rule_iso
+
+register = template.Library()
+
+
+def _rule_parts(deadline) -> dict:
+    anchor = deadline.anchor_object
+    # Frameworks and deadlines read best by reference (FW-US-AU), milestones and events by their title.
+    if anchor is None:
+        name = ""
+    elif deadline.anchor_kind == "milestone":
+        name = anchor.title
+    elif deadline.anchor_kind == "event":
+        name = anchor.name
+    else:
+        name = anchor.ref
+    return {
+        "anchor_kind": deadline.anchor_kind,
+        "anchor_name": name,
+        "anchor_date": deadline.anchor_date,
+        "offset": deadline.offset,
+        "recurrence": deadline.recurrence,
+        "first_due": deadline.original_due_on if deadline.recurrence else None,
+    }
+
+
+@register.filter
+def rule_words(deadline) -> str:
+    """The deadline's rule as a sentence, with the stored ISO-8601 form in a tooltip:
+    <span title="framework_signed FW-US-AU + P6M">6 months after the signature of FW-US-AU (20 October 2025)</span>.
+    """
+    parts = _rule_parts(deadline)
+    return format_html('<span class="tracker-rule" title="{}">{}</span>', rule_iso(**parts), describe_rule(**parts))
