@@ -113,7 +113,7 @@ def readiness(only: list[str] | None = None) -> tuple[bool, dict[str, Any]]:
         started = time.monotonic()
         try:
             results[name] = _CHECKS[name]()
-        except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready", and logged
+        except Exception as exc:  # any failure of a dependency is "not ready", and logged
             logger.warning("readiness check %s failed: %s", name, exc, extra={"check": name})
             results[name] = {"ok": False, "error": type(exc).__name__}
             database_down = database_down or name == "database"

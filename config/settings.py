@@ -76,7 +76,7 @@ def _is_zone(value: str) -> bool:
 
 # --- Core ---------------------------------------------------------------------------------------------------------
 # The published development key, and Django's "django-insecure-" ones, sign nothing in production.
-DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105 - published, refused in production
 
 
 def _is_production_key(value: str) -> bool:
@@ -234,6 +234,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence files are never served from a public URL: config.evidence checks who asks (MEDIA_URL is unused).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start when it is missing
 # Where evidence files live: a folder (a volume shared by the web processes) by default, or an S3-compatible
 # bucket: s3://BUCKET?endpoint_url=https://s3.example.org&region_name=eu-west-1 (credentials from
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role).
@@ -245,9 +247,9 @@ EVIDENCE_STORAGE_URL = _setting(
     required=False,
 )
 # Evidence uploads: at most this many bytes, and only these kinds, recognised by their content.
-EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
-    "default": storage_config(EVIDENCE_STORAGE_URL, media_root=MEDIA_ROOT),
+    "default": storage_config(EVIDENCE_STORAGE_URL),
     # Hashed names and pre-compressed copies, made by collectstatic; a fresh clone (DEBUG) serves the sources.
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -301,7 +303,9 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
-        **({"upgrade-insecure-requests": True} if PRODUCTION else {}),
+        **(
+            {"upgrade-insecure-requests": True} if env.bool("CSP_UPGRADE_INSECURE_REQUESTS", default=PRODUCTION) else {}
+        ),
     }
 }
 if env.str("CSP_REPORT_URI", default=""):

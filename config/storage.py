@@ -6,15 +6,14 @@ served from a public address: config.evidence answers for them after checking wh
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 
-def storage_config(url: str, *, media_root: Path) -> dict[str, Any]:
+def storage_config(url: str) -> dict[str, Any]:
     """The STORAGES entry for `url`: "" or file:///path (a folder), or s3://bucket?endpoint_url=...&region_name=..."""
-    if not url:
-        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media_root)}}
+    if not url:  # MEDIA_ROOT, read when the storage is first used (tests may point it elsewhere)
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     parsed = urlparse(url)
     if parsed.scheme == "file":
         return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": parsed.path}}

@@ -6,8 +6,8 @@ os.environ.setdefault(
     "DATABASE_URL", os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 )
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import DATABASES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES
 
 # Several checkouts may test against one server at once: each names its own test database.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", "test_tracker")}

@@ -1,7 +1,7 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+
+from config.evidence import EvidenceApiDownload, evidence_download
 
 admin.site.site_header = "Follow-up tracker: data entry"
 admin.site.site_title = "Follow-up tracker"
@@ -11,14 +11,14 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Evidence files only through these permission-checked views: there is no public media URL (config.evidence).
+    path("evidence/<int:pk>/", evidence_download, name="evidence_download"),
+    path("api/v1/status-updates/<int:pk>/evidence/", EvidenceApiDownload.as_view(), name="api_evidence_download"),
     path("api/", include("config.api_router")),
     path("", include("agreements.urls")),
     path("", include("followups.urls")),
     path("", include("followups.reminders.urls")),  # the signed acknowledge link of reminder e-mails (issue 3)
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "config.error_views.page_not_found"
 handler500 = "config.error_views.server_error"

@@ -7,24 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.filters import uswds_widgets
+from followups.evidence import evidence_check
 from followups.models import Commitment, Status
-
-# Evidence files: documents and images a desk officer would attach after a call, up to 10 MB.
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-EVIDENCE_EXTENSIONS = {
-    ".pdf",
-    ".docx",
-    ".doc",
-    ".xlsx",
-    ".xls",
-    ".pptx",
-    ".txt",
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".eml",
-    ".msg",
-}
 
 
 class StatusUpdateForm(forms.Form):
@@ -79,11 +63,8 @@ class StatusUpdateForm(forms.Form):
     def clean_evidence_file(self):
         upload = self.cleaned_data.get("evidence_file")
         if upload:
-            name = upload.name.lower()
-            if not any(name.endswith(ext) for ext in EVIDENCE_EXTENSIONS):
-                raise forms.ValidationError(_("This kind of file is not accepted as evidence."))
-            if upload.size > EVIDENCE_MAX_BYTES:
-                raise forms.ValidationError(_("The file is larger than 10 MB."))
+            # Size, and the kind read from the content (its name's extension must agree).
+            evidence_check(upload)
         return upload
 
     def clean(self):

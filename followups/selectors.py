@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -352,7 +353,7 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
                 status=u.new_status,
                 old_status=u.old_status,
                 evidence_url=u.evidence_url,
-                evidence_file_url=u.evidence_file.url if u.evidence_file else "",
+                evidence_file_url=reverse("evidence_download", args=[u.pk]) if u.evidence_file else "",
                 happened_on=u.happened_on,
             )
         )
