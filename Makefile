@@ -11,12 +11,13 @@ PYTEST_ARGS ?=
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test run serve test lint format bench chromium clean
+.PHONY: help install install-test run serve test check lint format bench chromium clean
 
 help:
 	@echo "make run      set up everything (venv, npm, static files, SQLite, dataset, demo) and start web + worker + beat"
 	@echo "make test     install what the tests need (test extras, npm, Chromium) and run ruff and the whole suite"
 	@echo "make install  only the Python and npm packages and the vendored static files"
+	@echo "make check    the guard rails alone: ruff, ruff format --check, lint-imports, mypy, migrations check"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make bench    run the benchmarks in bench/ (they print their figures)"
 
@@ -72,11 +73,24 @@ serve:
 	PORT=$(PORT) PY=$(PY) scripts/run.sh
 
 # --- Quality ---------------------------------------------------------------------------------------------------
-# ruff and pytest both run; the target fails if either fails (pytest's 5, "no tests collected", is a failure).
+# The guard rails (lint, format, import layers, types, migrations) and the suite all run; the target fails if any
+# fails (pytest's 5, "no tests collected", is a failure).
 test: install-test chromium
 	@status=0; \
-	$(VENV)/bin/ruff check . || status=$$?; \
+	$(MAKE) --no-print-directory check || status=$$?; \
 	DJANGO_SETTINGS_MODULE=config.test_settings $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	exit $$status
+
+# The shape of the code: ruff (lint and format), import-linter's layers (pyproject.toml), mypy with django-stubs,
+# and no model change without its migration.
+check: $(VENV)/.installed-test
+	@status=0; \
+	echo "== ruff check"; $(VENV)/bin/ruff check . || status=$$?; \
+	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=$$?; \
+	echo "== lint-imports"; $(VENV)/bin/lint-imports --no-cache || status=$$?; \
+	echo "== mypy"; $(VENV)/bin/mypy || status=$$?; \
+	echo "== makemigrations --check"; \
+	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py makemigrations --check --dry-run || status=$$?; \
 	exit $$status
 
 lint: $(VENV)/.installed-test

@@ -272,7 +272,7 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def contacts(self, create, extracted, **kwargs):
         if create and extracted:
-            self.contacts.set(extracted)
+            services.commitment_contacts_set(commitment=self, contacts=extracted)
 
     @factory.post_generation
     def projects(self, create, extracted, **kwargs):

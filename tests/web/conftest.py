@@ -1,4 +1,6 @@
-"""Fixtures of the staff web tests: one logged-in client per role, and small commitments made to order."""
+"""Fixtures of the staff web tests: users with a role and a profile, and small commitments made to order.
+
+The logged-in clients per role are the suite's own (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from agreements.models import (
@@ -43,22 +44,6 @@ def make_user(groups):
         return user
 
     return make
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def coordinator_client(make_user):
-    return _client(make_user("coord", Role.COORDINATOR))
-
-
-@pytest.fixture
-def viewer_client(make_user):
-    return _client(make_user("val", Role.VIEWER))
 
 
 @pytest.fixture
@@ -132,14 +117,12 @@ def commitment_factory(db, framework_factory, org_factory):
                 )
             )
         elif due_in is not None:
+            # Through the service, as in production: the deadline's reminders are planned.
+            from followups.services import deadline_save_rule
+
             due = timezone.localdate() + timedelta(days=due_in)
-            Deadline.objects.create(
-                ref=f"DL-T{n}",
-                commitment=commitment,
-                anchor_kind=AnchorKind.FIXED,
-                anchor_date=due,
-                original_due_on=due,
-                due_on=due,
+            deadline_save_rule(
+                deadline=Deadline(ref=f"DL-T{n}", commitment=commitment, anchor_kind=AnchorKind.FIXED, anchor_date=due)
             )
         return commitment
 

@@ -66,9 +66,12 @@ def test_viewer_cannot_change_an_anchor_date(viewer_client, commitment_factory):
     assert str(framework.signed_on) == "2025-10-20"
 
 
-def test_viewer_cannot_issue_a_calendar_feed(viewer_client):
+def test_a_viewer_may_issue_their_own_calendar_feed(viewer_client):
     # Reading one's own deadlines in a calendar is reading: a viewer may have a feed.
     assert viewer_client.post("/accounts/calendar-feed/", {"action": "issue"}).status_code == 302
+    from agreements.models import StaffProfile
+
+    assert StaffProfile.objects.exclude(calendar_token_hash="").exists()
 
 
 def test_desk_officer_cannot_change_an_anchor_date(make_user, client, commitment_factory):
