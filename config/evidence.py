@@ -16,6 +16,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -54,6 +56,16 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 class EvidenceApiDownload(APIView):
     """A status update's evidence file through the partner API (owning organisations' keys, and staff)."""
 
+    @extend_schema(
+        operation_id="status_updates_evidence",
+        summary="Download a status update's evidence file",
+        description="The file as uploaded, with its Content-Type; only for commitments your organisation owns.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            404: OpenApiResponse(description="No such update, not yours, or it has no file."),
+        },
+        tags=["status-updates"],
+    )
     def get(self, request: Request, pk: int) -> HttpResponse:
         partner = partner_of(request)
         commitments = Commitment.objects.reportable_by(partner.organisation if partner else None)
