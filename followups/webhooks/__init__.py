@@ -11,10 +11,12 @@ notifies nobody and a committed one is never lost; a tick and workers send the r
 
 What is sent, and when
 - `commitment.status_changed`: `followups.services.commitment_update_status` calls `planner.webhooks_status_changed`
-  when the commitment's overall status or an owner's status changed. Every active endpoint subscribed to the event, of every organisation owning the commitment, gets one delivery.
+  when the commitment's overall status or an owner's status changed. Every active endpoint subscribed to the
+  event, of every organisation owning the commitment, gets one delivery.
 - `deadline.approaching`: planned ahead, not detected by the reminder tick. `planner.webhooks_plan_deadlines` (called by
   `followups.services.deadlines_changed` beside the reminder planner) writes a PENDING delivery for each of the
-  deadline's lead days (`Deadline.notice_days`: the deadline's policy, its framework's, or the priority default), due at REMINDER_LOCAL_TIME in UTC on that day (an organisation has no time zone).
+  deadline's lead days (`Deadline.notice_days`: the deadline's policy, its framework's, or the priority default),
+  due at REMINDER_LOCAL_TIME in UTC on that day (an organisation has no time zone).
   Why plan rows rather than fire from the reminder tick: reminder rows exist per contact, and a commitment with
   no responsible contact (or only muted ones) has none while its owners' systems still want to hear; own rows
   keep the two outboxes independent, every change that moves, closes or reopens a deadline re-plans both in the

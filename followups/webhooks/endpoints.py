@@ -21,7 +21,7 @@ from agreements.models import Organisation
 from followups.models import WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks.planner import webhooks_plan_organisation
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the visible start of every secret, not a secret
 Status = WebhookDeliveryStatus
 
 
