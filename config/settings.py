@@ -8,6 +8,7 @@ well formed, and start-up stops with a message naming every one that is not.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -232,12 +233,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Evidence files are never served from a public URL: config.evidence checks who asks (MEDIA_URL is unused).
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start when it is missing
 # Where evidence files live: a folder (a volume shared by the web processes) by default, or an S3-compatible
 # bucket: s3://BUCKET?endpoint_url=https://s3.example.org&region_name=eu-west-1 (credentials from
+# Evidence files are never served from a public URL: config.evidence checks who asks (MEDIA_URL is unused).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role).
 EVIDENCE_STORAGE_URL = _setting(
     "EVIDENCE_STORAGE_URL",
@@ -363,7 +364,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's record of when each entry last ran; its folder is made here, so that beat starts on a fresh machine.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+# A read-only or foreign folder is left for beat to report when it starts; the web process needs none.
+with contextlib.suppress(OSError):
+    Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 
 # --- Partner REST API (issue 5; agreements.api_auth, config.api_router) ------------------------------------
 # Swagger UI and Redoc assets served as our own static files, never from a CDN.
