@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("agreements.urls")),
     path("", include("followups.urls")),
     path("", include("followups.reminders.urls")),  # the signed acknowledge link of reminder e-mails (issue 3)
+    path("", include("followups.partner_links.urls")),  # points of contact's signed-link pages (issue 11)
 ]
 
 handler404 = "config.error_views.page_not_found"

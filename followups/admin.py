@@ -374,3 +374,4 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 # their outbox. Django's autodiscovery imports only this module, so it imports theirs.
 from followups.reminders import admin as reminders_admin  # noqa: E402,F401
 from followups.webhooks import admin as webhooks_admin  # noqa: E402,F401
+from followups.partner_links import admin as partner_links_admin  # noqa: E402,F401

@@ -151,6 +151,12 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
     def owned_by(self, organisation: Organisation) -> Self:
         return self.filter(owners__organisation=organisation)
 
+    def awaiting_verification(self) -> Self:
+        """Commitments with a party's "completed" reported by a partner and not yet accepted or returned."""
+        return self.filter(
+            Exists(CommitmentOwner.objects.filter(commitment=OuterRef("pk"), completion_reported_at__isnull=False))
+        )
+
 
 class Commitment(Sourced):
     """Something one or more parties undertook under a framework, with owners, deadlines and a status.
@@ -216,6 +222,18 @@ class CommitmentOwner(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ownerships")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # A partner's "completed" is a claim (DESIGN.md): the party's status stays as it was, so the roll-up and the
+    # deadlines do not move, until staff accept it (services.commitment_completion_accept) or return it.
+    completion_reported_at = models.DateTimeField(null=True, blank=True)
+    completion_reported_on = models.DateField(null=True, blank=True, help_text=_("When it was done, as reported."))
+    completion_reported_by = models.CharField(max_length=200, blank=True, help_text=_("Who reported it, in words."))
+    completion_reported_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The reporter's own login, if any (a contact with a staff account): never the verifier.
+    completion_reported_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -228,6 +246,10 @@ class CommitmentOwner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.get_status_display()}"
+
+    @property
+    def awaiting_verification(self) -> bool:
+        return self.completion_reported_at is not None
 
 
 class AnchorKind(models.TextChoices):
@@ -443,6 +465,14 @@ class Deadline(models.Model):
             raise ValidationError(errors)
 
 
+class Completion(models.TextChoices):
+    """What a timeline entry does to a partner's claim of completion (blank: an ordinary update)."""
+
+    REPORTED = "reported", _("Reported complete, awaiting verification")
+    VERIFIED = "verified", _("Completion verified")
+    RETURNED = "returned", _("Completion returned")
+
+
 class StatusUpdate(models.Model):
     """One entry of a commitment's timeline: a status change (or a note) with who, when and evidence."""
 
@@ -457,6 +487,7 @@ class StatusUpdate(models.Model):
     )
     old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     new_status = models.CharField(max_length=20, choices=Status.choices)
+    completion = models.CharField(max_length=10, choices=Completion.choices, blank=True)
     note = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=500, blank=True)
     evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
@@ -489,6 +520,15 @@ from followups.reminders.models import (  # noqa: E402
     ReminderPolicy,
     ReminderStatus,
 )
+from followups.partner_links.models import (  # noqa: E402
+    ContactPause,
+    ContactPreferenceChange,
+    PartnerLink,
+    PartnerLinkPurpose,
+    PartnerMessage,
+    PartnerMessageKind,
+    PartnerMessageStatus,
+)
 from followups.webhooks.models import (  # noqa: E402
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -506,9 +546,17 @@ __all__ = [
     "Category",
     "Commitment",
     "CommitmentOwner",
+    "Completion",
+    "ContactPause",
+    "ContactPreferenceChange",
     "ContactReminderPreference",
     "Deadline",
     "Priority",
+    "PartnerLink",
+    "PartnerLinkPurpose",
+    "PartnerMessage",
+    "PartnerMessageKind",
+    "PartnerMessageStatus",
     "Project",
     "ProjectKind",
     "ProjectStage",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
@@ -25,12 +25,15 @@ from followups.models import (
     AnchorKind,
     Commitment,
     CommitmentOwner,
+    Completion,
     ContactReminderPreference,
     Deadline,
     Reminder,
     ReminderPolicy,
+    ReminderStatus,
     Status,
     StatusUpdate,
+    WebhookEvent,
 )
 from followups.reminders.planner import reminders_plan
 from followups.webhooks.planner import webhooks_plan_deadlines, webhooks_status_changed
@@ -345,6 +348,7 @@ def commitment_update_status(
     - With `owner`, only that party's status changes and the overall status is rolled up from all owners;
       without, every owner takes the new status.
     - Completed with an open deadline already past on `happened_on` is recorded as completed late.
+    - A partner's (API key's or signed link's) completed is only reported: `commitment_completion_report`.
     - Done closes the open deadlines (completed on `happened_on`); cancelled cancels them; reopening a
       closed commitment reopens them. Reminders and webhooks follow (`deadlines_changed`,
       `webhooks_status_changed`), in this transaction.
@@ -359,6 +363,17 @@ def commitment_update_status(
     ownerships = list(commitment.ownerships.select_related("organisation"))
     if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
         raise ValidationError({"owner": f"{owner} does not owe {commitment.ref}."})
+    if status in DONE_STATUSES and owner is not None and by_user is None and is_partner_actor(actor):
+        # A partner's "completed" is a claim until staff verify it (see "Claimed versus verified" below).
+        return commitment_completion_report(
+            commitment=commitment,
+            owner=owner,
+            note=note,
+            evidence_url=evidence_url,
+            evidence_file=evidence_file,
+            happened_on=happened_on,
+            actor=actor,
+        )
 
     open_deadlines = list(commitment.deadlines.open())
     if status == Status.COMPLETED and any(d.due_on < happened_on for d in open_deadlines):
@@ -566,3 +581,225 @@ def staff_profile_changed(*, profile: StaffProfile, portfolio_before: Iterable[i
     deadline_ids = set(Reminder.objects.filter(user_id=profile.user_id).values_list("deadline_id", flat=True))
     deadline_ids |= set(Deadline.objects.filter(commitment__in=commitments).values_list("pk", flat=True))
     deadlines_changed(list(Deadline.objects.filter(pk__in=deadline_ids)))
+
+
+# --- Claimed versus verified: a partner's "completed" ---------------------------------------------------------
+# DESIGN.md, "A partner's 'completed' is a claim". The party's own status stays as it was while the claim waits
+# (CommitmentOwner.completion_reported_*), so the roll-up, the deadlines and the staff reminders do not move; the
+# reporting party's contacts get no more reminders meanwhile (followups.reminders.sending checks at send time).
+
+# How partners are named as actors: agreements.partner_access.ApiKey.actor_label and PartnerLink.actor_label.
+PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
+
+
+def is_partner_actor(actor: str) -> bool:
+    """Whether a change is made by a partner (an API key, or a contact through a signed link), not by staff."""
+    return actor.startswith(PARTNER_ACTOR_PREFIXES) and (actor.startswith("API key ") or actor.endswith("(signed link)"))
+
+
+def _reporting_contact(actor: str) -> Contact | None:
+    if not actor.startswith("contact ") or not actor.endswith("(signed link)"):
+        return None
+    ref = actor.removeprefix("contact ").removesuffix("(signed link)").strip()
+    return Contact.objects.filter(ref=ref).select_related("user").first()
+
+
+@transaction.atomic
+def commitment_completion_report(
+    *,
+    commitment: Commitment,
+    owner: Organisation,
+    actor: str,
+    note: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    happened_on: date | None = None,
+) -> StatusUpdate:
+    """Record a partner's "completed" for its own party as reported, awaiting verification by staff.
+
+    The deadlines stay open and the staff reminders go on; the party's contacts are no longer reminded (their
+    pending rows are cancelled here, and checked again at send time). Queues `commitment.completion_reported`.
+    Not idempotent: each call is one timeline entry (a second report refreshes the claim).
+    """
+    from followups.webhooks.planner import webhooks_completion_event
+
+    happened_on = happened_on or timezone.localdate()
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    ownership = commitment.ownerships.select_related("organisation").get(organisation=owner)
+    if ownership.status in DONE_STATUSES:
+        raise ValidationError({"status": f"{owner} has already completed {commitment.ref}."})
+    contact = _reporting_contact(actor)
+    now = timezone.now()
+    ownership.completion_reported_at = now
+    ownership.completion_reported_on = happened_on
+    ownership.completion_reported_by = actor
+    ownership.completion_reported_contact = contact
+    ownership.completion_reported_user = contact.user if contact else None
+    save_with_history(ownership, by_user=None, actor=actor, reason="reported complete, awaiting verification")
+    update = StatusUpdate.objects.create(
+        commitment=commitment,
+        owner=owner,
+        old_status=commitment.status,
+        new_status=ownership.status,
+        completion=Completion.REPORTED,
+        note=note.strip(),
+        evidence_url=evidence_url,
+        evidence_file=evidence_file or "",
+        happened_on=happened_on,
+        actor=actor,
+    )
+    Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+    from followups.partner_links.links import party_contacts
+
+    Reminder.objects.filter(
+        deadline__commitment=commitment,
+        contact__in=party_contacts(commitment=commitment, ownership=ownership),
+        status=ReminderStatus.PENDING,
+    ).update(status=ReminderStatus.CANCELLED, last_error="reported complete, awaiting verification", updated_at=now)
+    webhooks_completion_event(update=update, ownership=ownership, event=WebhookEvent.COMPLETION_REPORTED)
+    return update
+
+
+def _claim_for_verification(
+    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser
+) -> tuple[Commitment, CommitmentOwner]:
+    from agreements.roles import can_update_status
+
+    if not can_update_status(by_user):
+        raise PermissionDenied("Only coordinators and desk officers verify a reported completion.")
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    ownership = (
+        commitment.ownerships.select_for_update()
+        .select_related("organisation", "completion_reported_contact")
+        .filter(organisation=owner)
+        .first()
+    )
+    if ownership is None or ownership.completion_reported_at is None:
+        raise ValidationError({"owner": f"No completion of {commitment.ref} by {owner} awaits verification."})
+    contact = ownership.completion_reported_contact
+    if ownership.completion_reported_user_id == by_user.pk or (contact is not None and contact.user_id == by_user.pk):
+        raise ValidationError({"owner": "The person who reported the completion cannot verify it."})
+    return commitment, ownership
+
+
+def _clear_claim(ownership: CommitmentOwner) -> tuple[str, date | None, Contact | None]:
+    claim = (ownership.completion_reported_by, ownership.completion_reported_on, ownership.completion_reported_contact)
+    ownership.completion_reported_at = ownership.completion_reported_on = None
+    ownership.completion_reported_by = ""
+    ownership.completion_reported_contact = ownership.completion_reported_user = None
+    return claim
+
+
+@transaction.atomic
+def commitment_completion_accept(
+    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser, note: str = ""
+) -> StatusUpdate:
+    """A coordinator or desk officer accepts a party's reported completion: the party's status becomes completed
+    (late if a deadline had passed on the reported day) and, when every party is done, the deadlines close. The
+    timeline and the history name both the reporter and the verifier. Queues `commitment.completion_verified`.
+    Not safe to run twice: the second call finds no claim and raises ValidationError.
+    """
+    from followups.webhooks.planner import webhooks_completion_event
+
+    commitment, ownership = _claim_for_verification(commitment=commitment, owner=owner, by_user=by_user)
+    reporter, reported_on, _contact = _clear_claim(ownership)
+    verifier = by_user.get_full_name() or by_user.get_username()
+    reason = f"completion reported by {reporter} on {reported_on}, verified by user {by_user.get_username()}"
+    save_with_history(ownership, by_user=by_user, actor="", reason=reason)
+    text = f"Completion reported by {reporter} on {reported_on}; verified by {verifier}."
+    update = commitment_update_status(
+        commitment=commitment,
+        status=Status.COMPLETED,
+        owner=owner,
+        note=f"{text}\n{note.strip()}".strip(),
+        happened_on=reported_on,
+        by_user=by_user,
+    )
+    StatusUpdate.objects.filter(pk=update.pk).update(completion=Completion.VERIFIED)
+    update.completion = Completion.VERIFIED
+    ownership.refresh_from_db()
+    webhooks_completion_event(update=update, ownership=ownership, event=WebhookEvent.COMPLETION_VERIFIED)
+    return update
+
+
+@transaction.atomic
+def commitment_completion_return(
+    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser, reason: str
+) -> StatusUpdate:
+    """A coordinator or desk officer returns a party's reported completion with a reason: the party's status stays,
+    its contacts are reminded again, and the reporting contact is e-mailed the reason with a fresh link (queued
+    here, sent by the next reminder tick). Queues `commitment.completion_returned`.
+    Not safe to run twice: the second call finds no claim and raises ValidationError.
+    """
+    from followups.partner_links.links import partner_message_queue_returned
+    from followups.webhooks.planner import webhooks_completion_event
+
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the reported completion is returned."})
+    commitment, ownership = _claim_for_verification(commitment=commitment, owner=owner, by_user=by_user)
+    reporter, reported_on, contact = _clear_claim(ownership)
+    save_with_history(ownership, by_user=by_user, actor="", reason=f"completion reported by {reporter} returned")
+    update = StatusUpdate.objects.create(
+        commitment=commitment,
+        owner=owner,
+        old_status=commitment.status,
+        new_status=ownership.status,
+        completion=Completion.RETURNED,
+        note=reason.strip(),
+        happened_on=timezone.localdate(),
+        by_user=by_user,
+        actor=_actor_label(by_user, ""),
+    )
+    Commitment.objects.filter(pk=commitment.pk).update(updated_at=timezone.now())
+    if contact is not None:
+        partner_message_queue_returned(contact=contact, commitment=commitment, reason=reason.strip())
+    # The party's contacts are to be reminded again from now on.
+    deadlines_changed(list(commitment.deadlines.open()))
+    webhooks_completion_event(update=update, ownership=ownership, event=WebhookEvent.COMPLETION_RETURNED)
+    return update
+
+
+# --- Organisations: deactivation honoured everywhere -------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_set_active(
+    *, organisation: Organisation, active: bool, by: AbstractBaseUser | None = None, reason: str = ""
+) -> Organisation:
+    """Deactivate or reactivate a partner organisation, with everything that follows, in one transaction.
+
+    Deactivating: its API keys stop at once (they check the flag), its endpoints' pending webhook deliveries and
+    its contacts' pending reminders are cancelled with the reason (the senders check again at send time), and
+    its contacts' commitments are planned again (a commitment left without an active contact reminds its desk
+    officers). Reactivating resumes them from now on: what fell due meanwhile is not sent. Safe to run twice.
+    """
+    from followups.models import WebhookDelivery, WebhookDeliveryStatus
+    from followups.webhooks.planner import webhooks_plan_organisation
+
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.is_active == active:
+        return organisation
+    now = timezone.now()
+    who = _actor_label(by, "")
+    why = f"organisation {organisation.ref} {'reactivated' if active else 'deactivated'} by {who}"
+    if reason.strip():
+        why += f": {reason.strip()}"
+    organisation.is_active = active
+    organisation.save(update_fields=["is_active"])
+    if not active:
+        WebhookDelivery.objects.filter(
+            endpoint__organisation=organisation, status=WebhookDeliveryStatus.PENDING
+        ).update(status=WebhookDeliveryStatus.CANCELLED, last_error=why, updated_at=now)
+        Reminder.objects.filter(contact__organisation=organisation, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.CANCELLED, last_error=why, updated_at=now
+        )
+    commitments = list(Commitment.objects.filter(contacts__organisation=organisation).distinct())
+    commitments_recipients_changed(commitments)
+    webhooks_plan_organisation(organisation_id=organisation.pk)
+    if active:
+        # What fell due while it was deactivated stays unsent (the planner would catch up the last day's).
+        Reminder.objects.filter(
+            contact__organisation=organisation, status=ReminderStatus.PENDING, due_at__lte=now
+        ).update(status=ReminderStatus.SKIPPED, last_error=f"fell due while {organisation.ref} was deactivated")
+    quiet_plan(commitments=commitments)
+    return organisation

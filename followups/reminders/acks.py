@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from followups.models import Commitment, Reminder, ReminderAcknowledgement, ReminderStatus
@@ -16,7 +17,8 @@ ACK_MAX_AGE = timedelta(days=400)
 
 def reminder_ack_token(*, reminder: Reminder) -> str:
     """The signed token of the acknowledge link in a reminder's e-mail (no login needed)."""
-    payload = {"m": reminder.deadline.commitment_id, "r": reminder.pk}
+    commitment_id = reminder.deadline.commitment_id if reminder.deadline_id else reminder.commitment_id
+    payload = {"m": commitment_id, "r": reminder.pk}
     payload["c" if reminder.contact_id else "u"] = reminder.contact_id or reminder.user_id
     return signing.dumps(payload, salt=ACK_SALT, compress=True)
 
@@ -38,7 +40,7 @@ def reminder_acknowledge(*, token: str) -> ReminderAcknowledgement:
     ack, _ = ReminderAcknowledgement.objects.get_or_create(
         commitment=commitment, **who, defaults={"reminder_id": data.get("r")}
     )
-    Reminder.objects.filter(deadline__commitment=commitment, status=ReminderStatus.PENDING, **who).update(
-        status=ReminderStatus.CANCELLED, last_error="acknowledged by the recipient", updated_at=timezone.now()
-    )
+    Reminder.objects.filter(
+        Q(deadline__commitment=commitment) | Q(commitment=commitment), status=ReminderStatus.PENDING, **who
+    ).update(status=ReminderStatus.CANCELLED, last_error="acknowledged by the recipient", updated_at=timezone.now())
     return ack

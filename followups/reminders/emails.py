@@ -1,7 +1,12 @@
 """The reminder e-mails: plain text and HTML in the recipient's language, with the deadline as .ics.
 
-Phrases are kept here per language (en, es, fr) rather than in the gettext catalogues, so that a worker
-renders each message in its recipient's language whatever the process's own locale.
+The wording lives in the gettext catalogues (locale/), like every other string; each message is rendered under
+`translation.override(<recipient's language>)`, so a worker writes it in its recipient's language whatever the
+process's own locale.
+
+Links follow the reader: a point of contact (a partner official without an account) gets signed links to the
+one-commitment report page and to their reminder preferences, and a one-click unsubscribe header (RFC 8058); staff
+get links to the staff pages.
 """
 
 from __future__ import annotations
@@ -12,70 +17,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from followups.models import Reminder
 from followups.reminders.ics import deadline_ics
-
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "subject_before": "Reminder: {ref} due on {due} ({days} days left)",
-        "subject_overdue": "Overdue: {ref} was due on {due} ({days} days ago)",
-        "subject_digest": "Your weekly follow-up digest: {count} deadlines",
-        "hello": "Hello {name},",
-        "intro_before": "A commitment you follow is due soon.",
-        "intro_overdue": "A commitment you follow is overdue.",
-        "intro_escalation": "Nobody has acknowledged this overdue commitment yet; it is escalated to you.",
-        "intro_digest": "These deadlines of commitments you follow need attention this week.",
-        "framework": "Framework",
-        "commitment": "Commitment",
-        "due": "Due date",
-        "left": "{days} days left",
-        "today": "due today",
-        "passed": "{days} days overdue",
-        "open": "Open the commitment",
-        "ack": "Acknowledge (stops these reminders for this commitment)",
-        "footer": "The deadline is attached as a calendar entry (.ics).",
-    },
-    "es": {
-        "subject_before": "Recordatorio: {ref} vence el {due} (quedan {days} días)",
-        "subject_overdue": "Vencido: {ref} vencía el {due} (hace {days} días)",
-        "subject_digest": "Su resumen semanal de seguimiento: {count} plazos",
-        "hello": "Hola, {name}:",
-        "intro_before": "Un compromiso que usted sigue vence pronto.",
-        "intro_overdue": "Un compromiso que usted sigue está vencido.",
-        "intro_escalation": "Nadie ha confirmado todavía este compromiso vencido; se le remite a usted.",
-        "intro_digest": "Estos plazos de compromisos que usted sigue requieren atención esta semana.",
-        "framework": "Marco",
-        "commitment": "Compromiso",
-        "due": "Fecha límite",
-        "left": "quedan {days} días",
-        "today": "vence hoy",
-        "passed": "{days} días de retraso",
-        "open": "Abrir el compromiso",
-        "ack": "Confirmar recepción (detiene estos recordatorios para este compromiso)",
-        "footer": "El plazo se adjunta como entrada de calendario (.ics).",
-    },
-    "fr": {
-        "subject_before": "Rappel : {ref} à échéance le {due} ({days} jours restants)",
-        "subject_overdue": "En retard : {ref} était dû le {due} (il y a {days} jours)",
-        "subject_digest": "Votre récapitulatif hebdomadaire : {count} échéances",
-        "hello": "Bonjour {name},",
-        "intro_before": "Un engagement que vous suivez arrive bientôt à échéance.",
-        "intro_overdue": "Un engagement que vous suivez est en retard.",
-        "intro_escalation": "Personne n'a encore accusé réception de cet engagement en retard ; il vous est transmis.",
-        "intro_digest": "Ces échéances d'engagements que vous suivez demandent votre attention cette semaine.",
-        "framework": "Cadre",
-        "commitment": "Engagement",
-        "due": "Échéance",
-        "left": "{days} jours restants",
-        "today": "échéance aujourd'hui",
-        "passed": "{days} jours de retard",
-        "open": "Ouvrir l'engagement",
-        "ack": "Accuser réception (arrête ces rappels pour cet engagement)",
-        "footer": "L'échéance est jointe comme entrée de calendrier (.ics).",
-    },
-}
 
 
 def _recipient(row: Reminder) -> tuple[str, str, str, str]:
@@ -120,28 +67,66 @@ def _ack_url(row: Reminder) -> str:
     return settings.SITE_URL + path
 
 
-def _item(row: Reminder, phrases: dict[str, str], today: date) -> dict:
-    deadline = row.deadline
-    commitment = deadline.commitment
-    days = (deadline.due_on - today).days
+def _when(days: int) -> str:
     if days > 0:
-        when = phrases["left"].format(days=days)
-    elif days == 0:
-        when = phrases["today"]
-    else:
-        when = phrases["passed"].format(days=-days)
+        return ngettext("%(days)s day left", "%(days)s days left", days) % {"days": days}
+    if days == 0:
+        return _("due today")
+    return ngettext("%(days)s day overdue", "%(days)s days overdue", -days) % {"days": -days}
+
+
+def _commitment_of(row: Reminder):
+    return row.deadline.commitment if row.deadline_id else row.commitment
+
+
+def _item(row: Reminder, today: date, partner_urls: dict[int, str]) -> dict:
+    deadline = row.deadline
+    # A quiet-commitment nudge (followups.reminders.quiet) is about the commitment, without a deadline.
+    commitment = deadline.commitment if deadline is not None else row.commitment
+    days = (deadline.due_on - today).days if deadline is not None else None
+    # A point of contact has no account: their link opens the one-commitment report page, never a staff login.
+    url = partner_urls[commitment.pk] if row.contact_id else _commitment_url(commitment.ref)
     return {
         "row": row,
         "framework": commitment.framework.title,
         "commitment_ref": commitment.ref,
         "commitment": commitment.title,
-        "deadline": deadline.title,
-        "due": deadline.due_on.isoformat(),
+        "deadline": deadline.title if deadline is not None else "",
+        "due": deadline.due_on.isoformat() if deadline is not None else "",
         "days": days,
-        "when": when,
-        "url": _commitment_url(commitment.ref),
+        "when": _when(days) if days is not None else "",
+        "url": url,
         "ack_url": _ack_url(row),
     }
+
+
+def _subject_and_intro(rows: list[Reminder], first: dict) -> tuple[str, str]:
+    if len(rows) > 1:
+        subject = ngettext(
+            "Your weekly follow-up digest: %(count)s deadline",
+            "Your weekly follow-up digest: %(count)s deadlines",
+            len(rows),
+        ) % {"count": len(rows)}
+        return subject, _("These deadlines of commitments you follow need attention this week.")
+    if first["days"] is None:
+        subject = _("%(ref)s: no update for a while. How is it going?") % {"ref": first["commitment_ref"]}
+        return subject, _("A commitment you follow has had no status update for a while.")
+    values = {"ref": first["commitment_ref"], "due": first["due"], "days": abs(first["days"])}
+    if first["days"] >= 0:
+        subject = ngettext(
+            "Reminder: %(ref)s due on %(due)s (%(days)s day left)",
+            "Reminder: %(ref)s due on %(due)s (%(days)s days left)",
+            values["days"],
+        )
+        return subject % values, _("A commitment you follow is due soon.")
+    subject = ngettext(
+        "Overdue: %(ref)s was due on %(due)s (%(days)s day ago)",
+        "Overdue: %(ref)s was due on %(due)s (%(days)s days ago)",
+        values["days"],
+    )
+    if rows[0].escalation:
+        return subject % values, _("Nobody has acknowledged this overdue commitment yet; it is escalated to you.")
+    return subject % values, _("A commitment you follow is overdue.")
 
 
 def reminder_message(*, rows: list[Reminder]) -> EmailMultiAlternatives:
@@ -149,41 +134,54 @@ def reminder_message(*, rows: list[Reminder]) -> EmailMultiAlternatives:
     from zoneinfo import ZoneInfo
 
     name, address, language, zone = _recipient(rows[0])
-    phrases = PHRASES.get(language, PHRASES["en"])
     try:
         today = timezone.now().astimezone(ZoneInfo(zone)).date()
     except (ValueError, KeyError):
         today = timezone.now().date()
-    items = [_item(row, phrases, today) for row in rows]
-    first = items[0]
-    if len(rows) > 1:
-        subject = phrases["subject_digest"].format(count=len(rows))
-        intro = phrases["intro_digest"]
-    elif first["days"] >= 0:
-        subject = phrases["subject_before"].format(ref=first["commitment_ref"], due=first["due"], days=first["days"])
-        intro = phrases["intro_before"]
-    else:
-        subject = phrases["subject_overdue"].format(ref=first["commitment_ref"], due=first["due"], days=-first["days"])
-        intro = phrases["intro_escalation"] if rows[0].escalation else phrases["intro_overdue"]
-    context = {
-        "t": phrases,
-        "hello": phrases["hello"].format(name=name),
-        "intro": intro,
-        "items": items,
-        "language": language,
-    }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-        headers={"Message-ID": message_id_for(rows), "Content-Language": language, "Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(render_to_string("emails/reminder.html", context), "text/html")
-    for item in items:
-        deadline = item["row"].deadline
-        ics = deadline_ics(
-            deadline=deadline, summary=f"{item['commitment_ref']}: {item['commitment']}", url=item["url"]
+    partner_urls: dict[int, str] = {}
+    preferences_url = ""
+    if rows[0].contact_id:
+        from followups.partner_links.links import partner_link_urls
+
+        commitments = [_commitment_of(row) for row in rows]
+        partner_urls, preferences_url = partner_link_urls(contact=rows[0].contact, commitments=commitments)
+    with translation.override(language):
+        items = [_item(row, today, partner_urls) for row in rows]
+        first = items[0]
+        subject, intro = _subject_and_intro(rows, first)
+        headers = {
+            "Message-ID": message_id_for(rows),
+            "Content-Language": language,
+            "Auto-Submitted": "auto-generated",
+        }
+        context = {
+            "hello": _("Hello %(name)s,") % {"name": name},
+            "intro": intro,
+            "items": items,
+            "language": language,
+            "partner": bool(rows[0].contact_id),
+        }
+        if preferences_url:
+            context["preferences_url"] = preferences_url
+            # RFC 8058: a POST to this address (no login, no confirmation page) stops the contact's reminders.
+            headers["List-Unsubscribe"] = f"<{preferences_url}unsubscribe/>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        body = render_to_string("emails/reminder.txt", context)
+        html = render_to_string("emails/reminder.html", context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+            headers=headers,
         )
-        message.attach(f"{deadline.ref}.ics", ics, "text/calendar")
+        message.attach_alternative(html, "text/html")
+        for item in items:
+            deadline = item["row"].deadline
+            if deadline is None:
+                continue
+            ics = deadline_ics(
+                deadline=deadline, summary=f"{item['commitment_ref']}: {item['commitment']}", url=item["url"]
+            )
+            message.attach(f"{deadline.ref}.ics", ics, "text/calendar")
     return message

@@ -32,6 +32,7 @@ from followups.models import (
     ReminderAcknowledgement,
     ReminderStatus,
 )
+from followups.partner_links.links import contact_not_now
 from followups.reminders import emails
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ def reminders_tick(*, now: datetime | None = None, inline: bool = False) -> int:
     If publishing a batch fails, its rows stay SENDING and a later tick reclaims them when the lease expires.
     With `inline`, send in this process instead (no worker needed). Safe to run twice.
     """
+    from followups.partner_links.outbox import partner_messages_send
     from followups.tasks import reminders_send_batch as task  # tasks import this module
 
     batches = reminders_claim(now=now)
@@ -121,6 +123,8 @@ def reminders_tick(*, now: datetime | None = None, inline: bool = False) -> int:
             reminders_send_batch(units=units, token=token)
         else:
             task.delay(units, token)
+    # The few e-mails partners asked for or must read (a fresh link, a returned completion), at the same tick.
+    partner_messages_send(now=now)
     return sum(len(u) for _, units in batches for u in units)
 
 
@@ -158,6 +162,10 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
     if row.contact_id and ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
         # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
         return ReminderStatus.CANCELLED, "the contact muted their reminders"
+    # A contact's own pause, or their party's completion awaiting verification (followups.partner_links).
+    reason = contact_not_now(contact=row.contact, commitment=deadline.commitment, on=timezone.localtime(row.due_at).date())
+    if reason:
+        return reason
     acks = ReminderAcknowledgement.objects.filter(commitment_id=deadline.commitment_id)
     mine = Q(contact_id=row.contact_id) if row.contact_id else Q(user_id=row.user_id)
     if acks.filter(mine).exists():

@@ -20,6 +20,11 @@ __all__ = ["WebhookEvent", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookD
 class WebhookEvent(models.TextChoices):
     STATUS_CHANGED = "commitment.status_changed", _("A commitment's status (or an owner's status) changed")
     DEADLINE_APPROACHING = "deadline.approaching", _("A deadline is near (at the reminders' lead days)")
+    # A partner's "completed" is a claim until staff verify it (DESIGN.md).
+    COMPLETION_REPORTED = "commitment.completion_reported", _("A party reported a commitment complete")
+    COMPLETION_VERIFIED = "commitment.completion_verified", _("Staff accepted a reported completion")
+    COMPLETION_RETURNED = "commitment.completion_returned", _("Staff returned a reported completion with a reason")
+
 
 
 class WebhookDeliveryStatus(models.TextChoices):

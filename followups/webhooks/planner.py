@@ -222,3 +222,63 @@ def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | No
     WebhookDelivery.objects.bulk_create(
         [row for key, row in wanted.items() if key not in existing], ignore_conflicts=True, batch_size=1000
     )
+
+
+# --- Enqueue: a partner's reported completion, verified or returned ------------------------------------------------
+
+
+def webhooks_completion_event(*, update: StatusUpdate, ownership: CommitmentOwner, event: str) -> None:
+    """Queue `commitment.completion_reported`, `..._verified` or `..._returned` for the owners' endpoints, in the
+    caller's transaction (followups.services.commitment_completion_*). Safe to run twice (the event id is the
+    update's).
+    """
+    commitment = update.commitment
+    endpoints = endpoints_by_org(
+        CommitmentOwner.objects.filter(commitment=commitment).values_list("organisation_id", flat=True), event
+    )
+    if not endpoints:
+        return
+    event_id = _event_id(f"{event}:{update.pk}")
+    payload = {
+        "id": str(event_id),
+        "event": event,
+        "occurred_at": update.created_at.isoformat(),
+        "data": {
+            "commitment": {
+                "ref": commitment.ref,
+                "title": commitment.title,
+                "framework": commitment.framework.ref,
+                "status": commitment.status,
+                "url": _api_url("commitments", commitment.ref),
+            },
+            "owner": {
+                "organisation": ownership.organisation.ref,
+                "status": ownership.status,
+                "awaiting_verification": ownership.completion_reported_at is not None,
+            },
+            "status_update": {
+                "id": update.pk,
+                "completion": update.completion,
+                "note": update.note,
+                "happened_on": update.happened_on.isoformat(),
+                "actor": update.actor,
+            },
+        },
+    }
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=event,
+                event_id=event_id,
+                payload=payload,
+                commitment=commitment,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for group in endpoints.values()
+            for endpoint in group
+        ],
+        ignore_conflicts=True,
+    )

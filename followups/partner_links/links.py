@@ -1,0 +1,212 @@
+"""Signed links: issuing, resolving and revoking them, and what a link reaches (the contact's own party).
+
+Low in the layers: the reminder e-mails and the sender use it, so it never imports followups.services (what a
+contact changes through a link is in followups.partner_links.services). Every function that writes owns its
+transaction and says whether it is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from agreements.models import Contact, Organisation
+from followups.models import (
+    Commitment,
+    CommitmentOwner,
+    PartnerLink,
+    PartnerLinkPurpose,
+    PartnerMessage,
+    PartnerMessageKind,
+)
+
+# Tokens look like "pl_<prefix>_<secret>": the prefix names a link in the admin without revealing it.
+TOKEN_SCHEME = "pl"  # noqa: S105 - a prefix, not a secret
+LINK_LIFETIME = timedelta(days=30)
+# A contact asking again and again for a fresh link gets one message per this interval.
+FRESH_LINK_INTERVAL = timedelta(minutes=10)
+
+
+class LinkNotFound(Exception):
+    """No link has this token (mistyped, cut by a mail program, or forged)."""
+
+
+class LinkExpired(Exception):
+    """The link exists but no longer opens (expired, revoked, or its contact is inactive)."""
+
+    def __init__(self, link: PartnerLink) -> None:
+        super().__init__(f"link {link.prefix} no longer opens")
+        self.link = link
+
+
+def partner_link_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def partner_link_urls(
+    *, contact: Contact, commitments: list[Commitment], now: datetime | None = None
+) -> tuple[dict[int, str], str]:
+    """The links of one e-mail to a contact: a report link per commitment, and one preferences link (bound to the
+    first commitment). Every still-valid link of the contact is renewed to the same expiry (each reminder renews
+    them). Two queries whatever the number of commitments. Not idempotent: each call issues new links.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    now = now or timezone.now()
+    expires_at = now + LINK_LIFETIME
+    PartnerLink.objects.filter(contact=contact, revoked_at__isnull=True, expires_at__gt=now).update(
+        expires_at=expires_at
+    )
+    wanted = [(PartnerLinkPurpose.REPORT, c) for c in dict.fromkeys(commitments)]
+    wanted.append((PartnerLinkPurpose.PREFERENCES, commitments[0] if commitments else None))
+    rows, raws = [], []
+    for purpose, commitment in wanted:
+        raw, prefix = _new_token()
+        raws.append(raw)
+        rows.append(
+            PartnerLink(
+                contact=contact,
+                commitment=commitment,
+                purpose=purpose,
+                prefix=prefix,
+                token_hash=partner_link_hash(raw),
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+    PartnerLink.objects.bulk_create(rows)
+    base = settings.SITE_URL
+    reports = {
+        row.commitment_id: base + reverse("partner_report", args=[raw])
+        for row, raw in zip(rows[:-1], raws[:-1], strict=True)
+    }
+    return reports, base + reverse("partner_preferences", args=[raws[-1]])
+
+
+def _new_token() -> tuple[str, str]:
+    prefix = secrets.token_hex(4)
+    return f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}", f"{TOKEN_SCHEME}_{prefix}"
+
+
+def partner_link_resolve(*, raw: str, purpose: str, now: datetime | None = None) -> PartnerLink:
+    """The link a token stands for, if it opens now for `purpose`. Raises LinkNotFound or LinkExpired.
+
+    Reads only: opening a link changes nothing (mail scanners fetch links).
+    """
+    if not raw.startswith(f"{TOKEN_SCHEME}_") or len(raw) > 100:
+        raise LinkNotFound
+    link = (
+        PartnerLink.objects.select_related("contact__organisation", "commitment__framework")
+        .filter(token_hash=partner_link_hash(raw), purpose=purpose)
+        .first()
+    )
+    if link is None:
+        raise LinkNotFound
+    if not link.is_usable(now=now):
+        raise LinkExpired(link)
+    return link
+
+
+def partner_link_revoke(*, link: PartnerLink, by_user: AbstractBaseUser | None = None) -> PartnerLink:
+    """Revoke a link: it fails on its next use. Safe to run twice (the first revocation time is kept)."""
+    PartnerLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=by_user
+    )
+    link.refresh_from_db(fields=["revoked_at", "revoked_by"])
+    return link
+
+
+@transaction.atomic
+def partner_links_revoke_contact(*, contact: Contact, by_user: AbstractBaseUser | None = None) -> int:
+    """Revoke every live link of a contact (a mailbox lost, a person gone). Safe to run twice."""
+    return PartnerLink.objects.filter(contact=contact, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=by_user
+    )
+
+
+@transaction.atomic
+def partner_link_fresh_request(*, link: PartnerLink, now: datetime | None = None) -> bool:
+    """Queue an e-mail with a fresh link to the address of an expired or revoked link's contact. Returns whether
+    one was queued: nothing for an inactive contact, a contact no longer responsible for the commitment, or a
+    second ask within FRESH_LINK_INTERVAL. Safe to run twice (the second run queues nothing).
+    """
+    now = now or timezone.now()
+    contact = Contact.objects.select_for_update().get(pk=link.contact_id)
+    commitment = link.commitment
+    if not contact.is_active or commitment is None or not commitment.contacts.filter(pk=contact.pk).exists():
+        return False
+    recent = PartnerMessage.objects.filter(
+        contact=contact,
+        commitment=commitment,
+        kind=PartnerMessageKind.FRESH_LINK,
+        created_at__gt=now - FRESH_LINK_INTERVAL,
+    )
+    if recent.exists():
+        return False
+    PartnerMessage.objects.create(
+        contact=contact, commitment=commitment, kind=PartnerMessageKind.FRESH_LINK, created_at=now, next_attempt_at=now
+    )
+    return True
+
+
+def partner_message_queue_returned(*, contact: Contact, commitment: Commitment, reason: str) -> PartnerMessage:
+    """Queue the e-mail telling a contact their reported completion was returned, in the caller's transaction."""
+    return PartnerMessage.objects.create(
+        contact=contact, commitment=commitment, kind=PartnerMessageKind.RETURNED, reason=reason
+    )
+
+
+# --- What a report link reaches --------------------------------------------------------------------------------
+
+
+def contact_party(*, contact: Contact, commitment: Commitment) -> CommitmentOwner | None:
+    """The owning party a contact speaks for on a commitment: their organisation, or the nearest organisation above
+    it (a ministry's country) that owes the commitment; None when no party of theirs owes it."""
+    ownerships = {o.organisation_id: o for o in commitment.ownerships.select_related("organisation")}
+    organisation: Organisation | None = contact.organisation
+    seen: set[int] = set()
+    while organisation is not None and organisation.pk not in seen:
+        if organisation.pk in ownerships:
+            return ownerships[organisation.pk]
+        seen.add(organisation.pk)
+        organisation = organisation.parent
+    return None
+
+
+def party_contacts(*, commitment: Commitment, ownership: CommitmentOwner) -> list[Contact]:
+    """The commitment's responsible contacts who speak for the party of `ownership`."""
+    return [
+        contact
+        for contact in commitment.contacts.select_related("organisation")
+        if (party := contact_party(contact=contact, commitment=commitment)) is not None and party.pk == ownership.pk
+    ]
+
+
+def contact_awaiting_verification(*, contact: Contact, commitment: Commitment) -> bool:
+    """Whether the contact's party has reported the commitment complete and staff have not yet answered: the
+    contact is then not reminded (the sender checks this at send time)."""
+    party = contact_party(contact=contact, commitment=commitment)
+    return party is not None and party.completion_reported_at is not None
+
+
+def contact_not_now(*, contact: Contact | None, commitment: Commitment, on: date) -> tuple[str, str] | None:
+    """(status, reason) when a reminder to this contact about this commitment is not to go out on day `on`: they
+    paused their reminders, or their party reported the commitment complete and staff have not answered yet. None
+    for a staff recipient (no contact). Two queries in the usual case (no pause, no claim)."""
+    from followups.models import ContactPause, ReminderStatus
+
+    if contact is None:
+        return None
+    pause = ContactPause.objects.filter(contact=contact, until__gte=on).first()
+    if pause is not None:
+        return ReminderStatus.SKIPPED, f"paused by the contact until {pause.until}"
+    claimed = CommitmentOwner.objects.filter(commitment=commitment, completion_reported_at__isnull=False)
+    if claimed.exists() and contact_awaiting_verification(contact=contact, commitment=commitment):
+        return ReminderStatus.CANCELLED, "reported complete, awaiting verification"
+    return None

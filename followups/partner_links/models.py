@@ -1,0 +1,162 @@
+"""Signed links for points of contact, and the small outbox of messages they ask for (DESIGN.md, "Who may see and
+change what": signed links). Re-exported by followups.models.
+
+A link's token is random and shown only in the e-mail; only its sha256 is stored (like partners' API keys,
+agreements.partner_access), so that staff can revoke it and a leaked database holds no usable link. A link is
+bound to one contact, one purpose and (for reporting) one commitment; it expires, and each new reminder renews the
+contact's live links (followups.partner_links.links.partner_link_urls).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "PartnerLinkPurpose",
+    "PartnerLink",
+    "PartnerMessageKind",
+    "PartnerMessageStatus",
+    "PartnerMessage",
+    "ContactPreferenceChange",
+    "ContactPause",
+]
+
+
+class PartnerLinkPurpose(models.TextChoices):
+    REPORT = "report", _("Report progress on one commitment")
+    PREFERENCES = "preferences", _("Manage one's reminders")
+
+
+class PartnerLinkQuerySet(models.QuerySet["PartnerLink"]):
+    def usable(self, *, now: datetime | None = None) -> Self:
+        """Links that open now: not revoked, not expired, their contact active."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now(), contact__is_active=True)
+
+
+class PartnerLink(models.Model):
+    """One signed link in one e-mail to a point of contact. The raw token is never stored."""
+
+    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="partner_links")
+    purpose = models.CharField(max_length=20, choices=PartnerLinkPurpose.choices)
+    # The one commitment a report link reaches; a preferences link may name the commitment of its message.
+    commitment = models.ForeignKey(
+        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="partner_links"
+    )
+    prefix = models.CharField(max_length=20, editable=False, help_text=_("The start of the token, to recognise it."))
+    # sha256 hex of the raw token; the views look a link up by it (unique index).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(help_text=_("The link stops working at this instant (renewed by reminders)."))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = PartnerLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signed link")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=PartnerLinkPurpose.values), name="partner_link_purpose"),
+            models.CheckConstraint(
+                condition=~Q(purpose="report") | Q(commitment__isnull=False), name="partner_link_report_commitment"
+            ),
+        ]
+        indexes = [
+            # Renewal at each reminder (partner_link_urls): a contact's live links.
+            models.Index(
+                fields=["contact", "commitment", "purpose"],
+                condition=Q(revoked_at__isnull=True),
+                name="partner_link_live",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.purpose}, {self.contact_id}, {self.commitment_id})"
+
+    def is_usable(self, *, now: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now()) and self.contact.is_active
+
+    @property
+    def actor_label(self) -> str:
+        """How changes made through this link are recorded in the history and on the timeline."""
+        return f"contact {self.contact.ref} (signed link)"
+
+
+class PartnerMessageKind(models.TextChoices):
+    FRESH_LINK = "fresh_link", _("A fresh link, asked for from an expired one")
+    RETURNED = "returned", _("A reported completion returned by staff, with the reason")
+
+
+class PartnerMessageStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class PartnerMessage(models.Model):
+    """One e-mail to a point of contact that is not a reminder, written in the transaction that calls for it and
+    sent by the reminder tick (followups.partner_links.outbox.partner_messages_send)."""
+
+    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="partner_messages")
+    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=PartnerMessageKind.choices)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=PartnerMessageStatus.choices, default=PartnerMessageStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The tick's claim (partner_messages_send): pending rows whose time has come.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="partner_message_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.contact_id} about {self.commitment_id} ({self.status})"
+
+
+class ContactPreferenceChange(models.Model):
+    """A change a contact made to their own reminders from the preferences page, kept so it can be undone and
+    shown on the timeline. `before` and `after` hold the changed settings."""
+
+    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="preference_changes")
+    # Set when the change is about one commitment (stop reminders for it), so its timeline shows it.
+    commitment = models.ForeignKey(
+        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.summary}"
+
+
+class ContactPause(models.Model):
+    """A contact paused their reminders until a day (inclusive): rows due meanwhile are skipped at send time
+    (followups.reminders.sending), and the later ones go out as planned."""
+
+    contact = models.OneToOneField("agreements.Contact", on_delete=models.CASCADE, related_name="reminder_pause")
+    until = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} paused until {self.until}"
