@@ -6,7 +6,7 @@ every dependent due date is recomputed in the same transaction and the clerk is 
 
 from __future__ import annotations
 
-from django import forms
+from django import forms  # noqa: E402
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
@@ -79,7 +79,7 @@ class MembershipInline(admin.TabularInline):
     fk_name = "member"
     extra = 0
     autocomplete_fields = ["body"]
-    fields = ["body", "role", "presumed", "since", "illustrative"]
+    fields = ["body", "role", "state", "note", "since", "illustrative"]
     verbose_name = "membership of a body"
 
 
@@ -91,12 +91,36 @@ class OrganisationAdmin(EvidenceLastMixin, admin.ModelAdmin):
     autocomplete_fields = ["parent"]
     filter_horizontal = ["sources"]
     inlines = [MembershipInline]
+    actions = ["deactivate", "reactivate"]
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form, change: bool) -> None:
+        """Switching "active" goes through services.organisation_set_active: keys, webhooks and contacts'
+        reminders stop (or resume) with it, pending ones cancelled with the reason."""
+        wanted = obj.is_active
+        if change and "is_active" in form.changed_data:
+            obj.is_active = not wanted  # the service makes the switch, with what follows
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            services.organisation_set_active(organisation=obj, active=wanted, by=request.user)
+            obj.refresh_from_db()
+
+    @admin.action(description="Deactivate: stop their API keys, webhooks and contacts' reminders")
+    def deactivate(self, request: HttpRequest, queryset) -> None:
+        for organisation in queryset:
+            services.organisation_set_active(organisation=organisation, active=False, by=request.user)
+        self.message_user(request, f"{queryset.count()} deactivated; their pending deliveries were cancelled.")
+
+    @admin.action(description="Reactivate (what fell due meanwhile is not sent)")
+    def reactivate(self, request: HttpRequest, queryset) -> None:
+        for organisation in queryset:
+            services.organisation_set_active(organisation=organisation, active=True, by=request.user)
+        self.message_user(request, f"{queryset.count()} reactivated.")
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["member", "body", "role", "presumed"]
-    list_filter = ["body", "presumed"]
+    list_display = ["member", "body", "role", "state"]
+    list_filter = ["body", "state", "illustrative"]
     search_fields = ["member__name", "member__ref", "body__name", "body__ref"]
     autocomplete_fields = ["member", "body"]
 

@@ -90,6 +90,30 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def active(self) -> Self:
         return self.filter(is_active=True)
 
+    def visible_to(self, organisation: Organisation | None) -> Self:
+        """What a partner organisation may read (None: staff, everything): itself, the bodies it belongs to, the
+        parties and working-group members of the frameworks it can see, and its co-owners of commitments."""
+        if organisation is None:
+            return self.all()
+        frameworks = Framework.objects.visible_to(organisation).values("pk")
+        return self.filter(
+            Q(pk=organisation.pk)
+            | Q(
+                pk__in=Membership.objects.filter(
+                    member=organisation, state=MembershipState.CONFIRMED, illustrative=False
+                ).values("body")
+            )
+            | Q(pk__in=Party.objects.filter(framework__in=frameworks).values("organisation"))
+            | Q(
+                pk__in=WorkingGroupMember.objects.filter(working_group__framework__in=frameworks).values("organisation")
+            )
+            | Q(
+                pk__in=self.model.objects.filter(ownerships__commitment__ownerships__organisation=organisation).values(
+                    "pk"
+                )
+            )
+        )
+
 
 class Organisation(Sourced):
     """A country (by ISO 3166-1 alpha-2 code) or a body: a ministry, an agency, a forum, a finance network."""
@@ -139,23 +163,48 @@ class Organisation(Sourced):
         return self.name
 
 
+class MembershipState(models.TextChoices):
+    """How sure we are that an organisation belongs to a body. Only CONFIRMED widens what a partner may read."""
+
+    CONFIRMED = "confirmed", _("Confirmed")
+    PRESUMED = "presumed", _("Presumed (not confirmed by a source)")
+    EXPRESSED_SUPPORT = "expressed_support", _("Expressed support")
+    INVITED = "invited", _("Invited")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class Membership(Sourced):
-    """An organisation's membership of a body (a forum, a partnership), e.g. Japan in the MSP."""
+    """An organisation's membership of a body (a forum, a partnership), e.g. Japan in the MSP.
+
+    The state says how sure we are; a presumed membership, an expression of support or an invitation is shown as
+    such and never gives a partner's key more to read (`FrameworkQuerySet.for_organisation`).
+    """
 
     member = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     body = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="body_memberships")
     role = models.CharField(max_length=60, default="member")
-    presumed = models.BooleanField(default=False, help_text=_("Membership assumed, not confirmed by a source."))
+    state = models.CharField(max_length=20, choices=MembershipState.choices, default=MembershipState.CONFIRMED)
+    note = models.TextField(blank=True, help_text=_("What the source says, e.g. 'expressed support (2026-02-04)'."))
     since = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["member", "body"], name="membership_unique"),
             models.CheckConstraint(condition=~Q(member=models.F("body")), name="membership_not_self"),
+            models.CheckConstraint(condition=Q(state__in=MembershipState.values), name="membership_state_valid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.member} in {self.body}"
+
+    @property
+    def presumed(self) -> bool:
+        return self.state == MembershipState.PRESUMED
+
+    @property
+    def gives_scope(self) -> bool:
+        """Whether this membership lets the member's partner keys read what the body is party to."""
+        return self.state == MembershipState.CONFIRMED and not self.illustrative
 
 
 class FrameworkKind(models.TextChoices):
@@ -193,9 +242,27 @@ class FrameworkStatus(models.TextChoices):
 
 class FrameworkQuerySet(models.QuerySet["Framework"]):
     def for_organisation(self, organisation: Organisation) -> Self:
-        """Frameworks the organisation is party to, directly or through a body it belongs to."""
-        bodies = Membership.objects.filter(member=organisation).values("body")
-        return self.filter(Q(parties__organisation=organisation) | Q(parties__organisation__in=bodies)).distinct()
+        """Frameworks the organisation is party to, directly or through a body it is a confirmed member of.
+
+        Only confirmed facts count: a presumed, supported or invited membership, or an illustrative party or
+        membership, never widens a partner's scope (DESIGN.md, "Who may see and change what").
+        """
+        bodies = Membership.objects.filter(
+            member=organisation, state=MembershipState.CONFIRMED, illustrative=False
+        ).values("body")
+        parties = Party.objects.filter(illustrative=False).filter(
+            Q(organisation=organisation) | Q(organisation__in=bodies)
+        )
+        return self.filter(pk__in=parties.values("framework"))
+
+    def visible_to(self, organisation: Organisation | None) -> Self:
+        """The partner scope rule, in one place: the frameworks a partner organisation may read (None: staff, all).
+
+        The API, the webhooks and the tasks all start from this (and from the querysets built on it).
+        """
+        if organisation is None:
+            return self.all()
+        return self.filter(pk__in=self.model.objects.for_organisation(organisation).values("pk"))
 
 
 class Framework(Sourced):
@@ -278,6 +345,14 @@ class Party(Sourced):
         return f"{self.organisation} ({self.get_role_display()}) in {self.framework}"
 
 
+class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
+    def visible_to(self, organisation: Organisation | None) -> Self:
+        """The working groups under the frameworks a partner may read (None: staff, all)."""
+        if organisation is None:
+            return self.all()
+        return self.filter(framework__in=Framework.objects.visible_to(organisation).values("pk"))
+
+
 class WorkingGroup(Sourced):
     """A standing body under a framework or forum: response group, steering committee, working group."""
 
@@ -292,6 +367,8 @@ class WorkingGroup(Sourced):
     chair_term_ends_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
     members = models.ManyToManyField(Organisation, through="WorkingGroupMember", related_name="working_groups")
+
+    objects = WorkingGroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["ref"]
