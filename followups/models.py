@@ -7,12 +7,14 @@ still open (`DeadlineQuerySet.overdue`, `Deadline.is_overdue`).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Self
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -55,6 +57,13 @@ DEFAULT_LEAD_DAYS = [30, 7, 1]
 HIGH_PRIORITY_LEAD_DAYS = [60, 30, 14, 7, 1]
 # Days after the due date: +1 to the contacts; +7 also to the desk officers; +30 also to the coordinators.
 DEFAULT_OVERDUE_DAYS = [1, 7, 30]
+# After the last overdue step, the reminder repeats at this interval until the deadline is completed, extended,
+# waived or acknowledged (DESIGN.md, "nothing goes quiet").
+DEFAULT_REPEAT_OVERDUE_DAYS = 7
+# An open commitment with no status update for this many days (by priority) has gone quiet: its contacts are
+# nudged, then after DEFAULT_QUIET_GRACE_DAYS its desk officers. A reminder policy on the framework overrides.
+DEFAULT_QUIET_DAYS = {"high": 30, "normal": 60, "low": 90}
+DEFAULT_QUIET_GRACE_DAYS = 14
 
 
 class Category(models.TextChoices):
@@ -157,6 +166,52 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
             Exists(CommitmentOwner.objects.filter(commitment=OuterRef("pk"), completion_reported_at__isnull=False))
         )
 
+    def with_last_update(self) -> Self:
+        """Annotate `last_update_on`: the day of the latest status update, else the day it was entered."""
+        latest = StatusUpdate.objects.filter(commitment=OuterRef("pk")).order_by("-happened_on").values("happened_on")
+        return self.annotate(last_update_on=Coalesce(Subquery(latest[:1]), TruncDate("created_at")))
+
+    def quiet(self, *, today: date) -> Self:
+        """Open commitments with no status update for longer than their window (by priority; the framework's
+        reminder policy overrides the defaults), with or without a deadline (`Commitment.is_quiet` for one)."""
+        from followups.reminders.models import ReminderPolicy
+
+        condition = Q()
+        overridden: dict[str, list[int]] = {p: [] for p in DEFAULT_QUIET_DAYS}
+        for policy in ReminderPolicy.objects.filter(framework__isnull=False):
+            for priority in DEFAULT_QUIET_DAYS:
+                days = getattr(policy, f"quiet_days_{priority}")
+                if days:
+                    overridden[priority].append(policy.framework_id)
+                    condition |= Q(
+                        framework_id=policy.framework_id,
+                        priority=priority,
+                        last_update_on__lt=today - timedelta(days=days),
+                    )
+        for priority, days in DEFAULT_QUIET_DAYS.items():
+            condition |= Q(priority=priority, last_update_on__lt=today - timedelta(days=days)) & ~Q(
+                framework_id__in=overridden[priority]
+            )
+        return self.open().with_last_update().filter(condition)
+
+    def in_portfolio(self, user: AbstractBaseUser) -> Self:
+        """Commitments owed by the organisations a desk officer follows (none for other users)."""
+        return self.filter(
+            pk__in=CommitmentOwner.objects.filter(organisation__desk_officers__user=user).values("commitment")
+        )
+
+    def visible_to(self, organisation: Organisation | None) -> Self:
+        """What a partner may read (None: staff, all): commitments under the frameworks it can see, and every
+        commitment it owns. The API, the webhooks and the tasks start from this."""
+        if organisation is None:
+            return self.all()
+        frameworks = Framework.objects.visible_to(organisation).values("pk")
+        return self.filter(Q(framework__in=frameworks) | Q(pk__in=self.owned_by(organisation).values("pk")))
+
+    def reportable_by(self, organisation: Organisation | None) -> Self:
+        """What a partner may record progress on (None: staff, all): the commitments its organisation owes."""
+        return self.all() if organisation is None else self.owned_by(organisation)
+
 
 class Commitment(Sourced):
     """Something one or more parties undertook under a framework, with owners, deadlines and a status.
@@ -214,6 +269,33 @@ class Commitment(Sourced):
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 
+    @property
+    def last_update(self) -> date:
+        """The day of the latest status update, else the day it was entered (annotated by `with_last_update`)."""
+        annotated = getattr(self, "last_update_on", None)
+        if annotated is not None:
+            return annotated
+        latest = self.status_updates.order_by("-happened_on").values_list("happened_on", flat=True).first()
+        return latest or timezone.localtime(self.created_at).date()
+
+    def days_since_update(self, *, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.last_update).days
+
+    def quiet_window(self) -> tuple[int, int]:
+        """(days without an update before it has gone quiet, grace days before its desk officers hear): the
+        framework's reminder policy, else DEFAULT_QUIET_DAYS by priority and DEFAULT_QUIET_GRACE_DAYS."""
+        from django.core.exceptions import ObjectDoesNotExist
+
+        window, grace = DEFAULT_QUIET_DAYS.get(self.priority, DEFAULT_QUIET_DAYS["normal"]), DEFAULT_QUIET_GRACE_DAYS
+        try:
+            policy = self.framework.reminder_policy
+        except ObjectDoesNotExist:
+            return window, grace
+        return getattr(policy, f"quiet_days_{self.priority}", None) or window, policy.quiet_grace_days or grace
+
+    def is_quiet(self, *, today: date | None = None) -> bool:
+        return not self.is_closed and self.days_since_update(today=today) > self.quiet_window()[0]
+
 
 class CommitmentOwner(models.Model):
     """One party that owes a commitment, with that party's own status."""
@@ -250,6 +332,22 @@ class CommitmentOwner(models.Model):
     @property
     def awaiting_verification(self) -> bool:
         return self.completion_reported_at is not None
+
+    @property
+    def last_update(self) -> date:
+        """The day of the latest status update for this owner (or for the whole commitment), else the day the
+        commitment was entered."""
+        latest = (
+            StatusUpdate.objects.filter(commitment_id=self.commitment_id)
+            .filter(Q(owner_id=self.organisation_id) | Q(owner__isnull=True))
+            .order_by("-happened_on")
+            .values_list("happened_on", flat=True)
+            .first()
+        )
+        return latest or timezone.localtime(self.commitment.created_at).date()
+
+    def days_since_update(self, *, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.last_update).days
 
 
 class AnchorKind(models.TextChoices):
@@ -312,6 +410,8 @@ class Deadline(models.Model):
     # For a recurring obligation: how many occurrences are behind us; due_on is occurrence number this.
     occurrence_index = models.PositiveIntegerField(default=0)
     basis = models.CharField(max_length=20, blank=True, help_text=_("text, reported, template or illustrative"))
+    # The periodic review its commitment's `review_every` calls for (services.commitment_schedule_review).
+    is_review = models.BooleanField(default=False, editable=False)
 
     original_due_on = models.DateField(help_text=_("Computed from the rule (the first occurrence if recurring)."))
     extended_due_on = models.DateField(null=True, blank=True)
@@ -444,6 +544,18 @@ class Deadline(models.Model):
             overdue = policy.overdue_days or overdue
         return sorted({int(d) for d in lead}, reverse=True), sorted({int(d) for d in overdue})
 
+    def repeat_overdue_days(self) -> int:
+        """The interval of the overdue repeats after the last step: the most specific policy's, else 7 days."""
+        from django.core.exceptions import ObjectDoesNotExist
+
+        every = DEFAULT_REPEAT_OVERDUE_DAYS
+        for owner in (self.commitment.framework, self):
+            try:
+                every = owner.reminder_policy.repeat_overdue_every_days or every
+            except ObjectDoesNotExist:
+                continue
+        return every
+
     def offset_rule(self) -> Offset:
         return Offset.parse(self.offset)
 
@@ -511,6 +623,43 @@ class StatusUpdate(models.Model):
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
 
 
+class OccurrenceOutcome(models.TextChoices):
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed")
+
+
+class DeadlineOccurrence(models.Model):
+    """One occurrence of a recurring obligation (a quarterly meeting, a six-monthly review) and its outcome.
+
+    Written by services.deadline_record_occurrence when staff mark the current occurrence met or missed; the
+    deadline then moves on to the next one. Nobody edits these afterwards: they are the obligation's history.
+    """
+
+    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="occurrences")
+    index = models.PositiveIntegerField(help_text=_("0 for the first occurrence."))
+    due_on = models.DateField()
+    outcome = models.CharField(max_length=10, choices=OccurrenceOutcome.choices)
+    happened_on = models.DateField(null=True, blank=True, help_text=_("When it was met (blank if missed)."))
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["deadline", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["deadline", "index"], name="deadline_occurrence_once"),
+            models.CheckConstraint(condition=Q(outcome__in=OccurrenceOutcome.values), name="occurrence_outcome_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deadline.ref} #{self.index + 1} due {self.due_on}: {self.outcome}"
+
+
 # Models kept in their capability's folder and registered with this app from here (the reminder outbox, its
 # policies and preferences; partners' webhook endpoints and their delivery outbox).
 from followups.reminders.models import (  # noqa: E402
@@ -540,6 +689,9 @@ __all__ = [
     "CLOSED_STATUSES",
     "DEFAULT_LEAD_DAYS",
     "DEFAULT_OVERDUE_DAYS",
+    "DEFAULT_QUIET_DAYS",
+    "DEFAULT_QUIET_GRACE_DAYS",
+    "DEFAULT_REPEAT_OVERDUE_DAYS",
     "DONE_STATUSES",
     "HIGH_PRIORITY_LEAD_DAYS",
     "AnchorKind",
@@ -551,6 +703,8 @@ __all__ = [
     "ContactPreferenceChange",
     "ContactReminderPreference",
     "Deadline",
+    "DeadlineOccurrence",
+    "OccurrenceOutcome",
     "Priority",
     "PartnerLink",
     "PartnerLinkPurpose",

@@ -36,6 +36,7 @@ from followups.models import (
     WebhookEvent,
 )
 from followups.reminders.planner import reminders_plan
+from followups.reminders.quiet import quiet_plan
 from followups.webhooks.planner import webhooks_plan_deadlines, webhooks_status_changed
 
 
@@ -412,6 +413,7 @@ def commitment_update_status(
     else:
         Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
     webhooks_status_changed(update=update, changed_owners=changed_owners)
+    quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
     return update
 
 
@@ -774,6 +776,52 @@ def organisation_set_active(
     officers). Reactivating resumes them from now on: what fell due meanwhile is not sent. Safe to run twice.
     """
     from followups.models import WebhookDelivery, WebhookDeliveryStatus
+    from followups.webhooks.planner import webhooks_plan_organisation
+
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.is_active == active:
+        return organisation
+    now = timezone.now()
+    who = _actor_label(by, "")
+    why = f"organisation {organisation.ref} {'reactivated' if active else 'deactivated'} by {who}"
+    if reason.strip():
+        why += f": {reason.strip()}"
+    organisation.is_active = active
+    organisation.save(update_fields=["is_active"])
+    if not active:
+        WebhookDelivery.objects.filter(
+            endpoint__organisation=organisation, status=WebhookDeliveryStatus.PENDING
+        ).update(status=WebhookDeliveryStatus.CANCELLED, last_error=why, updated_at=now)
+        Reminder.objects.filter(contact__organisation=organisation, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.CANCELLED, last_error=why, updated_at=now
+        )
+    commitments = list(Commitment.objects.filter(contacts__organisation=organisation).distinct())
+    commitments_recipients_changed(commitments)
+    webhooks_plan_organisation(organisation_id=organisation.pk)
+    if active:
+        # What fell due while it was deactivated stays unsent (the planner would catch up the last day's).
+        Reminder.objects.filter(
+            contact__organisation=organisation, status=ReminderStatus.PENDING, due_at__lte=now
+        ).update(status=ReminderStatus.SKIPPED, last_error=f"fell due while {organisation.ref} was deactivated")
+    quiet_plan(commitments=commitments)
+    return organisation
+
+
+# --- Organisations: deactivation honoured everywhere -------------------------------------------------------------
+
+
+@transaction.atomic
+def organisation_set_active(
+    *, organisation: Organisation, active: bool, by: AbstractBaseUser | None = None, reason: str = ""
+) -> Organisation:
+    """Deactivate or reactivate a partner organisation, with everything that follows, in one transaction.
+
+    Deactivating: its API keys stop at once (they check the flag), its endpoints' pending webhook deliveries and
+    its contacts' pending reminders are cancelled with the reason (the senders check again at send time), and
+    its contacts' commitments are planned again (a commitment left without an active contact reminds its desk
+    officers). Reactivating resumes them from now on: what fell due meanwhile is not sent. Safe to run twice.
+    """
+    from followups.models import ReminderStatus, WebhookDelivery, WebhookDeliveryStatus
     from followups.webhooks.planner import webhooks_plan_organisation
 
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)

@@ -36,19 +36,28 @@ class Reminder(models.Model):
     """One message to send: (deadline, recipient, kind), due at an instant in UTC.
 
     The recipient is a point of contact or, for escalations, a staff user (desk officer, coordinator).
-    `kind` is "before_<days>" or "overdue_<days>". PENDING -> SENDING (claimed by a tick, with a lease) ->
+    `kind` is "before_<days>", "overdue_<days>", "overdue_repeat_<n>" (the n-th repeat after the escalation steps,
+    until someone acts), each prefixed "o<index>:" for a recurring obligation's later occurrences; or "quiet_<n>"
+    for a commitment that has had no status update for n windows, which has no deadline (`commitment` only).
+    PENDING -> SENDING (claimed by a tick, with a lease) ->
     SENT | FAILED; SKIPPED when its moment had long passed when it was planned (a deadline entered late)
     or an escalation nobody needed; CANCELLED when the deadline closed or the recipient acknowledged.
     """
 
-    deadline = models.ForeignKey("followups.Deadline", on_delete=models.CASCADE, related_name="reminders")
+    # Null only for a quiet-commitment nudge, which is about the commitment as a whole.
+    deadline = models.ForeignKey(
+        "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    commitment = models.ForeignKey(
+        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
     contact = models.ForeignKey(
         "agreements.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
     )
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=40)
     # An escalation to a staff user: sent only if nobody acknowledged the overdue commitment.
     escalation = models.BooleanField(default=False)
     due_at = models.DateTimeField(help_text=_("The instant it is due: the local time of day in the recipient's zone."))
@@ -80,6 +89,20 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["deadline", "user", "kind"], condition=Q(user__isnull=False), name="reminder_user_once"
             ),
+            # Quiet-commitment nudges have no deadline: once per commitment, recipient and window.
+            models.UniqueConstraint(
+                fields=["commitment", "contact", "kind"],
+                condition=Q(deadline__isnull=True, contact__isnull=False),
+                name="reminder_quiet_contact_once",
+            ),
+            models.UniqueConstraint(
+                fields=["commitment", "user", "kind"],
+                condition=Q(deadline__isnull=True, user__isnull=False),
+                name="reminder_quiet_user_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=False) | Q(commitment__isnull=False), name="reminder_about_something"
+            ),
         ]
         indexes = [
             # The tick's claim query (followups.reminders.reminders_claim): pending rows whose time has come...
@@ -90,10 +113,17 @@ class Reminder(models.Model):
             models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="reminder_sending_lease"),
             # The planner's and the admin's look-ups per deadline.
             models.Index(fields=["deadline", "status"], name="reminder_deadline_status"),
+            # The quiet-commitment planner's look-up (followups.reminders.quiet).
+            models.Index(fields=["commitment", "status"], name="reminder_commitment_status"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for {self.deadline_id} to {self.recipient_label} ({self.status})"
+        about = self.deadline_id or f"commitment {self.commitment_id}"
+        return f"{self.kind} for {about} to {self.recipient_label} ({self.status})"
+
+    @property
+    def is_quiet_nudge(self) -> bool:
+        return self.deadline_id is None
 
     @property
     def recipient_label(self) -> str:
@@ -106,7 +136,9 @@ class ReminderPolicy(models.Model):
     """Lead times overriding the priority defaults, for a whole framework or for one deadline.
 
     A deadline's own policy wins over its framework's; without either, DEFAULT_LEAD_DAYS (or
-    HIGH_PRIORITY_LEAD_DAYS for high-priority commitments) and DEFAULT_OVERDUE_DAYS apply.
+    HIGH_PRIORITY_LEAD_DAYS for high-priority commitments) and DEFAULT_OVERDUE_DAYS apply. A blank field
+    falls back the same way (DEFAULT_REPEAT_OVERDUE_DAYS, DEFAULT_QUIET_DAYS, DEFAULT_QUIET_GRACE_DAYS). The
+    quiet windows are read from the framework's policy (a commitment may have no deadline).
     """
 
     framework = models.OneToOneField(
@@ -119,6 +151,25 @@ class ReminderPolicy(models.Model):
     overdue_days = models.JSONField(
         default=list, blank=True, help_text=_("Days after the due date for overdue escalation, e.g. [1, 7, 30].")
     )
+    repeat_overdue_every_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("After the last overdue step, repeat every this many days until someone acts (default 7)."),
+    )
+    quiet_days_high = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("A high-priority commitment with no update this long has gone quiet (30).")
+    )
+    quiet_days_normal = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("The same for normal priority (default 60).")
+    )
+    quiet_days_low = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("The same for low priority (default 90).")
+    )
+    quiet_grace_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Days after nudging the contacts of a quiet commitment before its desk officers are (14)."),
+    )
 
     class Meta:
         verbose_name_plural = "reminder policies"
@@ -127,6 +178,10 @@ class ReminderPolicy(models.Model):
                 condition=Q(framework__isnull=False, deadline__isnull=True)
                 | Q(framework__isnull=True, deadline__isnull=False),
                 name="reminder_policy_one_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_overdue_every_days__isnull=True) | Q(repeat_overdue_every_days__gte=1),
+                name="reminder_policy_repeat_positive",
             ),
         ]
 

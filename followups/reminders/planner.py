@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from agreements.models import StaffProfile
+from agreements.models import Contact, StaffProfile
 from agreements.roles import Role
 from followups.deadlines import local_instant
 from followups.models import (
@@ -96,19 +96,35 @@ class _Staff:
         return list(found.values())
 
 
+def _contact_active(contact: Contact) -> bool:
+    """A contact hears nothing while inactive or while their organisation is deactivated."""
+    return contact.is_active and contact.organisation.is_active
+
+
 def _contact_recipients(commitment: Commitment) -> list[_Recipient]:
     found = []
     for contact in commitment.contacts.all():
         pref = getattr(contact, "reminder_preference", None)
-        if not contact.is_active or (pref is not None and pref.muted):
+        if not _contact_active(contact) or (pref is not None and pref.muted):
             continue
         found.append(_Recipient(contact.pk, None, contact.time_zone, bool(pref and pref.digest)))
     return found
 
 
+def has_point_of_contact(commitment: Commitment) -> bool:
+    """Whether anyone at a partner can be reminded: an active contact of an active organisation (a muted one
+    counts: they chose). Without one, the owners' desk officers get the before-deadline reminders."""
+    return any(_contact_active(c) for c in commitment.contacts.all())
+
+
 def _digest_day(day: date) -> date:
     """A digest reader gets the week's reminders on its Monday (the Monday on or before the day)."""
     return day - timedelta(days=day.weekday())
+
+
+# Kinds of the staff's weekly overdue digest rows: "overdue_week_<Monday>" (one row per deadline and officer, sent
+# together by the claim as one message per officer: followups.reminders.sending.reminders_claim).
+WEEKLY_OVERDUE = "overdue_week_"
 
 
 # --- Planning -------------------------------------------------------------------------------------------------
@@ -122,20 +138,25 @@ class _Wanted:
     escalation: bool
 
 
-def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]]) -> dict[tuple, _Wanted]:
+def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]], today: date) -> dict[tuple, _Wanted]:
     commitment = deadline.commitment
     lead, overdue = deadline.notice_days()
     contacts = [r for r in _contact_recipients(commitment) if r.key not in acked]
+    desk = [r for r in staff.desk_officers(commitment) if r.key not in acked]
+    # A later occurrence of a recurring obligation has rows of its own: the earlier ones keep their history.
+    prefix = f"o{deadline.occurrence_index}:" if deadline.occurrence_index else ""
     wanted: dict[tuple, _Wanted] = {}
 
     def add(recipient: _Recipient, kind: str, day: date, escalation: bool) -> None:
         if recipient.digest:
             day = _digest_day(day)
         due_at = reminder_instant(day=day, zone=recipient.zone)
-        wanted[(*recipient.key, kind)] = _Wanted(recipient, kind, due_at, escalation)
+        wanted[(*recipient.key, prefix + kind)] = _Wanted(recipient, prefix + kind, due_at, escalation)
 
+    # No point of contact: the owning parties' desk officers are reminded instead (no recipient, no silence).
+    before = contacts if has_point_of_contact(commitment) else desk
     for days in lead:
-        for r in contacts:
+        for r in before:
             add(r, f"before_{days}", deadline.due_on - timedelta(days=days), False)
     for step, days in enumerate(overdue):
         day = deadline.due_on + timedelta(days=days)
@@ -144,11 +165,39 @@ def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]]) -> d
         # One step further up at each unacknowledged step: desk officers from the second, coordinators from the
         # third (from the first and second when nobody is named to receive it).
         up = step + (0 if contacts else 1)
-        escalated = (staff.desk_officers(commitment) if up >= 1 else []) + (staff.coordinators if up >= 2 else [])
+        escalated = (desk if up >= 1 else []) + (staff.coordinators if up >= 2 else [])
         for r in escalated:
             if r.key not in acked:
                 add(r, f"overdue_{days}", day, True)
+    _add_repeats(deadline, overdue, contacts, desk or staff.coordinators, acked, today, add)
     return wanted
+
+
+def _add_repeats(deadline, overdue, contacts, staff, acked, today, add) -> None:
+    """After the last overdue step: the contacts every `repeat_overdue_days`, the desk officers (else the
+    coordinators) in their weekly digest, until the deadline is closed or moved, or the reader acknowledged.
+
+    Only the repeats near today are wanted (those that may still be sent and the next one): the planner runs
+    again every day (`reminders_plan_daily`), so there is always one ahead and never an endless list of rows.
+    """
+    start = deadline.due_on + timedelta(days=overdue[-1] if overdue else 0)
+    every = deadline.repeat_overdue_days()
+    low, high = today - timedelta(days=every), today + timedelta(days=every)
+    n = max(1, (low - start).days // every)
+    while (day := start + timedelta(days=n * every)) <= high:
+        if day >= low:
+            for r in contacts:
+                add(r, f"overdue_repeat_{n}", day, False)
+        n += 1
+    monday = start + timedelta(days=7 - start.weekday())  # the first Monday after the last step
+    if monday < today - timedelta(days=7):
+        monday += timedelta(weeks=(today - monday).days // 7 - 1)
+    while monday <= today + timedelta(days=7):
+        if monday >= today - timedelta(days=7):
+            for r in staff:
+                if r.key not in acked:
+                    add(replace(r, digest=False), f"{WEEKLY_OVERDUE}{monday:%Y%m%d}", monday, True)
+        monday += timedelta(weeks=1)
 
 
 def _key(row: Reminder) -> tuple:
@@ -165,6 +214,7 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
     Safe to run twice.
     """
     now = now or timezone.now()
+    today = now.date()
     ids = [d.pk for d in deadlines]
     if not ids:
         return
@@ -172,7 +222,9 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
     rows = (
         Deadline.objects.filter(pk__in=ids)
         .select_related("commitment__framework__reminder_policy", "reminder_policy")
-        .prefetch_related("commitment__contacts__reminder_preference", "commitment__owners")
+        .prefetch_related(
+            "commitment__contacts__reminder_preference", "commitment__contacts__organisation", "commitment__owners"
+        )
     )
     commitment_ids = {d.commitment_id for d in rows}
     acked: dict[int, set[tuple[str, int]]] = defaultdict(set)
@@ -187,13 +239,14 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
     for deadline in rows:
         have = existing[deadline.pk]
         live = deadline.is_open and deadline.commitment.status not in CLOSED_STATUSES
-        wanted = _wanted(deadline, staff, acked[deadline.commitment_id]) if live else {}
+        wanted = _wanted(deadline, staff, acked[deadline.commitment_id], today) if live else {}
         fresh: list[Reminder] = []
         for key, want in wanted.items():
             row = have.get(key)
             if row is None:
                 row = Reminder(
                     deadline=deadline,
+                    commitment_id=deadline.commitment_id,
                     contact_id=want.recipient.contact_id,
                     user_id=want.recipient.user_id,
                     kind=want.kind,
@@ -272,4 +325,19 @@ def reminders_plan_all(*, now: datetime | None = None, chunk: int = 500) -> int:
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
             reminders_plan(deadlines=list(Deadline.objects.filter(pk__in=ids[start : start + chunk])), now=now)
+    return len(ids)
+
+
+def reminders_plan_daily(*, now: datetime | None = None, chunk: int = 500) -> int:
+    """The daily planning run (Celery beat, hourly: it is cheap and safe to run twice): every overdue open
+    deadline is planned again so that its next overdue repeat and weekly digest row exist; then the quiet
+    commitments' nudges (`followups.reminders.quiet.quiet_plan_all`). Returns the number of deadlines planned."""
+    from followups.reminders.quiet import quiet_plan_all
+
+    now = now or timezone.now()
+    ids = list(Deadline.objects.overdue(today=now.date()).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            reminders_plan(deadlines=list(Deadline.objects.filter(pk__in=ids[start : start + chunk])), now=now)
+    quiet_plan_all(now=now)
     return len(ids)

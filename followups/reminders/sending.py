@@ -34,6 +34,7 @@ from followups.models import (
 )
 from followups.partner_links.links import contact_not_now
 from followups.reminders import emails
+from followups.reminders.planner import WEEKLY_OVERDUE
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +55,18 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
             Reminder.objects.select_for_update(skip_locked=True)
             .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("pk", "contact_id", "user_id")[:limit]
+            .values_list("pk", "contact_id", "user_id", "kind")[:limit]
         )
         if len(rows) < limit:
             rows += list(
                 Reminder.objects.select_for_update(skip_locked=True)
                 .filter(status=ReminderStatus.SENDING, lease_expires_at__lte=now)
                 .order_by("lease_expires_at")
-                .values_list("pk", "contact_id", "user_id")[: limit - len(rows)]
+                .values_list("pk", "contact_id", "user_id", "kind")[: limit - len(rows)]
             )
         if not rows:
             return []
-        ids = [pk for pk, _, _ in rows]
+        ids = [pk for pk, *_ in rows]
         # One token for the whole tick: a worker holding an older claim on a row sends nothing.
         token = uuid.uuid4().hex
         # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick claimed
@@ -80,8 +81,8 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
             updated_at=now,
         )
     rows.sort(key=lambda r: (r[1] or 0, r[2] or 0, r[0]))  # one recipient's rows together
-    contact_ids = {c for _, c, _ in rows if c}
-    user_ids = {u for _, _, u in rows if u}
+    contact_ids = {c for _, c, _, _ in rows if c}
+    user_ids = {u for _, _, u, _ in rows if u}
     digest_readers = {
         ("c", pk)
         for pk in ContactReminderPreference.objects.filter(digest=True, contact_id__in=contact_ids).values_list(
@@ -95,9 +96,12 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
     }
     units: list[list[int]] = []
     digests: dict[tuple, list[int]] = {}
-    for pk, contact_id, user_id in rows:
+    for pk, contact_id, user_id, kind in rows:
         key = ("c", contact_id) if contact_id else ("u", user_id)
-        if key in digest_readers:
+        if WEEKLY_OVERDUE in kind:
+            # The staff's weekly digest of everything overdue in their portfolio: one message per officer.
+            key = ("w", user_id)
+        if key in digest_readers or key[0] == "w":
             if key not in digests:
                 digests[key] = []
                 units.append(digests[key])
@@ -155,21 +159,33 @@ def _retry_delay(attempts: int) -> timedelta:
 def _why_not(row: Reminder) -> tuple[str, str] | None:
     """(status, reason) when a claimed row must not be sent after all."""
     deadline = row.deadline
-    if not deadline.is_open or deadline.commitment.status in CLOSED_STATUSES:
+    commitment = deadline.commitment if deadline is not None else row.commitment
+    if deadline is not None and (not deadline.is_open or commitment.status in CLOSED_STATUSES):
         return ReminderStatus.CANCELLED, "deadline closed"
+    if deadline is None and commitment.status in CLOSED_STATUSES:
+        return ReminderStatus.CANCELLED, "commitment closed"
     if row.contact_id and not row.contact.is_active:
         return ReminderStatus.CANCELLED, "contact inactive"
+    if row.contact_id and not row.contact.organisation.is_active:
+        # Checked here as well as when deactivating: a row claimed just before still stays unsent.
+        return ReminderStatus.CANCELLED, "the contact's organisation is deactivated"
     if row.contact_id and ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
         # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
         return ReminderStatus.CANCELLED, "the contact muted their reminders"
     # A contact's own pause, or their party's completion awaiting verification (followups.partner_links).
-    reason = contact_not_now(contact=row.contact, commitment=deadline.commitment, on=timezone.localtime(row.due_at).date())
+    reason = contact_not_now(contact=row.contact, commitment=commitment, on=timezone.localtime(row.due_at).date())
     if reason:
         return reason
-    acks = ReminderAcknowledgement.objects.filter(commitment_id=deadline.commitment_id)
+    acks = ReminderAcknowledgement.objects.filter(commitment_id=commitment.pk)
     mine = Q(contact_id=row.contact_id) if row.contact_id else Q(user_id=row.user_id)
     if acks.filter(mine).exists():
         return ReminderStatus.CANCELLED, "acknowledged by the recipient"
+    if deadline is None:
+        if not row.kind.startswith(f"quiet_{commitment.last_update:%Y%m%d}_"):
+            return ReminderStatus.CANCELLED, "a status update arrived: no longer quiet"
+        if row.escalation and acks.filter(created_at__gte=row.created_at).exists():
+            return ReminderStatus.SKIPPED, "quiet commitment acknowledged: no escalation needed"
+        return None
     if row.escalation and acks.filter(created_at__date__gte=deadline.due_on).exists():
         return ReminderStatus.SKIPPED, "overdue item acknowledged: no escalation needed"
     return None
@@ -205,7 +221,9 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
             with transaction.atomic():
                 rows = list(
                     Reminder.objects.select_for_update(of=("self",))
-                    .select_related("deadline__commitment__framework", "contact", "user")
+                    .select_related(
+                        "deadline__commitment__framework", "commitment__framework", "contact__organisation", "user"
+                    )
                     .filter(pk__in=unit, status=ReminderStatus.SENDING, claim_token=token)
                     .order_by("pk")
                 )

@@ -51,10 +51,14 @@ def webhooks_plan_organisation(*, organisation_id: int) -> None:
 
 
 def endpoints_by_org(organisation_ids: Iterable[int], event: str) -> dict[int, list[WebhookEndpoint]]:
-    """The active endpoints subscribed to `event`, by organisation (served by webhook_endpoint_active_org)."""
+    """The active endpoints subscribed to `event`, by organisation (served by webhook_endpoint_active_org).
+
+    A deactivated organisation's endpoints receive nothing (services.organisation_set_active)."""
     found: dict[int, list[WebhookEndpoint]] = defaultdict(list)
     # Subscriptions are filtered here, not in SQL: JSON containment is not available on SQLite (the default).
-    for endpoint in WebhookEndpoint.objects.filter(organisation_id__in=set(organisation_ids), is_active=True):
+    for endpoint in WebhookEndpoint.objects.filter(
+        organisation_id__in=set(organisation_ids), is_active=True, organisation__is_active=True
+    ):
         if endpoint.subscribes(event):
             found[endpoint.organisation_id].append(endpoint)
     return found

@@ -199,7 +199,7 @@ def webhooks_send_batch(*, ids: list[int], token: str) -> dict[str, int]:
         with transaction.atomic():
             row = (
                 WebhookDelivery.objects.select_for_update(of=("self",))
-                .select_related("endpoint")
+                .select_related("endpoint__organisation")
                 .filter(pk=pk, status=Status.SENDING, claim_token=token)
                 .first()
             )
@@ -218,6 +218,11 @@ def _send_one(row: WebhookDelivery) -> bool:
     fields = ["status", "attempts", "last_error", "response_status", "next_attempt_at", "sent_at", "lease_expires_at"]
     if not row.endpoint.subscribes(row.event):
         row.status, row.last_error = Status.CANCELLED, "the endpoint was deactivated or no longer receives this event"
+        row.save(update_fields=[*fields, "updated_at"])
+        return False
+    if not row.endpoint.organisation.is_active:
+        # Checked at send time too: a row claimed before the deactivation committed is still not sent.
+        row.status, row.last_error = Status.CANCELLED, f"organisation {row.endpoint.organisation.ref} is deactivated"
         row.save(update_fields=[*fields, "updated_at"])
         return False
     row.attempts += 1
