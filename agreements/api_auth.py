@@ -7,6 +7,7 @@ deactivated organisation take effect at once (nothing about a key's validity is 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +30,8 @@ from agreements.models import (
     api_key_hash,
 )
 from agreements.roles import can_read_staff_pages, can_update_status
+
+log = logging.getLogger(__name__)
 
 # last_used_at is refreshed at most this often, so that reads do not each cost a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -155,6 +158,10 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
 
     The rate is read from settings on each request (API_THROTTLE_RATE, e.g. "600/min"); counts live in the
     cache named by API_THROTTLE_CACHE, which must be shared (Redis) when several web processes serve the API.
+
+    The API never depends on that store: when it cannot be reached (Redis down or slow, past the short socket
+    timeouts set in settings), the request is counted in this process's memory instead (API_THROTTLE_FALLBACK)
+    and answered; a partner's write is never lost to the throttle (issue 9).
     """
 
     scope = "api_key"
@@ -162,6 +169,14 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
     def __init__(self) -> None:
         self.cache = caches[getattr(settings, "API_THROTTLE_CACHE", "default")]
         super().__init__()
+
+    def allow_request(self, request: Request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # whatever the shared store raises, the API keeps answering
+            log.warning("API throttle store unavailable, counting in this process: %s: %s", type(exc).__name__, exc)
+            self.cache = caches[getattr(settings, "API_THROTTLE_FALLBACK", "default")]
+            return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
         return getattr(settings, "API_THROTTLE_RATE", "600/min")

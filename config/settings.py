@@ -401,7 +401,12 @@ CACHES["api_throttle"] = env.cache_url_config(
     )
 )
 CACHES["api_throttle"]["KEY_PREFIX"] = "api-throttle"
+if CACHES["api_throttle"]["BACKEND"].endswith("RedisCache"):
+    # Never wait on a down or slow Redis: the throttle then counts in this process instead (agreements.api_auth).
+    CACHES["api_throttle"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.25, "socket_timeout": 0.25})
+CACHES["api_throttle_local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-local"}
 API_THROTTLE_CACHE = "api_throttle"
+API_THROTTLE_FALLBACK = "api_throttle_local"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Follow-up tracker partner API",
     # The partner guide (keys, scope, lists, webhooks) is prose for people: it lives in docs/partner-guide.md and

@@ -27,7 +27,7 @@ from followups.webhooks.endpoints import webhook_endpoint_register
 from followups.webhooks.sending import webhooks_claim, webhooks_send_batch, webhooks_tick
 from tests import factories as f
 from tests.api.conftest import bearer_client
-from tests.webhooks.conftest import receiver  # noqa: F401, F811 - a fixture shared with the webhook tests
+from tests.webhooks.conftest import receiver  # noqa: F401 - a fixture shared with the webhook tests
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,8 @@ def partner_with_everything(url: str):
 
 
 def test_deactivated_in_the_admin_no_webhook_no_reminder_reasons_shown_and_reactivation_sends_nothing_old(
-    receiver, client_for
+    receiver,  # noqa: F811 - the shared fixture
+    client_for,
 ):
     clerk = f.UserFactory(role=Role.DATA_CLERK, is_superuser=True)
     admin = client_for(clerk)
@@ -110,7 +111,7 @@ def test_deactivated_in_the_admin_no_webhook_no_reminder_reasons_shown_and_react
     assert receiver.count() == 1
 
 
-def test_a_delivery_claimed_before_the_deactivation_is_not_sent(receiver):
+def test_a_delivery_claimed_before_the_deactivation_is_not_sent(receiver):  # noqa: F811 - the shared fixture
     org, _contact, _desk, commitment, _deadline = partner_with_everything(receiver.url)
     services.commitment_update_status(commitment=commitment, status=Status.AT_RISK, actor="desk")
     [(token, ids)] = webhooks_claim()
