@@ -689,6 +689,7 @@ __all__ = [
     "CLOSED_STATUSES",
     "DEFAULT_LEAD_DAYS",
     "DEFAULT_OVERDUE_DAYS",
+from followups.loader.models import LoadBaseline
     "DEFAULT_QUIET_DAYS",
     "DEFAULT_QUIET_GRACE_DAYS",
     "DEFAULT_REPEAT_OVERDUE_DAYS",
@@ -699,6 +700,7 @@ __all__ = [
     "Commitment",
     "CommitmentOwner",
     "Completion",
+    "LoadBaseline",
     "ContactPause",
     "ContactPreferenceChange",
     "ContactReminderPreference",

@@ -7,7 +7,9 @@ its transaction and says whether it is safe to run twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -149,10 +151,34 @@ def deadlines_changed(deadlines: list[Deadline]) -> None:
     """What follows every change that moves, closes or reopens deadlines, or changes who is to hear about them.
 
     Runs in the caller's transaction, so the outbox rows commit or roll back with the change: the reminders
-    are planned again, and so are the partners' `deadline.approaching` webhooks. Safe to run twice.
+    are planned again, and so are the partners' `deadline.approaching` webhooks. Inside
+    `deadlines_changed_deferred` it only notes the deadlines, planned once at the block's end. Safe to run twice.
     """
+    deferred = _deferred_deadlines.get()
+    if deferred is not None:
+        deferred.update(d.pk for d in deadlines if d.pk)
+        return
     reminders_plan(deadlines=deadlines)
     webhooks_plan_deadlines(deadlines=deadlines)
+
+
+# The deadlines changed inside `deadlines_changed_deferred` (None outside it), for this thread or task only.
+_deferred_deadlines: ContextVar[set[int] | None] = ContextVar("deferred_deadlines", default=None)
+
+
+@contextmanager
+def deadlines_changed_deferred() -> Iterator[None]:
+    """Run what follows changed deadlines once, at the end of a bulk change (the loader), for every deadline the
+    block changed, instead of once per service call. Use inside the caller's transaction: if the block raises,
+    nothing is planned (and the transaction rolls back). Safe to run twice."""
+    deferred: set[int] = set()
+    token = _deferred_deadlines.set(deferred)
+    try:
+        yield
+    finally:
+        _deferred_deadlines.reset(token)
+    if deferred:
+        deadlines_changed(list(Deadline.objects.filter(pk__in=deferred)))
 
 
 @transaction.atomic

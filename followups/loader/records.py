@@ -1,0 +1,533 @@
+"""What is particular to one record kind: values made of several keys or rows (parties, memberships, owners),
+the services that write a changed value, and the checks that do not fit a declaration. Used by the table in
+followups.loader.spec.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils import timezone
+
+from agreements.models import (
+    Contact,
+    Event,
+    Framework,
+    FrameworkStatus,
+    MemberRole,
+    Membership,
+    MembershipState,
+    MembershipState,
+    Milestone,
+    Organisation,
+    Party,
+    PartyRole,
+    WorkingGroup,
+    WorkingGroupMember,
+    validate_time_zone,
+)
+from followups import services
+from followups.deadlines import Offset, Recurrence, RuleError
+from followups.loader.check import Checker
+from followups.loader.fields import LOADER_ACTOR, Context, normalise
+from followups.models import AnchorKind, Commitment, Deadline, Status
+
+# Roles in `organisations[].roles` that mean membership of a body.
+ROLE_MEMBERSHIPS = {"msp_partner": "ORG-MSP", "msp_forum_member": "ORG-MSP-FORUM"}
+# Dataset statuses that the tracker derives instead of storing.
+DERIVED_STATUSES = {"overdue": Status.IN_PROGRESS.value}
+# The file's anchor kinds and the list their `anchor_ref` names (a deadline anchors on a commitment's deadline).
+ANCHOR_LISTS = {
+    AnchorKind.FRAMEWORK_SIGNED: "frameworks",
+    AnchorKind.FRAMEWORK_EFFECTIVE: "frameworks",
+    AnchorKind.MILESTONE: "milestones",
+    AnchorKind.EVENT: "events",
+    AnchorKind.DEADLINE_DUE: "commitments",
+    AnchorKind.DEADLINE_COMPLETED: "commitments",
+}
+
+
+def save_loaded(obj: models.Model, ctx: Context) -> None:
+    """Validate a record's fields and save it, in its history when it keeps one."""
+    try:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        from followups.loader.report import LoadError
+
+        details = "; ".join(f"{k}: {v[0]}" for k, v in exc.message_dict.items())
+        raise LoadError([f"{getattr(obj, 'ref', obj)}: {details}"]) from exc
+    if hasattr(obj, "history"):
+        services.save_with_history(obj, by_user=None, actor=LOADER_ACTOR)
+    else:
+        obj.save()
+
+
+def person(record: dict[str, Any], ctx: Context) -> str:
+    """'Name, role' from {"person": ..., "role": ...}, or the text as given."""
+    value = record.get("ministerial_delegation_head")
+    if isinstance(value, dict):
+        return ", ".join(str(value[k]) for k in ("person", "role") if value.get(k))
+    return str(value or "")
+
+
+def partial_date(value: Any) -> tuple[date | None, str]:
+    """A date, or (None, the text) for one known only roughly ('before 2026-02-20')."""
+    if not value:
+        return None, ""
+    try:
+        return date.fromisoformat(str(value)), ""
+    except ValueError:
+        return None, str(value)
+
+
+def loaded_on(ctx: Context) -> date:
+    """The day a status change from the file is dated: the file's status date, unless that is still ahead."""
+    today = timezone.localdate()
+    return min(ctx.as_of, today) if ctx.as_of else today
+
+
+# --- Organisations: memberships of bodies ---------------------------------------------------------------------
+
+
+def membership_state(note: str) -> str:
+    """The state a membership note of the file means ('presumed (...)', 'expressed support (...)')."""
+    for state in (MembershipState.PRESUMED, MembershipState.EXPRESSED_SUPPORT, MembershipState.INVITED):
+        if note.startswith(str(state.label).split(" (")[0].lower()) or note.startswith(state.value):
+            return state.value
+    return MembershipState.CONFIRMED.value
+
+
+def memberships_in_file(record: dict[str, Any], ctx: Context) -> dict[str, dict[str, Any]]:
+    wanted = {
+        body: {"role": role, "state": MembershipState.CONFIRMED.value, "note": ""}
+        for role, body in ROLE_MEMBERSHIPS.items()
+        if role in (record.get("roles") or [])
+    }
+    if record.get("forge_membership"):
+        note = str(record["forge_membership"])
+        wanted["ORG-FORGE"] = {"role": "member", "state": membership_state(note), "note": note}
+    return {body: values for body, values in wanted.items() if ctx.get("organisations", body)}
+
+
+def memberships_now(org: Organisation) -> dict[str, dict[str, Any]]:
+    return {
+        m.body.ref: {"role": m.role, "state": m.state, "note": m.note} for m in org.memberships.select_related("body")
+    }
+
+
+def memberships_write(org: Organisation, wanted: dict[str, dict[str, Any]], ctx: Context) -> None:
+    org.memberships.exclude(body__ref__in=wanted).delete()
+    for body, values in wanted.items():
+        Membership.objects.update_or_create(
+            member=org,
+            body=ctx.get("organisations", body),
+            # A presumed membership is not a sourced fact (DESIGN.md, "Facts, estimates and illustrations").
+            defaults={**values, "illustrative": values["state"] == MembershipState.PRESUMED},
+        )
+    ctx.report.count("memberships", "updated")
+
+
+def check_organisation(c: Checker, rid: str, o: dict[str, Any]) -> None:
+    iso = o.get("iso_alpha2")
+    if iso is not None and (not isinstance(iso, str) or len(iso) != 2 or not iso.isupper()):
+        c.problem(rid, f"iso_alpha2 {iso!r} is not two capital letters")
+    if o.get("kind") == "country" and not iso:
+        c.problem(rid, "a country needs its iso_alpha2 code")
+
+
+# --- Frameworks: dates and status through their services; parties -------------------------------------------
+
+
+def framework_status(record: dict[str, Any], ctx: Context) -> str:
+    return record.get("status_at_as_of") or record["status"]
+
+
+def framework_signed_write(fw: Framework, value: date | None, ctx: Context) -> None:
+    services.framework_change_dates(
+        framework=fw, signed_on=value, effective_on=fw.effective_on, actor=LOADER_ACTOR, reason="date in the file"
+    )
+
+
+def framework_effective_write(fw: Framework, value: date | None, ctx: Context) -> None:
+    services.framework_change_dates(
+        framework=fw, signed_on=fw.signed_on, effective_on=value, actor=LOADER_ACTOR, reason="date in the file"
+    )
+
+
+def framework_status_write(fw: Framework, value: str, ctx: Context) -> None:
+    services.framework_set_status(framework=fw, status=value, actor=LOADER_ACTOR, reason="status in the file")
+    fw.status = value
+
+
+def parties_in_file(f: dict[str, Any], ctx: Context) -> dict[str, dict[str, Any]]:
+    """Each party's role and signature, from `parties`, `signatories`, `accessions`, the participants and chair."""
+    blank = {"signed_by": "", "signed_by_title": "", "joined_on": None, "joined_note": "", "term_ends_on": None}
+    multilateral = f.get("kind") == "multilateral_initiative"
+    parties: dict[str, dict[str, Any]] = {}
+    for ref in f.get("parties") or []:
+        parties[ref] = {**blank, "role": PartyRole.PARTICIPANT if multilateral else PartyRole.SIGNATORY}
+    for s in f.get("signatories") or []:
+        parties.setdefault(s["org"], {**blank, "role": PartyRole.SIGNATORY})
+        parties[s["org"]].update(signed_by=s.get("person") or "", signed_by_title=s.get("role") or "")
+    for a in f.get("accessions") or []:
+        joined, note = partial_date(a.get("date"))
+        parties[a["org"]] = {**blank, **parties.get(a["org"], {}), "role": PartyRole.SIGNATORY}
+        parties[a["org"]].update(joined_on=joined, joined_note=note)
+    for ref in f.get("non_signatory_participants") or []:
+        parties.setdefault(ref, {**blank, "role": PartyRole.PARTICIPANT})
+    if f.get("chair"):
+        chair = f["chair"]
+        parties[chair["org"]] = {**blank, **parties.get(chair["org"], {}), "role": PartyRole.CHAIR}
+        parties[chair["org"]]["term_ends_on"] = date.fromisoformat(chair["term_end"]) if chair.get("term_end") else None
+    return normalise(parties)
+
+
+PARTY_FIELDS = ("role", "signed_by", "signed_by_title", "joined_on", "joined_note", "term_ends_on")
+
+
+def parties_now(fw: Framework) -> dict[str, dict[str, Any]]:
+    return {
+        p.organisation.ref: normalise({name: getattr(p, name) for name in PARTY_FIELDS})
+        for p in fw.parties.select_related("organisation")
+    }
+
+
+def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context) -> None:
+    fw.parties.exclude(organisation__ref__in=wanted).delete()
+    for ref, values in wanted.items():
+        party = fw.parties.filter(organisation__ref=ref).first() or Party(
+            framework=fw, organisation=ctx.get("organisations", ref)
+        )
+        for name in PARTY_FIELDS:
+            value = values[name]
+            setattr(party, name, date.fromisoformat(value) if value and name.endswith("_on") else value)
+        save_loaded(party, ctx)
+    ctx.report.count("parties", "updated")
+
+
+def check_framework(c: Checker, rid: str, f: dict[str, Any]) -> None:
+    signed = c.date(rid, "signed_date", f.get("signed_date"))
+    effective = c.date(rid, "effective_date", f.get("effective_date"))
+    if signed and effective and effective < signed:
+        c.problem(rid, f"effective_date {effective} is before signed_date {signed}")
+    for s in f.get("signatories") or []:
+        c.ref(rid, "signatories.org", s.get("org"), "organisations")
+    for a in f.get("accessions") or []:
+        c.ref(rid, "accessions.org", a.get("org"), "organisations")
+    if f.get("chair"):
+        c.ref(rid, "chair.org", f["chair"].get("org"), "organisations")
+        c.date(rid, "chair.term_end", f["chair"].get("term_end"))
+
+
+# --- Working groups: members and their roles -------------------------------------------------------------------
+
+
+def members_in_file(w: dict[str, Any], ctx: Context) -> dict[str, str]:
+    roles = {ref: MemberRole.MEMBER.value for ref in w.get("member_org_ids") or []}
+    if w.get("co_chair_org_id"):
+        roles[w["co_chair_org_id"]] = MemberRole.CO_CHAIR.value
+    if w.get("chair_org_id"):
+        roles[w["chair_org_id"]] = MemberRole.CHAIR.value
+    return roles
+
+
+def members_now(group: WorkingGroup) -> dict[str, str]:
+    return {m.organisation.ref: m.role for m in group.memberships.select_related("organisation")}
+
+
+def members_write(group: WorkingGroup, wanted: dict[str, str], ctx: Context) -> None:
+    group.memberships.exclude(organisation__ref__in=wanted).delete()
+    for ref, role in wanted.items():
+        WorkingGroupMember.objects.update_or_create(
+            working_group=group, organisation=ctx.get("organisations", ref), defaults={"role": role}
+        )
+    ctx.report.count("working group members", "updated")
+
+
+# --- Milestones and events: dates through their services ----------------------------------------------------------
+
+
+def milestone_date_write(milestone: Milestone, value: date, ctx: Context) -> None:
+    services.milestone_change_date(milestone=milestone, new_date=value, actor=LOADER_ACTOR, reason="date in the file")
+
+
+def event_date_write(event: Event, value: date, ctx: Context) -> None:
+    services.event_change_date(event=event, new_date=value, actor=LOADER_ACTOR, reason="date in the file")
+
+
+def milestone_frameworks(m: dict[str, Any], ctx: Context) -> list[Framework]:
+    return ctx.many("frameworks", m.get("related_ids") or [])
+
+
+def check_milestone(c: Checker, rid: str, m: dict[str, Any]) -> None:
+    kinds = ("frameworks", "organisations", "commitments", "working_groups")
+    known = set().union(*(c.index(k) for k in kinds))
+    for related in m.get("related_ids") or []:
+        if related not in known:
+            c.problem(rid, f"related_ids refers to {related!r}, which is not in the file")
+
+
+# --- Contacts -----------------------------------------------------------------------------------------------------
+
+
+def contact_changed(contact: Contact, ctx: Context) -> None:
+    """A contact's address, language or zone changed: their commitments' reminders are planned again."""
+    services.commitments_recipients_changed(contact.commitments.all())
+
+
+def check_contact(c: Checker, rid: str, p: dict[str, Any]) -> None:
+    try:
+        validate_email(p.get("email") or "")
+    except ValidationError:
+        c.problem(rid, f"email {p.get('email')!r} is not an e-mail address")
+    try:
+        validate_time_zone(p.get("time_zone") or "UTC")
+    except ValidationError:
+        c.problem(rid, f"time_zone {p.get('time_zone')!r} is not an IANA time zone such as America/Lima")
+
+
+# --- Commitments: status, owners and contacts through the services ---------------------------------------------
+
+
+def commitment_status(record: dict[str, Any], ctx: Context) -> str:
+    return DERIVED_STATUSES.get(record["status"], record["status"])
+
+
+def commitment_status_write(commitment: Commitment, value: str, ctx: Context) -> None:
+    services.commitment_update_status(
+        commitment=commitment,
+        status=value,
+        note="Status in the loaded file.",
+        happened_on=loaded_on(ctx),
+        actor=LOADER_ACTOR,
+    )
+    commitment.refresh_from_db(fields=["status"])
+
+
+def owners_write(commitment: Commitment, value: list[Organisation], ctx: Context) -> None:
+    services.commitment_owner_set(commitment=commitment, organisations=value, actor=LOADER_ACTOR)
+    ctx.report.count("commitment owners", "updated")
+
+
+def contacts_write(commitment: Commitment, value: list[Contact], ctx: Context) -> None:
+    services.commitment_contacts_set(commitment=commitment, contacts=value)
+
+
+def review_every(record: dict[str, Any], ctx: Context) -> str:
+    return (record.get("recurrence") or {}).get("review_every") or ""
+
+
+def commitment_created(record: dict[str, Any], ctx: Context) -> None:
+    if record["status"] in DERIVED_STATUSES:
+        ctx.report.notes.append(
+            f"{record['id']}: status {record['status']!r} is derived here, not stored: loaded as "
+            f"{DERIVED_STATUSES[record['status']]!r} (it shows as overdue while its deadline is past)"
+        )
+
+
+def check_commitment(c: Checker, rid: str, cm: dict[str, Any]) -> None:
+    if not cm.get("owner_party_ids") and not c.problems:
+        c.problem(rid, "owner_party_ids is empty: a commitment needs at least one owner")
+    if cm.get("status") not in DERIVED_STATUSES:
+        c.choice(rid, "status", cm.get("status"), Status)
+    recurrence = cm.get("recurrence") or {}
+    if recurrence.get("rrule"):
+        try:
+            Recurrence.parse(recurrence["rrule"])
+        except RuleError as exc:
+            c.problem(rid, str(exc))
+    if recurrence.get("review_every"):
+        try:
+            Offset.parse(recurrence["review_every"])
+        except RuleError as exc:
+            c.problem(rid, f"recurrence.review_every: {exc}")
+    if cm.get("deadline"):
+        check_deadline(c, rid, cm)
+
+
+# --- Deadlines (one per commitment that has a rule in the file) -------------------------------------------------
+
+
+def deadline_ref(commitment_ref: str) -> str:
+    return "DL-" + commitment_ref.removeprefix("CMT-")
+
+
+def deadline_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's deadline rules as records of their own, named DL-<the commitment's ref without CMT->."""
+    return [
+        {
+            **cm["deadline"],
+            "id": deadline_ref(cm["id"]),
+            "commitment_id": cm["id"],
+            "rrule": (cm.get("recurrence") or {}).get("rrule") or "",
+        }
+        for cm in data.get("commitments") or []
+        if cm.get("deadline")
+    ]
+
+
+def deadline_anchor(rule: dict[str, Any], ctx: Context) -> models.Model | None:
+    listed = ANCHOR_LISTS.get(rule["anchor_kind"])
+    if listed == "commitments":
+        return ctx.get("deadlines", deadline_ref(rule.get("anchor_ref") or ""))
+    return ctx.get(listed, rule.get("anchor_ref")) if listed else None
+
+
+def deadline_anchor_set(deadline: Deadline, target: models.Model | None) -> None:
+    """Point the rule at its anchor: the one anchor foreign key whose model is the target's, the others cleared."""
+    for field in Deadline._meta.concrete_fields:
+        if field.is_relation and field.name.startswith("anchor_"):
+            setattr(deadline, field.name, target if isinstance(target, field.related_model) else None)
+
+
+def deadline_anchor_now(deadline: Deadline) -> Any:
+    return normalise(deadline.anchor_object)
+
+
+def deadline_fixed_date(rule: dict[str, Any], ctx: Context) -> date | None:
+    if rule["anchor_kind"] != AnchorKind.FIXED:
+        return None
+    return date.fromisoformat(rule["anchor_date"])
+
+
+def deadline_fixed_date_now(deadline: Deadline) -> str | None:
+    return deadline.anchor_date.isoformat() if deadline.anchor_kind == AnchorKind.FIXED else None
+
+
+def deadline_fixed_date_set(deadline: Deadline, value: date | None) -> None:
+    if value is not None:
+        deadline.anchor_date = value
+
+
+def deadline_recurrence(rule: dict[str, Any], ctx: Context) -> str:
+    return str(Recurrence.parse(rule["rrule"])) if rule.get("rrule") else ""
+
+
+def deadline_new(rule: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return {"commitment": ctx.get("commitments", rule["commitment_id"])}
+
+
+def deadline_prepare(deadline: Deadline, rule: dict[str, Any], ctx: Context) -> None:
+    """A new deadline starts where the file's status date stands: occurrences before it are behind us, and a
+    commitment done (or cancelled) by then has its deadline met (or cancelled); the day it was met is not known."""
+    try:
+        services.deadline_apply_rule(deadline)
+        if deadline.recurrence and ctx.as_of:
+            rrule = deadline.recurrence_rule()
+            current = rrule.next_on_or_after(deadline.original_due_on, ctx.as_of)
+            while rrule.occurrence(deadline.original_due_on, deadline.occurrence_index) < current:
+                deadline.occurrence_index += 1
+            services.deadline_apply_rule(deadline)
+    except RuleError as exc:
+        from followups.loader.report import LoadError
+
+        raise LoadError([f"{rule['commitment_id']}: deadline: {exc}"]) from exc
+    status = deadline.commitment.status
+    if status in (Status.COMPLETED, Status.COMPLETED_LATE):
+        deadline.completed_on = min(deadline.due_on, ctx.as_of) if ctx.as_of else deadline.due_on
+    elif status == Status.CANCELLED:
+        deadline.cancelled = True
+
+
+def deadline_save(deadline: Deadline, ctx: Context) -> None:
+    services.deadline_save_rule(deadline=deadline, actor=LOADER_ACTOR, reason="rule in the file")
+
+
+def check_deadline(c: Checker, rid: str, cm: dict[str, Any]) -> None:
+    """The rule's references and dates; then its stated dates against what the rule gives from the file's own
+    anchor dates (the application computes due dates; the file's are a cross-check)."""
+    rule = cm["deadline"]
+    kind = rule.get("anchor_kind")
+    if kind not in AnchorKind.values:
+        c.problem(rid, f"deadline.anchor_kind {kind!r} is unknown; expected one of {', '.join(AnchorKind.values)}")
+        return
+    if kind in ANCHOR_LISTS:
+        c.ref(rid, "deadline.anchor_ref", rule.get("anchor_ref"), ANCHOR_LISTS[kind])
+    c.date(rid, "deadline.anchor_date", rule.get("anchor_date"), required=kind == "fixed")
+    c.date(rid, "deadline.due_date", rule.get("due_date"))
+    c.date(rid, "deadline.next_due_date", rule.get("next_due_date"))
+    try:
+        offset = Offset.parse(rule.get("offset"))
+    except RuleError as exc:
+        c.problem(rid, f"deadline.{exc}")
+        return
+    anchor_date = _file_anchor_date(c, rid, rule)
+    if anchor_date is not None:
+        _check_stated_dates(c, rid, cm, anchor_date, offset)
+
+
+def _file_dates(c: Checker) -> dict[str, Any]:
+    """Each record's date as the file gives it, for the deadline cross-check (collected once per file)."""
+    if c.dates is None:
+        c.dates = {}
+        for f in c.records("frameworks"):
+            c.dates[f"framework_signed:{f.get('id')}"] = f.get("signed_date")
+            c.dates[f"framework_effective:{f.get('id')}"] = f.get("effective_date") or f.get("signed_date")
+        for key, kind in (("milestones", "milestone"), ("events", "event")):
+            for r in c.records(key):
+                c.dates[f"{kind}:{r.get('id')}"] = r.get("date")
+    return c.dates
+
+
+def _file_anchor_date(c: Checker, rid: str, rule: dict[str, Any]) -> date | None:
+    kind, anchor = rule["anchor_kind"], rule.get("anchor_ref")
+    if kind == AnchorKind.FIXED:
+        value: Any = rule.get("anchor_date")
+    elif kind == AnchorKind.DEADLINE_DUE:
+        value = _file_dates(c).get(f"due:{anchor}")
+        if anchor in c.index("commitments") and value is None:
+            c.problem(rid, f"deadline.anchor_ref {anchor} has no deadline to anchor on (list it earlier in the file)")
+    else:
+        value = _file_dates(c).get(f"{kind}:{anchor}")
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None  # reported with the record it belongs to
+
+
+def _check_stated_dates(c: Checker, rid: str, cm: dict[str, Any], anchor_date: date, offset: Offset) -> None:
+    rule = cm["deadline"]
+    stated_anchor = c.date(rid, "deadline.anchor_date", rule.get("anchor_date"))
+    if stated_anchor and stated_anchor != anchor_date:
+        c.problem(
+            rid,
+            f"deadline.anchor_date {stated_anchor} differs from its anchor {rule.get('anchor_ref')} ({anchor_date})",
+        )
+    due = offset.after(anchor_date)
+    stated_due = c.date(rid, "deadline.due_date", rule.get("due_date"))
+    if stated_due and stated_due != due:
+        rule_text = f"{anchor_date} + {rule.get('offset') or 'P0D'} = {due}"
+        c.problem(rid, f"deadline.due_date {stated_due} differs from the rule: {rule_text}")
+    rrule_text = (cm.get("recurrence") or {}).get("rrule")
+    if rrule_text and c.as_of:
+        try:
+            due = Recurrence.parse(rrule_text).next_on_or_after(due, c.as_of)
+        except RuleError:
+            return  # reported with the commitment
+        stated_next = c.date(rid, "deadline.next_due_date", rule.get("next_due_date"))
+        if stated_next and stated_next != due:
+            c.problem(rid, f"deadline.next_due_date {stated_next} differs from the recurrence: {due}")
+    _file_dates(c)[f"due:{cm['id']}"] = due.isoformat()
+
+
+def check_project(c: Checker, rid: str, p: dict[str, Any]) -> None:
+    if p.get("capacity") is not None and not isinstance(p.get("capacity"), int | float):
+        c.problem(rid, f"capacity {p.get('capacity')!r} is not a number")
+
+
+def check_timeline(c: Checker) -> None:
+    """The dataset's later real events: each names a commitment or framework of the file and a status of its kind."""
+    commitments, frameworks = c.index("commitments"), c.index("frameworks")
+    for position, t in enumerate(c.records("timeline_updates")):
+        rid = t.get("target_id") or f"timeline_updates[{position}]"
+        c.date(rid, "timeline_updates.date", t.get("date"), required=True)
+        if t.get("target_id") in commitments:
+            c.choice(rid, "timeline_updates.new_status", t.get("new_status"), Status)
+        elif t.get("target_id") in frameworks:
+            c.choice(rid, "timeline_updates.new_status", t.get("new_status"), FrameworkStatus)
+        else:
+            c.problem(rid, "timeline_updates.target_id is not a commitment or framework in the file")

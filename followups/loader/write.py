@@ -1,0 +1,155 @@
+"""Writing a checked file: each kind in the order of the spec table, each record created or merged three ways
+with the tracker (followups.loader.merge), every change through the services the spec names. Runs inside the
+load's transaction (followups.loader.load)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import models
+
+from followups import services
+from followups.loader.fields import LOADER_ACTOR, Context, Field, normalise
+from followups.loader.merge import Baselines
+from followups.loader.spec import SPECS, RecordSpec
+from followups.models import Commitment, StatusUpdate
+
+TIMELINE_ACTOR = "load_ministerial (dataset timeline)"
+
+
+def write_file(data: dict[str, Any], ctx: Context) -> None:
+    baselines = Baselines.load()
+    for spec in SPECS:
+        write_kind(spec, spec.records(data), ctx, baselines)
+    replay_timeline(data.get("timeline_updates") or [], ctx)
+    baselines.save()
+
+
+def write_kind(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, baselines: Baselines) -> None:
+    found = ctx.objects.setdefault(spec.kind, {})
+    outcomes: dict[str, str] = {}
+    for record in records:
+        obj, outcomes[record["id"]] = write_record(spec, record, ctx, baselines)
+        if obj is not None:
+            found[record["id"]] = obj
+    late = [f for f in spec.fields if f.late]
+    for record in records if late else ():
+        obj, ref = found.get(record["id"]), record["id"]
+        if obj is not None and outcomes[ref] == "created":
+            create_late(spec, obj, record, late, ctx, baselines)
+        elif obj is not None and merge_fields(spec, obj, record, late, ctx, baselines):
+            outcomes[ref] = "updated"
+    for outcome in outcomes.values():
+        ctx.report.count(spec.kind.replace("_", " "), outcome)
+
+
+def write_record(
+    spec: RecordSpec, record: dict[str, Any], ctx: Context, baselines: Baselines
+) -> tuple[models.Model | None, str]:
+    """Create the record, or merge the file's values into it; returns it (None if it stays deleted) and the outcome."""
+    ref = record["id"]
+    fields = [f for f in spec.fields if not f.late and f.managed(record)]
+    obj = spec.model.objects.filter(ref=ref).first()
+    if obj is not None:
+        return obj, "updated" if merge_fields(spec, obj, record, fields, ctx, baselines) else "unchanged"
+    if spec.deletion_kept and baselines.known(spec.kind, ref):
+        ctx.report.notes.append(f"{ref}: deleted in the tracker since the last load; not created again")
+        return None, "unchanged"
+    return create(spec, record, fields, ctx, baselines), "created"
+
+
+def create(
+    spec: RecordSpec, record: dict[str, Any], fields: list[Field], ctx: Context, baselines: Baselines
+) -> models.Model:
+    values = {f.name: (f, f.read(record, ctx)) for f in fields}
+    obj = spec.model(ref=record["id"], **(spec.create_only(record, ctx) if spec.create_only else {}))
+    for f, value in values.values():
+        if f.column:
+            f.put(obj, value)
+    if spec.prepare_new:
+        spec.prepare_new(obj, record, ctx)
+    spec.save(obj, ctx)
+    for f, value in values.values():
+        if not f.column:
+            f.service(obj, value, ctx)
+    baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
+    if spec.on_create:
+        spec.on_create(record, ctx)
+    return obj
+
+
+def create_late(
+    spec: RecordSpec, obj: models.Model, record: dict[str, Any], fields: list[Field], ctx: Context, baselines: Baselines
+) -> None:
+    """Give a record created by this load the values that refer to records of its own kind."""
+    values = {f.name: (f, f.read(record, ctx)) for f in fields}
+    columns = [(f, value) for f, value in values.values() if f.column]
+    for f, value in columns:
+        f.put(obj, value)
+    if columns:
+        spec.save(obj, ctx)
+    for f, value in values.values():
+        if not f.column:
+            f.service(obj, value, ctx)
+    baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
+
+
+def merge_fields(
+    spec: RecordSpec, obj: models.Model, record: dict[str, Any], fields: list[Field], ctx: Context, baselines: Baselines
+) -> bool:
+    """Apply the file's values that nobody changed in the tracker; True when anything was written."""
+    values = {f.name: f.read(record, ctx) for f in fields}
+    compared = [(f.name, normalise(values[f.name]), f.tracker_value(obj)) for f in fields]
+    apply = baselines.compare(spec.kind, record["id"], compared, ctx.report)
+    if not apply:
+        return False
+    columns = [f for f in fields if f.name in apply and f.column and f.service is None]
+    for f in columns:
+        f.put(obj, values[f.name])
+    if columns:
+        spec.save(obj, ctx)
+    for f in fields:
+        if f.name in apply and f not in columns:
+            f.service(obj, values[f.name], ctx)
+    if spec.after_update:
+        spec.after_update(obj, ctx)
+    return True
+
+
+def replay_timeline(updates: list[dict[str, Any]], ctx: Context) -> None:
+    """Apply the dataset's later real events once each, as status updates on the timeline."""
+    for t in sorted(updates, key=lambda t: t["date"]):
+        target = ctx.get("commitments", t["target_id"])
+        replay = _replay_commitment if isinstance(target, Commitment) else _replay_framework
+        ctx.report.count("timeline updates", "created" if replay(t, ctx) else "unchanged")
+
+
+def _replay_commitment(t: dict[str, Any], ctx: Context) -> bool:
+    commitment = ctx.get("commitments", t["target_id"])
+    happened_on = date.fromisoformat(t["date"])
+    if StatusUpdate.objects.filter(commitment=commitment, happened_on=happened_on, actor=TIMELINE_ACTOR).exists():
+        return False
+    services.commitment_update_status(
+        commitment=commitment,
+        status=t["new_status"],
+        note=t.get("note") or "",
+        happened_on=happened_on,
+        actor=TIMELINE_ACTOR,
+        source_refs=t.get("source_ids") or [],
+    )
+    return True
+
+
+def _replay_framework(t: dict[str, Any], ctx: Context) -> bool:
+    framework = ctx.get("frameworks", t["target_id"])
+    reason = f"{TIMELINE_ACTOR}: {t['date']}"
+    if framework.status == t["new_status"] or framework.history.filter(history_change_reason__contains=reason).exists():
+        return False
+    services.framework_set_status(
+        framework=framework, status=t["new_status"], actor=TIMELINE_ACTOR, reason=f"{t['date']} {t.get('note') or ''}"
+    )
+    return True
+
+
+__all__ = ["LOADER_ACTOR", "TIMELINE_ACTOR", "write_file"]
