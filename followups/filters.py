@@ -57,6 +57,10 @@ class CommitmentFilter(StyledFilterSet):
     overdue = django_filters.ChoiceFilter(
         choices=_YES_NO[1:], empty_label=_("Any"), label=_("Overdue"), method="filter_overdue"
     )
+    # A partner reported it complete and no coordinator or desk officer has answered yet (issue 11).
+    awaiting = django_filters.ChoiceFilter(
+        choices=_YES_NO[1:], empty_label=_("Any"), label=_("Awaiting verification"), method="filter_awaiting"
+    )
     sort = django_filters.OrderingFilter(
         fields=(
             ("ref", "ref"),
@@ -89,6 +93,13 @@ class CommitmentFilter(StyledFilterSet):
 
     def filter_due_before(self, queryset, name, value):
         return self._with_deadline(queryset, due_on__lte=value) if value else queryset
+
+    def filter_awaiting(self, queryset, name, value):
+        if value == "yes":
+            return queryset.awaiting_verification()
+        if value == "no":
+            return queryset.exclude(pk__in=Commitment.objects.awaiting_verification().values("pk"))
+        return queryset
 
     def filter_overdue(self, queryset, name, value):
         overdue = Exists(Deadline.objects.overdue(today=timezone.localdate()).filter(commitment=OuterRef("pk")))

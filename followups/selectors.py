@@ -28,6 +28,7 @@ from followups.models import (
     Status,
     StatusUpdate,
 )
+from followups.partner_links.timeline import preference_timeline_entries
 from followups.reminders.timeline import reminder_timeline_entries
 from followups.timeline import TimelineEntry
 
@@ -365,6 +366,8 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS, lambda r: r.ref))
     # The sources are named here: reminders sent or failed (followups.reminders.timeline).
     entries.extend(reminder_timeline_entries(commitment))
+    # Contacts' own changes to their reminders (followups.partner_links.timeline).
+    entries.extend(preference_timeline_entries(commitment))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
 

@@ -663,7 +663,7 @@ def commitment_completion_report(
     ownership.completion_reported_by = actor
     ownership.completion_reported_contact = contact
     ownership.completion_reported_user = contact.user if contact else None
-    save_with_history(ownership, by_user=None, actor=actor, reason="reported complete, awaiting verification")
+    save_with_history(ownership, by_user=None, actor=actor, reason="reported complete")
     update = StatusUpdate.objects.create(
         commitment=commitment,
         owner=owner,
@@ -697,7 +697,7 @@ def _claim_for_verification(
         raise PermissionDenied("Only coordinators and desk officers verify a reported completion.")
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     ownership = (
-        commitment.ownerships.select_for_update()
+        commitment.ownerships.select_for_update(of=("self",))
         .select_related("organisation", "completion_reported_contact")
         .filter(organisation=owner)
         .first()
@@ -732,8 +732,8 @@ def commitment_completion_accept(
     commitment, ownership = _claim_for_verification(commitment=commitment, owner=owner, by_user=by_user)
     reporter, reported_on, _contact = _clear_claim(ownership)
     verifier = by_user.get_full_name() or by_user.get_username()
-    reason = f"completion reported by {reporter} on {reported_on}, verified by user {by_user.get_username()}"
-    save_with_history(ownership, by_user=by_user, actor="", reason=reason)
+    # The history row names the verifier (its user) and, in its reason, the reporter (reasons hold 100 characters).
+    save_with_history(ownership, by_user=by_user, actor="", reason=f"verified completion by {reporter}"[:80])
     text = f"Completion reported by {reporter} on {reported_on}; verified by {verifier}."
     update = commitment_update_status(
         commitment=commitment,
@@ -766,7 +766,7 @@ def commitment_completion_return(
         raise ValidationError({"reason": "Say why the reported completion is returned."})
     commitment, ownership = _claim_for_verification(commitment=commitment, owner=owner, by_user=by_user)
     reporter, reported_on, contact = _clear_claim(ownership)
-    save_with_history(ownership, by_user=by_user, actor="", reason=f"completion reported by {reporter} returned")
+    save_with_history(ownership, by_user=by_user, actor="", reason=f"returned completion by {reporter}"[:80])
     update = StatusUpdate.objects.create(
         commitment=commitment,
         owner=owner,
@@ -785,52 +785,6 @@ def commitment_completion_return(
     deadlines_changed(list(commitment.deadlines.open()))
     webhooks_completion_event(update=update, ownership=ownership, event=WebhookEvent.COMPLETION_RETURNED)
     return update
-
-
-# --- Organisations: deactivation honoured everywhere -------------------------------------------------------------
-
-
-@transaction.atomic
-def organisation_set_active(
-    *, organisation: Organisation, active: bool, by: AbstractBaseUser | None = None, reason: str = ""
-) -> Organisation:
-    """Deactivate or reactivate a partner organisation, with everything that follows, in one transaction.
-
-    Deactivating: its API keys stop at once (they check the flag), its endpoints' pending webhook deliveries and
-    its contacts' pending reminders are cancelled with the reason (the senders check again at send time), and
-    its contacts' commitments are planned again (a commitment left without an active contact reminds its desk
-    officers). Reactivating resumes them from now on: what fell due meanwhile is not sent. Safe to run twice.
-    """
-    from followups.models import WebhookDelivery, WebhookDeliveryStatus
-    from followups.webhooks.planner import webhooks_plan_organisation
-
-    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    if organisation.is_active == active:
-        return organisation
-    now = timezone.now()
-    who = _actor_label(by, "")
-    why = f"organisation {organisation.ref} {'reactivated' if active else 'deactivated'} by {who}"
-    if reason.strip():
-        why += f": {reason.strip()}"
-    organisation.is_active = active
-    organisation.save(update_fields=["is_active"])
-    if not active:
-        WebhookDelivery.objects.filter(
-            endpoint__organisation=organisation, status=WebhookDeliveryStatus.PENDING
-        ).update(status=WebhookDeliveryStatus.CANCELLED, last_error=why, updated_at=now)
-        Reminder.objects.filter(contact__organisation=organisation, status=ReminderStatus.PENDING).update(
-            status=ReminderStatus.CANCELLED, last_error=why, updated_at=now
-        )
-    commitments = list(Commitment.objects.filter(contacts__organisation=organisation).distinct())
-    commitments_recipients_changed(commitments)
-    webhooks_plan_organisation(organisation_id=organisation.pk)
-    if active:
-        # What fell due while it was deactivated stays unsent (the planner would catch up the last day's).
-        Reminder.objects.filter(
-            contact__organisation=organisation, status=ReminderStatus.PENDING, due_at__lte=now
-        ).update(status=ReminderStatus.SKIPPED, last_error=f"fell due while {organisation.ref} was deactivated")
-    quiet_plan(commitments=commitments)
-    return organisation
 
 
 # --- Organisations: deactivation honoured everywhere -------------------------------------------------------------

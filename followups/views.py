@@ -67,6 +67,8 @@ class DashboardView(StaffMixin, TemplateView):
             overdue_before=backlog.overdue_before(start),
             chart_scope=_("your portfolio") if portfolio else _("all commitments"),
             scope_param="&scope=portfolio" if portfolio else "",
+            # Partners' reported completions waiting for a coordinator or desk officer (issue 11).
+            awaiting_verification=Commitment.objects.awaiting_verification().count(),
         )
         return context
 

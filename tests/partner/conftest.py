@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 
 import pytest
@@ -87,7 +87,7 @@ class KeepingHandler(SmtpHandler):
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.whole.append(message_from_bytes(envelope.content))
+            self.whole.append(message_from_bytes(envelope.content, policy=policy.default))
         return await super().handle_DATA(server, session, envelope)
 
 
