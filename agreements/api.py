@@ -18,11 +18,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils.http import parse_etags
 from rest_framework import serializers, status, viewsets
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api_auth import Partner, frameworks_visible_to, organisations_visible_to, working_groups_visible_to
+from agreements.api_auth import (
+    Partner,
+    add_rate_limit_headers,
+    frameworks_visible_to,
+    organisations_visible_to,
+    working_groups_visible_to,
+)
+from agreements.api_input import BooleanFilter, Cursor, check_query_parameters  # noqa: F401 - shared
 from agreements.models import (
     Framework,
     FrameworkKind,
@@ -50,15 +56,6 @@ class RefRelatedField(serializers.SlugRelatedField):
         if not isinstance(data, str) or "\x00" in data or len(data) > 40:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
         return super().to_internal_value(data)
-
-
-class Cursor(CursorPagination):
-    """Cursor pagination: stable pages while partners sync, whatever is inserted meanwhile."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "ref"
 
 
 class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -97,6 +94,18 @@ class ETagMixin:
             # DRF copies the principal to the Django request, where simple_history would take it for the
             # author of a history row (a User foreign key); a partner is named by `actor` instead.
             request._request.user = AnonymousUser()
+        check_query_parameters(self, request)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        if not force and "format" in request.query_params:
+            # DRF would answer 404 for ?format=xml: it is an unknown parameter like any other (JSON only).
+            check_query_parameters(self, request)
+        return super().perform_content_negotiation(request, force)
+
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_rate_limit_headers(request, response)
+        return response
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
@@ -301,7 +310,7 @@ _FIELD_ERRORS = {
 }
 
 
-def add_error_responses(result: dict, generator, request, public) -> dict:  # noqa: ANN001 - drf-spectacular hook
+def add_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook: document 400/401/403/404/429 (and 304) on every operation."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = _ERROR

@@ -8,6 +8,7 @@ deactivated organisation take effect at once (nothing about a key's validity is 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -182,12 +183,43 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         return getattr(settings, "API_THROTTLE_RATE", "600/min")
 
     def get_cache_key(self, request: Request, view) -> str | None:  # noqa: ANN001
+        self._request = request  # where throttle_success/failure leave the budget for the headers
         partner = partner_of(request)
         if partner is not None:
             return f"throttle_{self.scope}_{partner.api_key.pk}"
         if request.user.is_authenticated:
             return f"throttle_{self.scope}_user_{request.user.pk}"
         return None
+
+    def throttle_success(self) -> bool:
+        allowed = super().throttle_success()
+        self._record_budget()
+        return allowed
+
+    def throttle_failure(self) -> bool:
+        self._record_budget()
+        return super().throttle_failure()
+
+    def _record_budget(self) -> None:
+        """Leave (limit, remaining, seconds until a request frees up) on the request, for the RateLimit headers."""
+        request = getattr(self, "_request", None)
+        if request is None:
+            return
+        remaining = max(0, self.num_requests - len(self.history))
+        oldest = self.history[-1] if self.history else self.now
+        reset = max(0, math.ceil(self.duration - (self.now - oldest)))
+        request._request.rate_limit = (self.num_requests, remaining, reset)
+
+
+def add_rate_limit_headers(request: Request, response) -> None:  # noqa: ANN001 - any HttpResponse
+    """RateLimit-Limit, -Remaining and -Reset (the IETF draft's names) on every answer to a counted caller."""
+    budget = getattr(getattr(request, "_request", request), "rate_limit", None)
+    if budget is None:
+        return
+    limit, remaining, reset = budget
+    response.headers.setdefault("RateLimit-Limit", str(limit))
+    response.headers.setdefault("RateLimit-Remaining", str(remaining))
+    response.headers.setdefault("RateLimit-Reset", str(reset))
 
 
 # --- Scope: what a caller may see --------------------------------------------------------------------------

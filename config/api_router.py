@@ -12,6 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
+from config.error_views import api_error_response
 from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
 from followups.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -27,8 +28,8 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    """Any other address under /api/ answers in JSON too, not with the staff pages' HTML 404."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    """Any other address under /api/ answers the error envelope too, not the staff pages' HTML 404."""
+    return api_error_response(request, 404)
 
 
 app_name = "api"

@@ -157,6 +157,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every request gets an id and one JSON log line with its latency, whatever answers it.
     "config.observability.RequestLogMiddleware",
+    # Under /api/: every error answer in the API's JSON envelope, an oversized body refused before it is read.
+    "config.error_views.ApiErrorMiddleware",
     # /healthz and /readyz, before the host and HTTPS checks: load balancers ask by address, over HTTP.
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -382,12 +384,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["agreements.api_auth.PartnerOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # `ordering` outside the view's ordering fields is a 400, not silently ignored.
+        "agreements.api_input.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["agreements.api_auth.PerKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only; too large, not UTF-8, too deep or holding NUL or lone surrogates is a 4xx, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["agreements.api_input.JSONParser"],
+    # Every error in one envelope: {"error": {"code", "message", "fields", "request_id"}} (config.error_views).
+    "EXCEPTION_HANDLER": "config.error_views.api_exception_handler",
 }
 # Requests per API key (or staff user) and period: N/sec, N/min, N/hour or N/day.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")

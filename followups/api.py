@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api import Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
+from agreements.api import BooleanFilter, Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
 from agreements.api_auth import frameworks_visible_to, partner_of
 from agreements.models import Organisation
 from followups import services
@@ -246,7 +246,7 @@ class CommitmentFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     due_before = django_filters.DateFilter(method=_open_deadline_due("lte"), help_text="An open deadline due by.")
     due_after = django_filters.DateFilter(method=_open_deadline_due("gte"), help_text="An open deadline due from.")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
+    overdue = BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
     updated_since = SinceFilter(
         "updated_at",
         method="filter_updated_since",
@@ -276,8 +276,8 @@ class DeadlineFilter(django_filters.FilterSet):
     organisation = django_filters.CharFilter(field_name="commitment", method=_owned_by_ref)
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
-    open = django_filters.BooleanFilter(method="filter_open", help_text="Neither completed nor cancelled.")
+    overdue = BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
+    open = BooleanFilter(method="filter_open", help_text="Neither completed nor cancelled.")
     updated_since = SinceFilter("updated_at")
 
     class Meta:

@@ -14,12 +14,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agreements.api import ETagMixin
 from agreements.api_auth import partner_of
+from agreements.api_input import Cursor
 from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks import endpoints
 
@@ -143,10 +143,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 # --- Viewsets ----------------------------------------------------------------------------------------------------
 
 
-class NewestFirst(CursorPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class NewestFirst(Cursor):
     ordering = ("-created_at", "-id")
 
 

@@ -187,3 +187,21 @@ def days_from_today(days: int) -> date:
     from django.utils import timezone
 
     return timezone.localdate() + timedelta(days=days)
+
+
+def error_of(response) -> dict:
+    """The error envelope's inner object, without the request id (which differs on every request)."""
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = dict(body["error"])
+    assert set(error) == {"code", "message", "fields", "request_id"}, error
+    assert error.pop("request_id") == response["X-Request-Id"]
+    return error
+
+
+def without_request_id(response) -> tuple[int, bytes]:
+    """Status and body of an answer with its request id blanked, to compare two answers."""
+    content = response.content
+    request_id = response.get("X-Request-Id", "")
+    return response.status_code, content.replace(request_id.encode(), b"") if request_id else content

@@ -9,7 +9,7 @@ from agreements.roles import Role
 from followups import services
 from followups.models import Status, WebhookDelivery, WebhookEndpoint
 from tests import factories as f
-from tests.api.conftest import bearer_client
+from tests.api.conftest import bearer_client, error_of
 from tests.api.snapshot import database_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_a_bad_registration_is_a_400_naming_the_field_and_writes_nothing(partner
     before = database_snapshot()
     response = client_a.post("/api/v1/webhooks/", payload, format="json")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in error_of(response)["fields"]
     assert database_snapshot() == before
 
 
@@ -102,7 +102,7 @@ def test_production_demands_https_to_a_public_address(partners, settings):
     for url in ("http://a.example.org/hook", "https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://localhost/"):
         response = client_a.post("/api/v1/webhooks/", {"url": url, "events": EVENTS}, format="json")
         assert response.status_code == 400, url
-        assert "url" in response.json()
+        assert "url" in error_of(response)["fields"]
     ok = client_a.post("/api/v1/webhooks/", {"url": "https://a.example.org/hook", "events": EVENTS}, format="json")
     assert ok.status_code == 201
 
@@ -114,7 +114,7 @@ def test_an_organisation_has_at_most_the_configured_number_of_endpoints(partners
         payload = {"url": f"https://a.example.org/{n}", "events": EVENTS}
         assert client_a.post("/api/v1/webhooks/", payload, format="json").status_code == 201
     third = client_a.post("/api/v1/webhooks/", {"url": "https://a.example.org/3", "events": EVENTS}, format="json")
-    assert third.status_code == 400 and "url" in third.json()
+    assert third.status_code == 400 and "url" in error_of(third)["fields"]
 
 
 def test_staff_read_every_endpoint_but_register_them_in_the_admin(partners, staff_client_factory):
