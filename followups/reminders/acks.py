@@ -23,6 +23,20 @@ def reminder_ack_token(*, reminder: Reminder) -> str:
     return signing.dumps(payload, salt=ACK_SALT, compress=True)
 
 
+def reminder_ack_language(*, token: str) -> str | None:
+    """The language of the link's recipient (a contact's, or a staff user's profile), for its pages; None if the
+    token does not read."""
+    from agreements.models import Contact, StaffProfile
+
+    try:
+        data = signing.loads(token, salt=ACK_SALT, max_age=ACK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if "c" in data:
+        return Contact.objects.filter(pk=data["c"]).values_list("language", flat=True).first()
+    return StaffProfile.objects.filter(user_id=data.get("u")).values_list("language", flat=True).first()
+
+
 @transaction.atomic
 def reminder_ack_commitment(*, token: str) -> Commitment:
     """The commitment an acknowledge link is about, without acknowledging. Raises signing.BadSignature."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from followups.models import Commitment
-from followups.reminders.acks import reminder_ack_commitment, reminder_acknowledge
+from followups.reminders.acks import reminder_ack_commitment, reminder_ack_language, reminder_acknowledge
 
 BAD_LINK = (signing.BadSignature, Commitment.DoesNotExist, KeyError, TypeError)
 
@@ -24,10 +25,13 @@ BAD_LINK = (signing.BadSignature, Commitment.DoesNotExist, KeyError, TypeError)
 @require_http_methods(["GET", "POST"])
 def reminder_ack(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the confirmation form, sent by itself. POST: record the acknowledgement (safe twice) and say so."""
-    try:
-        if request.method == "GET":
-            return render(request, "emails/ack_confirm.html", {"commitment": reminder_ack_commitment(token=token)})
-        ack = reminder_acknowledge(token=token)
-    except BAD_LINK:
-        return render(request, "emails/ack_invalid.html", status=400)
-    return render(request, "emails/ack_done.html", {"commitment": ack.commitment})
+    # The page speaks its reader's language (a contact's, or the staff user's profile), whatever the browser says.
+    with translation.override(reminder_ack_language(token=token) or translation.get_language()):
+        try:
+            if request.method == "GET":
+                commitment = reminder_ack_commitment(token=token)
+                return render(request, "emails/ack_confirm.html", {"commitment": commitment})
+            ack = reminder_acknowledge(token=token)
+        except BAD_LINK:
+            return render(request, "emails/ack_invalid.html", status=400)
+        return render(request, "emails/ack_done.html", {"commitment": ack.commitment})
