@@ -38,9 +38,7 @@ class StyledFilterSet(django_filters.FilterSet):
         for field in self.form.fields.values():
             if getattr(field, "empty_label", None) == _DASHES:
                 field.empty_label = _("Any")
-            choices = getattr(field, "choices", None)
-            if isinstance(choices, list) and choices and choices[0] == ("", _DASHES):
-                field.choices = [("", _("Any")), *choices[1:]]
+                field.widget.choices = field.choices  # the widget took a copy of the choices at creation
 
 
 def text_search(*fields: str):

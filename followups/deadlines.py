@@ -19,9 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from django.utils.translation import gettext as _gettext
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 _OFFSET_RE = re.compile(r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
 
@@ -171,30 +169,30 @@ def local_instant(*, day: date, zone: str, at: time) -> datetime:
 
 _ANCHOR_PHRASES = {
     # anchor kind -> how the anchor reads after "6 months after ..." (the name is a reference or a title)
-    "framework_signed": _lazy("the signature of %(name)s"),
-    "framework_effective": _lazy("the entry into force of %(name)s"),
-    "milestone": _lazy("%(name)s"),
-    "event": _lazy("%(name)s"),
-    "deadline_due": _lazy("the due date of %(name)s"),
-    "deadline_completed": _lazy("the completion of %(name)s"),
+    "framework_signed": gettext_lazy("the signature of %(name)s"),
+    "framework_effective": gettext_lazy("the entry into force of %(name)s"),
+    "milestone": "%(name)s",
+    "event": "%(name)s",
+    "deadline_due": gettext_lazy("the due date of %(name)s"),
+    "deadline_completed": gettext_lazy("the completion of %(name)s"),
 }
 
 
 def describe_offset(offset: str | Offset | None) -> str:
     """P6M -> "6 months", P1Y6M -> "1 year and 6 months", P2W -> "2 weeks", blank -> ""."""
     parsed = offset if isinstance(offset, Offset) else Offset.parse(offset)
-    parts = [
-        ngettext(singular, plural, n) % {"n": n}
-        for n, singular, plural in (
-            (parsed.years, "%(n)d year", "%(n)d years"),
-            (parsed.months, "%(n)d month", "%(n)d months"),
-            (parsed.weeks, "%(n)d week", "%(n)d weeks"),
-            (parsed.days, "%(n)d day", "%(n)d days"),
-        )
-        if n
-    ]
+    # Each call written out, so that makemessages finds the words.
+    parts = []
+    if parsed.years:
+        parts.append(ngettext("%(n)d year", "%(n)d years", parsed.years) % {"n": parsed.years})
+    if parsed.months:
+        parts.append(ngettext("%(n)d month", "%(n)d months", parsed.months) % {"n": parsed.months})
+    if parsed.weeks:
+        parts.append(ngettext("%(n)d week", "%(n)d weeks", parsed.weeks) % {"n": parsed.weeks})
+    if parsed.days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", parsed.days) % {"n": parsed.days})
     if len(parts) > 1:
-        return _gettext("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
+        return gettext("%(first)s and %(last)s") % {"first": ", ".join(parts[:-1]), "last": parts[-1]}
     return parts[0] if parts else ""
 
 
@@ -237,23 +235,23 @@ def describe_rule(
     phrase = _ANCHOR_PHRASES.get(anchor_kind)
     if phrase is None:  # a fixed date
         text = (
-            _gettext("%(span)s after %(date)s") % {"span": span, "date": when}
+            gettext("%(span)s after %(date)s") % {"span": span, "date": when}
             if span
-            else _gettext("on %(date)s") % {"date": when}
+            else gettext("on %(date)s") % {"date": when}
         )
     else:
-        anchor = str(phrase) % {"name": anchor_name or _gettext("its anchor")}
+        anchor = str(phrase) % {"name": anchor_name or gettext("its anchor")}
         if when:
-            anchor = _gettext("%(anchor)s (%(date)s)") % {"anchor": anchor, "date": when}
+            anchor = gettext("%(anchor)s (%(date)s)") % {"anchor": anchor, "date": when}
         text = (
-            _gettext("%(span)s after %(anchor)s") % {"span": span, "anchor": anchor}
+            gettext("%(span)s after %(anchor)s") % {"span": span, "anchor": anchor}
             if span
-            else _gettext("on the day of %(anchor)s") % {"anchor": anchor}
+            else gettext("on the day of %(anchor)s") % {"anchor": anchor}
         )
     if repeat:
         if first_due:
-            repeat = _gettext("%(repeat)s from %(date)s") % {"repeat": repeat, "date": _date_words(first_due)}
-        text = _gettext("%(rule)s, then %(repeat)s") % {"rule": text, "repeat": repeat}
+            repeat = gettext("%(repeat)s from %(date)s") % {"repeat": repeat, "date": _date_words(first_due)}
+        text = gettext("%(rule)s, then %(repeat)s") % {"rule": text, "repeat": repeat}
     return text[:1].upper() + text[1:]
 
 

@@ -7,6 +7,7 @@ database, related rows through select_related / prefetch_related), so that the p
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Framework, Organisation
 from followups.models import (
@@ -314,56 +316,98 @@ def next_due_by_commitment(commitment_ids: Iterable[int]) -> dict[int, date]:
 # --- Timeline -----------------------------------------------------------------------------------------------
 
 
+# Which changes of a deadline or a commitment the timeline tells, and how each field is named in a sentence.
 _DEADLINE_FIELDS = {
-    "due_on": "due date",
-    "original_due_on": "rule's due date",
-    "extended_due_on": "extended to",
-    "completed_on": "completed on",
-    "cancelled": "cancelled",
-    "anchor_date": "anchor date",
-    "offset": "offset",
-    "occurrence_index": "occurrence",
+    "due_on": gettext_lazy("due date"),
+    "original_due_on": gettext_lazy("date given by the rule"),
+    "extended_due_on": gettext_lazy("extended date"),
+    "completed_on": gettext_lazy("completion date"),
+    "cancelled": gettext_lazy("cancelled"),
+    "anchor_date": gettext_lazy("anchor date"),
+    "offset": gettext_lazy("offset"),
+    "occurrence_index": gettext_lazy("occurrence"),
 }
-_COMMITMENT_FIELDS = {"title": "title", "priority": "priority", "category": "category", "working_group": "group"}
+_COMMITMENT_FIELDS = {
+    "title": gettext_lazy("title"),
+    "priority": gettext_lazy("priority"),
+    "category": gettext_lazy("category"),
+    "working_group": gettext_lazy("working group"),
+}
+
+
+def actor_display(label: str) -> str:
+    """A history label as a reader would say it: "load_ministerial" -> "Data loader", "system" -> "The tracker";
+    a person's name, a partner key or a contact stays as it is."""
+    label = (label or "").strip()
+    if not label or label == "system":
+        return _("The tracker")
+    if label.startswith("load_"):
+        extra = label.split(" ", 1)[1] if " " in label else ""
+        return _("Data loader") + (f" {extra}" if extra else "")
+    if label.startswith("user "):
+        return label[len("user ") :]
+    return label
 
 
 def _history_who(record) -> str:
     if record.history_user_id is not None and record.history_user is not None:
         return record.history_user.get_full_name() or record.history_user.get_username()
     reason = record.history_change_reason or ""
-    return reason.split(":", 1)[0] if reason else _("system")
+    return actor_display(reason.split(":", 1)[0])
+
+
+def _status_entry(u: StatusUpdate, labels: dict[str, str]) -> TimelineEntry:
+    """A status update as a sentence; an update that keeps the status is a note (shown differently)."""
+    who = (u.by_user.get_full_name() or u.by_user.get_username()) if u.by_user else actor_display(u.actor)
+    words = {
+        "who": who,
+        "old": labels.get(u.old_status, u.old_status),
+        "new": labels.get(u.new_status, u.new_status),
+        "owner": u.owner.name if u.owner else "",
+    }
+    if u.old_status == u.new_status:
+        kind = "note"
+        title = _("%(who)s added a note; the status stays %(new)s.") % words
+    elif not u.old_status:
+        kind = "status"
+        title = _("%(who)s set the status to %(new)s.") % words
+    else:
+        kind = "status"
+        title = _("%(who)s changed the status from %(old)s to %(new)s.") % words
+    if u.completion:
+        # A partner's reported completion and staff's answer to it (followups.services.commitment_completion_*).
+        title = _("%(who)s: %(what)s.") % {"who": who, "what": u.get_completion_display()}
+    if u.owner:
+        title += " " + _("For %(owner)s.") % words
+    return TimelineEntry(
+        kind=kind,
+        when=u.created_at,
+        who=who,
+        title=title,
+        detail=u.note,
+        status=u.new_status,
+        old_status=u.old_status,
+        evidence_url=u.evidence_url,
+        evidence_file_url=reverse("evidence_download", args=[u.pk]) if u.evidence_file else "",
+        happened_on=u.happened_on,
+    )
 
 
 def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
-    """Status updates, deadline changes and edits to the commitment, newest first. A fixed number of queries."""
+    """Status updates and notes, deadline changes (with the reason typed for them), edits to the commitment and
+    acknowledgements, newest first, each a sentence in the reader's language. A fixed number of queries."""
     entries: list[TimelineEntry] = []
     updates = StatusUpdate.objects.filter(commitment=commitment).select_related("by_user", "owner")
     labels = dict(Status.choices)
-    for u in updates:
-        who = (u.by_user.get_full_name() or u.by_user.get_username()) if u.by_user else u.actor
-        title = _("Status: %(new)s") % {"new": labels.get(u.new_status, u.new_status)}
-        if u.owner:
-            title += f" ({u.owner.name})"
-        entries.append(
-            TimelineEntry(
-                kind="status",
-                when=u.created_at,
-                who=who,
-                title=title,
-                detail=u.note,
-                status=u.new_status,
-                old_status=u.old_status,
-                evidence_url=u.evidence_url,
-                evidence_file_url=reverse("evidence_download", args=[u.pk]) if u.evidence_file else "",
-                happened_on=u.happened_on,
-            )
-        )
-    deadline_history = (
+    entries.extend(_status_entry(u, labels) for u in updates)
+    deadline_history = list(
         Deadline.history.filter(commitment_id=commitment.pk).select_related("history_user").order_by("history_date")
     )
-    entries.extend(_history_entries(deadline_history, "deadline", _DEADLINE_FIELDS, lambda r: r.ref))
+    anchor_reasons = _anchor_reasons(deadline_history)
+    entries.extend(_history_entries(deadline_history, "deadline", _DEADLINE_FIELDS, anchor_reasons=anchor_reasons))
     commitment_history = commitment.history.select_related("history_user").order_by("history_date")
-    entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS, lambda r: r.ref))
+    entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS))
+    entries.extend(_acknowledgement_entries(commitment))
     # The sources are named here: reminders sent or failed (followups.reminders.timeline).
     entries.extend(reminder_timeline_entries(commitment))
     # Contacts' own changes to their reminders (followups.partner_links.timeline).
@@ -372,8 +416,96 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     return entries
 
 
-def _history_entries(records, kind: str, fields: dict[str, str], name) -> list[TimelineEntry]:
-    """Turn simple_history records into timeline entries: creation, then only changes to `fields`."""
+def _acknowledgement_entries(commitment: Commitment) -> list[TimelineEntry]:
+    """Who clicked "I have seen this" in a reminder: their reminders for this commitment stopped. One query."""
+    from followups.models import ReminderAcknowledgement
+
+    rows = ReminderAcknowledgement.objects.filter(commitment=commitment).select_related("contact", "user")
+    entries = []
+    for ack in rows:
+        who = str(ack.contact) if ack.contact is not None else (ack.user.get_full_name() or ack.user.get_username())
+        entries.append(
+            TimelineEntry(
+                kind="ack",
+                when=ack.created_at,
+                who=who,
+                title=_("%(who)s acknowledged the reminder; no more reminders go to them for this commitment.")
+                % {"who": who},
+            )
+        )
+    return entries
+
+
+_ANCHOR_CHANGED = re.compile(r"^anchor (?P<ref>\S+) (?P<what>changed|extended|completed|completed_late|cancelled)$")
+
+
+def _anchor_reasons(deadline_history: list) -> dict[tuple[str, object], str]:
+    """For deadline changes that follow an anchor's correction ("anchor FW-US-AU changed"), the reason typed for
+    that correction, from the anchor's own history: {(anchor ref, deadline history date): reason}. One query per
+    kind of anchor that occurs."""
+    from agreements.models import Event, Milestone
+
+    wanted: dict[str, list] = defaultdict(list)
+    for record in deadline_history:
+        reason = (record.history_change_reason or "").split(": ", 1)
+        match = _ANCHOR_CHANGED.match(reason[1]) if len(reason) == 2 else None
+        if match and match["what"] == "changed":
+            wanted[match["ref"]].append(record.history_date)
+    if not wanted:
+        return {}
+    found: dict[tuple[str, object], str] = {}
+    for model in (Framework, Milestone, Event):
+        if not hasattr(model, "history"):  # no history kept for this kind of anchor
+            continue
+        records = (
+            model.history.filter(ref__in=list(wanted))
+            .exclude(history_change_reason__isnull=True)
+            .order_by("ref", "history_date")
+            .values_list("ref", "history_date", "history_change_reason")
+        )
+        for ref, when, reason in records:
+            typed = reason.split(": ", 1)[1] if ": " in reason else ""
+            if not typed or typed in ("dates corrected", "date corrected"):
+                continue
+            # The correction is saved just before its dependents, in the same transaction.
+            for deadline_when in wanted.get(ref, []):
+                if when <= deadline_when:
+                    found[(ref, deadline_when)] = typed
+    return found
+
+
+def _value_words(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _reason_words(reason: str, record, anchor_reasons: dict) -> str:
+    """The reason stored with a change, as a reader would read it (the typed reason of an extension or of the
+    anchor's correction; the loader's or the service's own labels in words)."""
+    if reason.startswith("extended: "):
+        return _("Reason: %(reason)s") % {"reason": reason[len("extended: ") :]}
+    match = _ANCHOR_CHANGED.match(reason)
+    if match:
+        typed = anchor_reasons.get((match["ref"], record.history_date), "")
+        words = _("Follows a change of %(ref)s.") % {"ref": match["ref"]}
+        return f"{words} " + (_("Reason: %(reason)s") % {"reason": typed}) if typed else words
+    if reason.startswith("commitment "):
+        status = reason[len("commitment ") :]
+        return _("Follows the commitment's status: %(status)s.") % {"status": dict(Status.choices).get(status, status)}
+    if reason.startswith("status ") and " -> " in reason:
+        old, new = reason[len("status ") :].split(" -> ", 1)
+        labels = dict(Status.choices)
+        return _("Status %(old)s → %(new)s.") % {"old": labels.get(old, old), "new": labels.get(new, new)}
+    return reason
+
+
+def _history_entries(records, kind: str, fields: dict, *, anchor_reasons: dict | None = None) -> list[TimelineEntry]:
+    """Turn simple_history records into sentences: creation, then only changes to `fields`."""
     entries: list[TimelineEntry] = []
     previous: dict[int, object] = {}
     for record in records:
@@ -381,32 +513,36 @@ def _history_entries(records, kind: str, fields: dict[str, str], name) -> list[T
         previous[record.id] = record
         reason = record.history_change_reason or ""
         reason = reason.split(": ", 1)[1] if ": " in reason else ""
+        who = _history_who(record)
+        words = {"who": who, "ref": record.ref}
         if before is None:
             if record.history_type == "+":
-                entries.append(
-                    TimelineEntry(
-                        kind=kind,
-                        when=record.history_date,
-                        who=_history_who(record),
-                        title=_("%(name)s recorded") % {"name": name(record)},
-                        detail=reason,
-                    )
+                title = (
+                    _("%(who)s recorded deadline %(ref)s.") % words
+                    if kind == "deadline"
+                    else _("%(who)s recorded commitment %(ref)s.") % words
                 )
+                entries.append(TimelineEntry(kind=kind, when=record.history_date, who=who, title=title))
             continue
         changes = []
         for attr, label in fields.items():
-            old, new = getattr(before, attr + "_id", getattr(before, attr, None)), None
+            old = getattr(before, attr + "_id", getattr(before, attr, None))
             new = getattr(record, attr + "_id", getattr(record, attr, None))
             if old != new:
-                changes.append((label, "" if old is None else str(old), "" if new is None else str(new)))
+                changes.append((str(label), _value_words(old), _value_words(new)))
         if changes:
+            title = (
+                _("%(who)s changed deadline %(ref)s.") % words
+                if kind == "deadline"
+                else _("%(who)s changed commitment %(ref)s.") % words
+            )
             entries.append(
                 TimelineEntry(
                     kind=kind,
                     when=record.history_date,
-                    who=_history_who(record),
-                    title=_("%(name)s changed") % {"name": name(record)},
-                    detail=reason,
+                    who=who,
+                    title=title,
+                    detail=_reason_words(reason, record, anchor_reasons or {}),
                     changes=changes,
                 )
             )

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -230,8 +231,10 @@ class DeadlineListView(StaffListView):
     def get_queryset(self):
         # Until the reader sorts: open deadlines first, the soonest (so the longest overdue) first.
         anchors = ("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline")  # the rule in words
-        return selectors.deadline_list_queryset().select_related(*anchors).order_by(
-            Case(When(completed_on__isnull=True, cancelled=False, then=0), default=1), "due_on", "ref"
+        return (
+            selectors.deadline_list_queryset()
+            .select_related(*anchors)
+            .order_by(Case(When(completed_on__isnull=True, cancelled=False, then=0), default=1), "due_on", "ref")
         )
 
     def get_context_data(self, **kwargs):
@@ -371,10 +374,10 @@ class TimelineView(StaffMixin, TemplateView):
         label_width, plot = 170, 800
         rows = defaultdict(list)
         state_labels = {
-            "open": _("Open"),
+            "open": pgettext("deadline state", "Open"),
             "overdue": _("Overdue"),
-            "completed": _("Completed"),
-            "cancelled": _("Cancelled"),
+            "completed": pgettext("deadline state", "Completed"),
+            "cancelled": pgettext("deadline state", "Cancelled"),
         }
         for d in deadlines:
             x = label_width + plot * (d.due_on - start).days / span

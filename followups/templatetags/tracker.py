@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from followups.deadlines import describe_rule, rule_iso
 
@@ -38,3 +39,27 @@ def rule_words(deadline) -> str:
     """
     parts = _rule_parts(deadline)
     return format_html('<span class="tracker-rule" title="{}">{}</span>', rule_iso(**parts), describe_rule(**parts))
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A status value in the reader's language: "at_risk" -> "At risk"."""
+    from followups.models import Status
+
+    return str(dict(Status.choices).get(value, value))
+
+
+_BASIS = {
+    "sourced": _("sourced"),
+    "estimated": _("estimated"),
+    "illustrative": _("illustrative"),
+    "reported": _("reported"),
+    "text": _("from the text"),
+    "template": _("from a template"),
+}
+
+
+@register.filter
+def basis_label(value: str) -> str:
+    """The basis of a value (sourced, estimated, illustrative...) in the reader's language."""
+    return str(_BASIS.get(value, value))

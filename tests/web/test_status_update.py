@@ -102,7 +102,8 @@ def test_timeline_shows_deadline_changes(desk_client, commitment_factory):
     deadline = commitment.deadlines.get()
     deadline_extend(deadline=deadline, new_due_on=deadline.due_on + timedelta(days=30), reason="Cabinet reshuffle")
     page = desk_client.get(f"/commitments/{commitment.ref}/").content.decode()
-    assert f"{deadline.ref} changed" in page
+    assert f"The tracker changed deadline {deadline.ref}." in page  # no user: the tracker did it
+    assert "Reason: Cabinet reshuffle" in page
     assert "Cabinet reshuffle" in page
 
 
