@@ -27,6 +27,8 @@ from agreements.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
+from agreements.roles import Role, user_has_role
+from agreements.security import SecurityEvent
 from followups import services
 
 
@@ -459,3 +461,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             api_key_revoke(api_key=key, by_user=request.user)
         messages.success(request, f"{queryset.count()} key(s) revoked.")
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Security records (logins, failed logins, lockouts, refused API requests): read by coordinators, changed by
+    nobody; kept at least a year (agreements.security)."""
+
+    list_display = ["created_at", "kind", "username", "api_key_prefix", "organisation", "ip_address", "reason"]
+    list_filter = ["kind"]
+    search_fields = ["username", "api_key_prefix", "organisation__ref", "reason", "path"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organisation"]
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return user_has_role(request.user, Role.COORDINATOR)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -73,6 +73,32 @@ def partner_of(request: Request) -> Partner | None:
     return user if isinstance(user, Partner) else None
 
 
+def _refusal_reason(key: ApiKey | None, *, now) -> str:
+    if key is None:
+        return "unknown key"
+    if key.revoked_at is not None:
+        return "revoked key"
+    if key.expires_at <= now:
+        return "expired key"
+    if not key.organisation.is_active:
+        return "organisation deactivated"
+    return "key not usable"
+
+
+def api_refused_record(request: Request, *, reason: str, key: ApiKey | None = None, presented: str = "") -> None:
+    """Keep a security record of a refused API request: key prefix, organisation, address, reason."""
+    from agreements.security import SecurityEventKind, security_event_record
+
+    prefix = key.prefix if key is not None else "_".join(presented.split("_")[:2])[:20]
+    security_event_record(
+        kind=SecurityEventKind.API_REFUSED,
+        request=getattr(request, "_request", request),
+        api_key_prefix=prefix,
+        organisation=key.organisation if key is not None else None,
+        reason=reason,
+    )
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <key>`; the key is checked against the database on every request."""
 
@@ -83,15 +109,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
+            api_refused_record(request, reason="malformed Authorization header")
             raise exceptions.AuthenticationFailed("Send the key as 'Authorization: Bearer <key>'.")
         try:
             raw = header[1].decode()
         except UnicodeDecodeError as exc:
+            api_refused_record(request, reason="key not UTF-8")
             raise exceptions.AuthenticationFailed("The key is not valid.") from exc
         now = timezone.now()
         key = ApiKey.objects.select_related("organisation").filter(key_hash=api_key_hash(raw)).first()
         # One message for unknown, revoked and expired keys and inactive organisations: no oracle for guessing.
         if key is None or not key.is_usable(now=now):
+            api_refused_record(request, key=key, presented=raw, reason=_refusal_reason(key, now=now))
             raise exceptions.AuthenticationFailed("The key is not valid, has expired or has been revoked.")
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
@@ -198,6 +227,13 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
 
     def throttle_failure(self) -> bool:
         self._record_budget()
+        request = getattr(self, "_request", None)
+        partner = partner_of(request) if request is not None else None
+        # One record per key and minute while it is refused: a flood of 429s is not a flood of rows.
+        if partner is not None and caches[getattr(settings, "API_THROTTLE_FALLBACK", "default")].add(
+            f"security-throttled-{partner.api_key.pk}", 1, timeout=60
+        ):
+            api_refused_record(request, key=partner.api_key, reason=f"throttled: over {self.rate}")
         return super().throttle_failure()
 
     def _record_budget(self) -> None:

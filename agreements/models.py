@@ -504,3 +504,4 @@ class StaffProfile(models.Model):
 
 # Models kept in modules of their own, registered with this app (partner API keys and webhooks).
 from agreements.partner_access import *  # noqa: E402,F403
+from agreements.security import SecurityEvent, SecurityEventKind  # noqa: E402,F401 - security records
