@@ -458,6 +458,9 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-tick": {"task": "followups.tasks.reminders_tick", "schedule": REMINDER_TICK_SECONDS},
     # Partners' webhooks (followups.webhooks): the same outbox pattern, ticked at the same interval.
     "webhooks-tick": {"task": "followups.tasks.webhooks_tick", "schedule": REMINDER_TICK_SECONDS},
+    # Nothing goes quiet: the next overdue repeat, weekly digest row and quiet-commitment nudge are planned a week
+    # or a day ahead; hourly so that a missed run costs nothing (the planning is safe to run twice).
+    "reminders-plan-daily": {"task": "followups.tasks.reminders_plan_daily", "schedule": 3600},
 }
 # Time limits below the lease: a task is stopped before its rows can be claimed by another worker.
 CELERY_TASK_SOFT_TIME_LIMIT = int(REMINDER_LEASE_SECONDS * 0.7)

@@ -23,6 +23,14 @@ def reminders_send_batch(units: list[list[int]], token: str) -> dict[str, int]:
     return reminders_sending.reminders_send_batch(units=units, token=token)
 
 
+@shared_task(name="followups.tasks.reminders_plan_daily", ignore_result=True)
+def reminders_plan_daily() -> int:
+    """Beat runs this hourly: plan the overdue repeats, weekly digests and quiet-commitment nudges ahead."""
+    from followups.reminders.planner import reminders_plan_daily as plan
+
+    return plan()
+
+
 @shared_task(name="followups.tasks.webhooks_tick", ignore_result=True)
 def webhooks_tick() -> int:
     """Beat runs this at the reminders' interval: claim due webhook deliveries and queue one task per batch."""
