@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,161 +110,9 @@ def deadlines_upcoming(
     return list(qs[:limit])
 
 
-# Colours of the USWDS palette (system tokens), one per status, with enough contrast on white for the bars'
-# outlines; the legend repeats them in text so colour is never the only cue.
-STATUS_COLOURS = {
-    Status.NOT_STARTED: "#71767a",  # gray-50
-    Status.IN_PROGRESS: "#005ea2",  # blue-60v (primary)
-    Status.AT_RISK: "#b50909",  # red-60v
-    Status.COMPLETED: "#00a91c",  # green-cool-50v
-    Status.COMPLETED_LATE: "#936f38",  # gold-50
-    Status.CANCELLED: "#a9aeb1",  # gray-30
-}
-
-
-@dataclass
-class BarSegment:
-    status: str
-    label: str
-    count: int
-    x: float
-    width: float
-    colour: str
-
-
-@dataclass
-class FrameworkBar:
-    framework: Framework
-    total: int
-    y: float = 0
-    value_x: float = 0  # where the total is written, just right of the bar
-    segments: list[BarSegment] = field(default_factory=list)
-
-
-@dataclass
-class StatusChart:
-    """A horizontal stacked-bar chart of commitments' status per framework, with its geometry precomputed."""
-
-    bars: list[FrameworkBar]
-    legend: list[tuple[str, str, str]]  # (status, label, colour)
-    width: int
-    height: int
-    label_width: int
-    bar_height: int
-    max_total: int
-
-
-def chart_status_by_framework(
-    *,
-    organisations: Iterable[Organisation] | None = None,
-    status_rows: list[dict] | None = None,
-    limit: int = 12,
-    width: int = 640,
-) -> StatusChart:
-    """Status of commitments for the frameworks with the most commitments. Two queries (one with status_rows)."""
-    rows = status_rows if status_rows is not None else commitment_status_rows(organisations=organisations)
-    per_framework: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        per_framework[row["framework_id"]][row["status"]] = row["n"]
-    top = sorted(per_framework, key=lambda pk: (-sum(per_framework[pk].values()), pk))[:limit]
-    frameworks = Framework.objects.in_bulk(top)
-    label_width, bar_height, gap, plot = 150, 18, 8, width - 150 - 40
-    max_total = max((sum(per_framework[pk].values()) for pk in top), default=0) or 1
-    bars = []
-    for i, pk in enumerate(top):
-        counts = per_framework[pk]
-        bar = FrameworkBar(framework=frameworks[pk], total=sum(counts.values()), y=i * (bar_height + gap))
-        x = float(label_width)
-        for status in Status:
-            n = counts.get(status.value, 0)
-            if n:
-                w = plot * n / max_total
-                bar.segments.append(BarSegment(status.value, str(status.label), n, x, w, STATUS_COLOURS[status]))
-                x += w
-        bar.value_x = x + 4
-        bars.append(bar)
-    legend = [(s.value, str(s.label), STATUS_COLOURS[s]) for s in Status]
-    height = max(len(bars), 1) * (bar_height + gap)
-    return StatusChart(bars, legend, width, height, label_width, bar_height, max_total)
-
-
-@dataclass
-class MonthColumn:
-    month: date
-    open: int
-    closed: int
-    x: float
-    open_y: float
-    open_height: float
-    closed_y: float
-    closed_height: float
-
-
-@dataclass
-class MonthChart:
-    columns: list[MonthColumn]
-    width: int
-    height: int
-    plot_height: int
-    column_width: float
-    max_count: int
-    ticks: list[tuple[int, float]]
-
-
 def _month_add(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
-
-
-def chart_deadlines_per_month(
-    *,
-    today: date,
-    organisations: Iterable[Organisation] | None = None,
-    months_before: int = 3,
-    months_after: int = 9,
-    width: int = 640,
-) -> MonthChart:
-    """Deadlines due per month around today, open and closed (completed or cancelled). One query."""
-    first = _month_add(today.replace(day=1), -months_before)
-    end = _month_add(today.replace(day=1), months_after + 1)
-    rows = (
-        deadlines_for(organisations)
-        .filter(due_on__gte=first, due_on__lt=end)
-        .annotate(month=TruncMonth("due_on"))
-        .values("month")
-        .annotate(
-            open=Count("pk", filter=Q(completed_on__isnull=True, cancelled=False)),
-            closed=Count("pk", filter=Q(completed_on__isnull=False) | Q(cancelled=True)),
-        )
-    )
-    by_month = {}
-    for row in rows:
-        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
-        by_month[month] = (row["open"], row["closed"])
-    months = [_month_add(first, i) for i in range(months_before + months_after + 1)]
-    max_count = max((sum(by_month.get(m, (0, 0))) for m in months), default=0) or 1
-    plot_height, left = 160, 36
-    column_width = (width - left - 10) / len(months)
-    columns = []
-    for i, month in enumerate(months):
-        n_open, n_closed = by_month.get(month, (0, 0))
-        open_h = plot_height * n_open / max_count
-        closed_h = plot_height * n_closed / max_count
-        columns.append(
-            MonthColumn(
-                month=month,
-                open=n_open,
-                closed=n_closed,
-                x=left + i * column_width + column_width * 0.15,
-                open_y=10 + plot_height - open_h - closed_h,
-                open_height=open_h,
-                closed_y=10 + plot_height - closed_h,
-                closed_height=closed_h,
-            )
-        )
-    step = max(1, -(-max_count // 4))
-    ticks = [(v, 10 + plot_height - plot_height * v / max_count) for v in range(0, max_count + 1, step)]
-    return MonthChart(columns, width, plot_height + 40, plot_height, column_width, max_count, ticks)
 
 
 # --- Lists --------------------------------------------------------------------------------------------------

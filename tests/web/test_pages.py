@@ -162,7 +162,7 @@ def test_an_unknown_feed_token_is_not_found(client):
 
 
 @pytest.mark.parametrize(
-    ("language", "heading", "status"), [("es", "Qué vence", "En riesgo"), ("fr", "Ce qui est dû", "Menacé")]
+    ("language", "heading", "status"), [("es", "Qué vence", "En riesgo"), ("fr", "Ce qui est dû", "À risque")]
 )
 def test_pages_speak_spanish_and_french(coordinator_client, commitment_factory, language, heading, status):
     commitment = commitment_factory(status=Status.AT_RISK)
