@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from followups import views
+from followups.loader.views import ConflictListView
 
 app_name = "followups"
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("projects/", views.ProjectListView.as_view(), name="project_list"),
     re_path(r"^projects/export\.(?P<fmt>csv|xlsx)$", views.ProjectExportView.as_view(), name="project_export"),
     path("projects/<str:ref>/", views.ProjectDetailView.as_view(), name="project_detail"),
+    path("imports/conflicts/", ConflictListView.as_view(), name="import_conflicts"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("calendar/timeline/", views.TimelineView.as_view(), name="timeline"),
     path("calendar/feed/<str:token>.ics", views.CalendarFeedView.as_view(), name="calendar_feed"),
