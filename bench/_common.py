@@ -1,0 +1,405 @@
+"""What the benchmarks share: their own databases, the data they measure on, interleaved timing, memory, load.
+
+Not a benchmark itself (the Makefile skips files starting with "_"). Every benchmark here measures one path of
+the tracker beside a bare baseline: the same database doing the same work and giving the same output, checked
+equal in the same run, so that a ratio is never taken between two different things.
+
+Conventions:
+- each size runs in a child process of its own (`run_sizes`), so Django talks to one database per process and
+  the peak memory of each process is read from the kernel (ru_maxrss through wait4), not guessed;
+- the tracker and its baseline are timed in interleaved rounds (tracker, bare, tracker, bare...) so that the
+  other work on a shared machine weighs on both alike;
+- BENCH_SCALE (default 1) multiplies every size: BENCH_SCALE=0.1 runs the whole suite in a few minutes;
+- databases are named bench_tracker_*, on BENCH_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432),
+  created and filled on first use and then reused; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+RESULTS_DIR = ROOT / "var" / "bench"
+
+
+def scaled(n: int, minimum: int = 100) -> int:
+    return max(minimum, int(n * SCALE))
+
+
+def database_url(name: str) -> str:
+    return f"{SERVER}/{name}"
+
+
+def ensure_database(name: str, template: str | None = None, fresh: bool = False) -> str:
+    """Create the database `name` if missing (from `template` when given); `fresh` drops it first."""
+    import psycopg
+
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return database_url(name)
+
+
+def django_setup(url: str, *, migrate: bool = True) -> None:
+    """Point Django at the bench database (production-like settings, no query log) and migrate it."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ["API_THROTTLE_RATE"] = "100000000/min"  # measuring speed, not the throttle
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+# --- Timing ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    median_ms: float
+    p95_ms: float
+    n: int
+
+
+def summarise(times_ms: list[float]) -> Timing:
+    ordered = sorted(times_ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return Timing(round(statistics.median(ordered), 3), round(p95, 3), len(ordered))
+
+
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int, warmup: int = 3) -> dict[str, Timing]:
+    """Time each function `rounds` times, alternating between them every round, after a warm-up."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for i in range(rounds):
+        # Alternate who goes first, so neither always runs on a cache the other just warmed.
+        order = list(fns.items()) if i % 2 == 0 else list(reversed(fns.items()))
+        for name, fn in order:
+            started = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: summarise(t) for name, t in times.items()}
+
+
+def peak_alloc_mb(fn: Callable[[], object]) -> float:
+    """Peak Python memory allocated while `fn` runs once (tracemalloc), in MB; run untimed."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        fn()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 2)
+    finally:
+        tracemalloc.stop()
+
+
+def self_peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def proc_peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a live process, in MB; 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def run_child(args: list[str], env: dict | None = None, timeout: float | None = None) -> tuple[str, float, float]:
+    """Run a command; return (stdout, seconds, peak RSS in MB of that process, from wait4)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stdout=subprocess.PIPE, text=True)
+    out_chunks: list[str] = []
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()))
+    reader.start()
+    deadline = None if timeout is None else started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline and time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    reader.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(args[:4])}... exited {proc.returncode}")
+    return "".join(out_chunks), elapsed, round(usage.ru_maxrss / 1024, 1)
+
+
+# --- Results ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One path at one size: the tracker beside its bare baseline."""
+
+    path: str
+    size: int
+    tracker: Timing | None = None
+    bare: Timing | None = None
+    same_output: bool | None = None
+    tracker_mem_mb: float | None = None
+    bare_mem_mb: float | None = None
+    mem_note: str = ""
+    unit: str = "ms"  # "ms" (lower is better) or "req/s", "mails/s" (higher is better)
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if not (self.tracker and self.bare and self.tracker.median_ms and self.bare.median_ms):
+            return None
+        if self.unit == "ms":
+            return self.tracker.median_ms / self.bare.median_ms
+        return self.tracker.median_ms / self.bare.median_ms  # throughput: tracker / bare (below 1 is slower)
+
+
+def row_from_dict(d: dict) -> Row:
+    d = dict(d)
+    for key in ("tracker", "bare"):
+        if d.get(key):
+            d[key] = Timing(**d[key])
+    return Row(**d)
+
+
+def emit(rows: list[Row]) -> None:
+    """A child hands its rows to the parent as one JSON line on stdout."""
+    print("BENCH-ROWS " + json.dumps([asdict(r) for r in rows]), flush=True)
+
+
+def run_sizes(script: str, sizes: list[int], extra_args: list[str] | None = None) -> list[Row]:
+    """Run `script --size N --child` per size; collect the rows each prints, with the child's peak RSS."""
+    rows: list[Row] = []
+    for size in sizes:
+        args = [sys.executable, script, "--child", "--size", str(size), *(extra_args or [])]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        got: list[Row] = []
+        for line in proc.stdout:
+            if line.startswith("BENCH-ROWS "):
+                got = [row_from_dict(d) for d in json.loads(line[len("BENCH-ROWS ") :])]
+            else:
+                print(line, end="", flush=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            print(f"!! {script} at {size:,} failed (exit {os.waitstatus_to_exitcode(status)})", flush=True)
+        for r in got:
+            r.extra.setdefault("process_peak_rss_mb", round(usage.ru_maxrss / 1024, 1))
+        rows.extend(got)
+    return rows
+
+
+def fmt_ratio(r: Row) -> str:
+    ratio = r.ratio
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}x" if r.unit == "ms" else f"{ratio:.2f}"
+
+
+def print_table(title: str, rows: list[Row], size_label: str = "commitments") -> None:
+    """The figures as a Markdown table (pasted into bench/RESULTS.md), then the growth between sizes."""
+    print(f"\n### {title}\n")
+    print(
+        f"| path | {size_label} | tracker median | p95 | bare median | p95 | ratio | same output | "
+        "peak memory tracker / bare | note |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|:---:|---|---|")
+    for r in rows:
+        unit = r.unit
+        t = f"{r.tracker.median_ms:,.1f} {unit}" if r.tracker else "-"
+        tp = f"{r.tracker.p95_ms:,.1f}" if r.tracker else "-"
+        b = f"{r.bare.median_ms:,.1f} {unit}" if r.bare else "-"
+        bp = f"{r.bare.p95_ms:,.1f}" if r.bare else "-"
+        same = {True: "yes", False: "**NO**", None: "-"}[r.same_output]
+        mem = (
+            f"{r.tracker_mem_mb if r.tracker_mem_mb is not None else '-'} / "
+            f"{r.bare_mem_mb if r.bare_mem_mb is not None else '-'} MB {r.mem_note}".strip()
+        )
+        print(f"| {r.path} | {r.size:,} | {t} | {tp} | {b} | {bp} | {fmt_ratio(r)} | {same} | {mem} | {r.note} |")
+    by_path: dict[str, list[Row]] = {}
+    for r in rows:
+        by_path.setdefault(r.path, []).append(r)
+    growth = [(p, rs) for p, rs in by_path.items() if len(rs) > 1 and all(x.tracker for x in rs)]
+    if growth:
+        print(f"\ngrowth of the tracker's median from the smallest to the largest size ({size_label}):")
+        for path, rs in growth:
+            rs = sorted(rs, key=lambda x: x.size)
+            first, last = rs[0], rs[-1]
+            g = last.tracker.median_ms / first.tracker.median_ms if first.tracker.median_ms else float("nan")
+            gb = (
+                f"; bare {last.bare.median_ms / first.bare.median_ms:.2f}x"
+                if first.bare and last.bare and first.bare.median_ms
+                else ""
+            )
+            print(f"  {path}: {first.size:,} -> {last.size:,}: {g:.2f}x{gb}")
+    save(title, rows)
+
+
+def save(title: str, rows: list[Row]) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    slug = "".join(ch if ch.isalnum() else "_" for ch in title.lower()).strip("_")
+    payload = {"title": title, "machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    payload["rows"] = [asdict(r) | {"ratio": r.ratio} for r in rows]
+    (RESULTS_DIR / f"{slug}.json").write_text(json.dumps(payload, indent=1, default=str))
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GB, Python {platform.python_version()}"
+
+
+# --- Servers and load ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, headers: dict | None = None, timeout: float = 30) -> None:
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5).read()  # noqa: S310
+            return
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def gunicorn(app: str, port: int, workers: int, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            app,
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            "--log-level=warning",
+            "--access-logfile=/dev/null",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def workers_peak_rss_mb(master: subprocess.Popen) -> float:
+    """The largest peak RSS among a pre-fork server's workers (read while they are alive)."""
+    return max([proc_peak_rss_mb(pid) for pid in children_of(master.pid)] or [0.0])
+
+
+def load(url: str, headers: dict, seconds: float, connections: int) -> Timing:
+    """Requests per second under a closed-loop load: wrk when installed, else a threaded Python client.
+
+    Returns a Timing whose median_ms is the throughput (req/s) and p95_ms the 95th percentile latency in ms.
+    """
+    wrk = shutil.which("wrk")
+    if wrk:
+        args = [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+        for k, v in headers.items():
+            args += ["-H", f"{k}: {v}"]
+        out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+        rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
+        errors = [line for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line]
+        if errors:
+            raise RuntimeError(f"load on {url}: {'; '.join(errors)}")
+        p = _wrk_latency(out, "99%")  # wrk prints 50/75/90/99; 99% is the closest to a p95 it gives
+        return Timing(round(rps, 1), p, -1)
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    failures = [0]
+    stop_at = time.perf_counter() + seconds
+
+    def run(i: int) -> None:
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    response.read()
+                latencies[i].append((time.perf_counter() - started) * 1000)
+            except OSError:
+                failures[0] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if failures[0]:
+        raise RuntimeError(f"load on {url}: {failures[0]} failed requests")
+    flat = sorted(x for per in latencies for x in per)
+    return Timing(round(len(flat) / elapsed, 1), summarise(flat).p95_ms, len(flat))
+
+
+def _wrk_latency(out: str, label: str) -> float:
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == label:
+            value = parts[1]
+            for suffix, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+                if value.endswith(suffix):
+                    return round(float(value[: -len(suffix)]) * factor, 2)
+    return 0.0
