@@ -89,7 +89,9 @@ def api_page(conn, raw_key: str, base_url: str, page_size: int = 50) -> bytes:
     ids = [r[0] for r in rows]
     owners: dict[int, list] = {i: [] for i in ids}
     for cid, ref, name, status, changed in conn.execute(_OWNERS_SQL, [ids]).fetchall():
-        owners[cid].append({"organisation": ref, "organisation_name": name, "status": status, "status_changed_at": changed})
+        owners[cid].append(
+            {"organisation": ref, "organisation_name": name, "status": status, "status_changed_at": changed}
+        )
     deadlines: dict[int, list] = {i: [] for i in ids}
     today = today_utc()
     for d in conn.execute(_DEADLINES_SQL, [ids]).fetchall():
@@ -468,7 +470,17 @@ def export_csv(conn, *, session_key: str, username: str, word: str, labels: dict
         writer.writerow(
             [
                 _csv_cell(v)
-                for v in (ref, title, fw, "; ".join(owners.get(cid, [])), st[status], pr[priority], cat[category], wg or "", due)
+                for v in (
+                    ref,
+                    title,
+                    fw,
+                    "; ".join(owners.get(cid, [])),
+                    st[status],
+                    pr[priority],
+                    cat[category],
+                    wg or "",
+                    due,
+                )
             ]
         )
     return buffer.getvalue().encode()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from http.cookies import SimpleCookie
 
-import psycopg
-
 import _bare
+import psycopg
 
 _conn = None
 _labels: dict = {}

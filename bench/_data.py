@@ -19,7 +19,7 @@ PARTNER_REF = "ORG-BENCHP"
 DETAIL_REF = "CMT-B000042"
 # The CSV export is measured on the list filtered by this word, which EXPORT_ROWS commitments carry in their title.
 EXPORT_WORD = "export-sample"
-PASSWORD = "bench-pass-2026"  # noqa: S105 - a throwaway user of the throwaway bench database
+PASSWORD = "bench-pass-2026"
 
 
 def commitment_ref(i: int) -> str:
@@ -144,5 +144,9 @@ def _timeline() -> None:
 
     commitment = Commitment.objects.get(ref=DETAIL_REF)
     user = get_user_model().objects.get(username="coordinator")
-    for status, note in (("in_progress", "Kick-off call held."), ("at_risk", "Financing delayed."), ("in_progress", "")):
+    for status, note in (
+        ("in_progress", "Kick-off call held."),
+        ("at_risk", "Financing delayed."),
+        ("in_progress", ""),
+    ):
         commitment_update_status(commitment=commitment, status=status, note=note, by_user=user)

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 PAGE = 50
 
@@ -105,7 +105,7 @@ def under_load(url: str, raw: str, seconds: float, size: int) -> c.Row:
         server = c.gunicorn(app, port, workers=2, env=env)
         try:
             c.wait_http(address, headers)
-            with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:  # noqa: S310
+            with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
                 bodies[side] = response.read()
             results[side] = c.load(address, headers, seconds, connections=8)
             memory[side] = c.workers_peak_rss_mb(server)
