@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from agreements.models import Organisation
 
-__all__ = ["ApiKey", "ApiKeyQuerySet", "api_key_issue", "api_key_revoke", "api_key_hash"]
+__all__ = ["ApiKey", "ApiKeyQuerySet", "IdempotencyKey", "api_key_issue", "api_key_revoke", "api_key_hash"]
 
 # Keys look like "fut_<prefix>_<secret>": the prefix identifies a key in lists and logs without revealing it.
 KEY_SCHEME = "fut"
@@ -129,3 +129,33 @@ def api_key_revoke(*, api_key: ApiKey, by_user: AbstractBaseUser | None = None) 
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=by_user)
     api_key.refresh_from_db(fields=["revoked_at", "revoked_by"])
     return api_key
+
+
+class IdempotencyKey(models.Model):
+    """A POST made with an `Idempotency-Key` header and the answer it got (agreements.api_idempotency).
+
+    A retry with the same key and body within IDEMPOTENCY_WINDOW gets this answer again without a second effect;
+    the same key with another body is a 409. Keys belong to one caller: an API key, or a staff user.
+    """
+
+    caller = models.CharField(max_length=40, help_text=_("key:<API key id> or user:<user id>."))
+    key = models.CharField(max_length=255)
+    # sha256 of the method, the path and the canonical JSON body: a retry must send the same request.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        constraints = [
+            # Looked up by agreements.api_idempotency on every POST that carries a key; also its lock.
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_unique_per_caller"),
+        ]
+        indexes = [
+            # Expired rows are deleted by caller (agreements.api_idempotency.idempotent_create).
+            models.Index(fields=["caller", "created_at"], name="idempotency_key_caller_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

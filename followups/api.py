@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from agreements.api import BooleanFilter, Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
 from agreements.api_auth import frameworks_visible_to, partner_of
+from agreements.api_idempotency import idempotent_create
 from agreements.models import Organisation
 from followups import services
 from followups.models import (
@@ -154,8 +155,13 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="ref", read_only=True, allow_null=True, help_text="The owning party it is for; null for all."
     )
+    id = serializers.UUIDField(source="uuid", read_only=True)
     old_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
     evidence_url = serializers.CharField(read_only=True, help_text="A link to the evidence, or empty.")
+    actor = serializers.SerializerMethodField(
+        help_text="Who recorded it: your own key or contact by name, another party as its organisation's name, "
+        "staff as 'Coordinating office'."
+    )
 
     class Meta:
         model = StatusUpdate
@@ -172,6 +178,10 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "actor",
         ]
         read_only_fields = fields
+
+    def get_actor(self, obj: StatusUpdate) -> str:
+        partner = partner_of(self.context["request"]) if "request" in self.context else None
+        return obj.actor_shown_to(partner.organisation if partner is not None else None)
 
 
 class StatusUpdateCreateSerializer(serializers.Serializer):
@@ -376,6 +386,8 @@ class StatusUpdateViewSet(
 
     filterset_class = StatusUpdateFilter
     pagination_class = StatusCursor
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
     lookup_value_regex = r"[^/]+"  # a malformed id is a JSON 404 like an unknown one
     ordering_fields = ["created_at"]
 
@@ -407,6 +419,9 @@ class StatusUpdateViewSet(
 
     @extend_schema(request=StatusUpdateCreateSerializer, responses={201: StatusUpdateSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
+        return idempotent_create(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)

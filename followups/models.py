@@ -7,6 +7,7 @@ still open (`DeadlineQuerySet.overdue`, `Deadline.is_overdue`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Self
@@ -585,10 +586,17 @@ class Completion(models.TextChoices):
     RETURNED = "returned", _("Completion returned")
 
 
+# How partners are recorded as actors (agreements.partner_access.ApiKey.actor_label, a contact's signed link).
+PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
+COORDINATING_OFFICE = _("Coordinating office")
+
+
 class StatusUpdate(models.Model):
     """One entry of a commitment's timeline: a status change (or a note) with who, when and evidence."""
 
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="status_updates")
+    # The public id (API, webhooks): opaque, so that partners cannot count what others post.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         Organisation,
         null=True,
@@ -621,6 +629,18 @@ class StatusUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
+
+    def actor_shown_to(self, organisation: Organisation | None) -> str:
+        """The author as a partner organisation may see it (None: staff, who see it as recorded).
+
+        A partner sees its own keys and contacts by name, another partner's as that organisation, and staff,
+        the loader and the system as the coordinating office: never a staff user's name.
+        """
+        if organisation is None:
+            return self.actor
+        if self.by_user_id is None and self.owner_id is not None and self.actor.startswith(PARTNER_ACTOR_PREFIXES):
+            return self.actor if self.owner_id == organisation.pk else self.owner.name
+        return str(COORDINATING_OFFICE)
 
 
 class OccurrenceOutcome(models.TextChoices):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from agreements.api import ETagMixin
 from agreements.api_auth import partner_of
+from agreements.api_idempotency import idempotent_create
 from agreements.api_input import Cursor
 from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks import endpoints
@@ -183,6 +184,9 @@ class WebhookEndpointViewSet(
 
     @extend_schema(request=WebhookEndpointWriteSerializer, responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
+        return idempotent_create(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         partner = self._partner()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -22,7 +22,7 @@ B_OBJECTS = {
     "working-group": (lambda w: w.wg_b.ref, "WG-NOPE"),
     "commitment": (lambda w: w.cmt_b.ref, "CMT-NOPE"),
     "deadline": (lambda w: w.cmt_b.deadlines.get().ref, "DL-NOPE"),
-    "status-update": (lambda w: str(w.update_b.pk), "987654321"),
+    "status-update": (lambda w: str(w.update_b.uuid), "00000000-0000-4000-8000-000000000000"),
     "webhook": (lambda w: str(w.hook_b.uuid), "00000000-0000-4000-8000-000000000000"),
     "webhook-delivery": (lambda w: str(w.hook_b.deliveries.first().uuid), "00000000-0000-4000-8000-000000000000"),
 }
@@ -35,7 +35,7 @@ ENDPOINTS = [basename for _prefix, _viewset, basename in router.registry]
 def b_identifiers(world: World) -> set[str]:
     b_refs = {world.org_b.ref, world.fw_b.ref, world.wg_b.ref, world.cmt_b.ref, world.cmt_b.deadlines.get().ref}
     b_webhooks = {str(world.hook_b.uuid)} | {str(d.uuid) for d in world.hook_b.deliveries.all()}
-    return b_refs | {str(world.update_b.pk)} | b_webhooks
+    return b_refs | {str(world.update_b.uuid)} | b_webhooks
 
 
 def test_every_endpoint_is_in_the_matrix():

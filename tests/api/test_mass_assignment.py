@@ -21,7 +21,7 @@ A_OBJECTS = {
     "working-group": lambda w: w.wg_a.ref,
     "commitment": lambda w: w.cmt_a.ref,
     "deadline": lambda w: w.cmt_a.deadlines.get().ref,
-    "status-update": lambda w: str(w.cmt_a.status_updates.get().pk),
+    "status-update": lambda w: str(w.cmt_a.status_updates.get().uuid),
     "webhook": lambda w: str(w.hook_a.uuid),
     "webhook-delivery": lambda w: str(w.hook_a.deliveries.first().uuid),
 }
@@ -130,7 +130,7 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
     assert last.history_user is None and last.history_change_reason.startswith(f"API key 'sync' of {world.org_a.ref}")
     last = world.cmt_c.history.first()
     assert last.history_user is None and last.history_change_reason.startswith(f"API key 'sync' of {world.org_a.ref}")
-    update = StatusUpdate.objects.get(pk=body["id"])
+    update = StatusUpdate.objects.get(uuid=body["id"])
     assert update.by_user is None and update.happened_on == date(2026, 3, 3)
     assert update.evidence_url == "https://example.org/press/signed"
 
