@@ -38,11 +38,13 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from its own address: no inline script under the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    # Redoc writes its styles into <style> elements at run time and cannot be given a nonce: this page alone
-    # allows inline style (never inline script).
+    # Redoc writes its styles into <style> elements at run time and cannot be given a nonce, and searches in a
+    # worker made from a blob: this page alone allows inline style and blob workers (never inline script).
     path(
         "redoc/",
-        csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularRedocView.as_view(url_name="api:schema")),
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api:schema")
+        ),
         name="redoc",
     ),
     re_path(r"^(?P<rest>.*)$", api_not_found),

@@ -135,7 +135,7 @@ def deadline_dates_html(obj: Deadline) -> str:
     if obj.recurrence:
         parts.append(format_html("current occurrence due <strong>{}</strong>", obj.due_on))
     if obj.is_overdue():
-        parts.append(mark_safe('<span style="color:#b50909">overdue</span>'))  # noqa: S308 - a constant
+        parts.append(mark_safe('<span class="tracker-admin-overdue">overdue</span>'))  # noqa: S308 - a constant
     return format_html("<br>".join(["{}"] * len(parts)), *parts)
 
 
@@ -301,7 +301,7 @@ class DeadlineAdmin(HistoryAdmin):
     def overdue(self, obj: Deadline) -> str:
         # Words, not Django's green tick, which reads as "all well".
         if obj.is_overdue():
-            return mark_safe('<strong style="color:#b50909">overdue</strong>')  # noqa: S308 - a constant
+            return mark_safe('<strong class="tracker-admin-overdue">overdue</strong>')  # noqa: S308 - a constant
         return "—"
 
     @admin.display(description="rule")
