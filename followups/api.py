@@ -181,7 +181,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
 
     def get_actor(self, obj: StatusUpdate) -> str:
         partner = partner_of(self.context["request"]) if "request" in self.context else None
-        return obj.actor_shown_to(partner.organisation if partner is not None else None)
+        return obj.actor_shown_to(partner.organisation.pk if partner is not None else None)
 
 
 class StatusUpdateCreateSerializer(serializers.Serializer):

@@ -630,16 +630,16 @@ class StatusUpdate(models.Model):
     def __str__(self) -> str:
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
 
-    def actor_shown_to(self, organisation: Organisation | None) -> str:
-        """The author as a partner organisation may see it (None: staff, who see it as recorded).
+    def actor_shown_to(self, organisation_id: int | None) -> str:
+        """The author as a partner organisation (by id) may see it (None: staff, who see it as recorded).
 
         A partner sees its own keys and contacts by name, another partner's as that organisation, and staff,
         the loader and the system as the coordinating office: never a staff user's name.
         """
-        if organisation is None:
+        if organisation_id is None:
             return self.actor
         if self.by_user_id is None and self.owner_id is not None and self.actor.startswith(PARTNER_ACTOR_PREFIXES):
-            return self.actor if self.owner_id == organisation.pk else self.owner.name
+            return self.actor if self.owner_id == organisation_id else self.owner.name
         return str(COORDINATING_OFFICE)
 
 

@@ -67,6 +67,12 @@ def endpoints_by_org(organisation_ids: Iterable[int], event: str) -> dict[int, l
 # --- Enqueue: a status changed ------------------------------------------------------------------------------------
 
 
+def _with_actor(payload: dict, actor: str) -> dict:
+    """The payload for one receiving organisation: the status update's author as that organisation may see it."""
+    data = {**payload["data"], "status_update": {**payload["data"]["status_update"], "actor": actor}}
+    return {**payload, "data": data}
+
+
 def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[CommitmentOwner, str]]) -> None:
     """Queue `commitment.status_changed` for the owners' endpoints, in the status update's transaction.
 
@@ -103,12 +109,12 @@ def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[
                 for o in sorted(ownerships, key=lambda o: o.organisation.ref)
             ],
             "status_update": {
-                "id": update.pk,
+                "id": str(update.uuid),
                 "owner": update.owner.ref if update.owner_id else None,
                 "status": update.new_status,
                 "note": update.note,
                 "happened_on": update.happened_on.isoformat(),
-                "actor": update.actor,
+                "actor": "",  # set per receiving organisation: never a staff user's name
             },
         },
     }
@@ -119,12 +125,12 @@ def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[
                 endpoint=endpoint,
                 event=WebhookEvent.STATUS_CHANGED,
                 event_id=event_id,
-                payload=payload,
+                payload=_with_actor(payload, update.actor_shown_to(org_id)),
                 commitment=commitment,
                 next_attempt_at=now,
                 created_at=now,
             )
-            for group in endpoints.values()
+            for org_id, group in endpoints.items()
             for endpoint in group
         ],
         ignore_conflicts=True,  # a repeated call for the same status update queues nothing more
@@ -261,11 +267,11 @@ def webhooks_completion_event(*, update: StatusUpdate, ownership: CommitmentOwne
                 "awaiting_verification": ownership.completion_reported_at is not None,
             },
             "status_update": {
-                "id": update.pk,
+                "id": str(update.uuid),
                 "completion": update.completion,
                 "note": update.note,
                 "happened_on": update.happened_on.isoformat(),
-                "actor": update.actor,
+                "actor": "",  # set per receiving organisation: never a staff user's name
             },
         },
     }
@@ -276,12 +282,12 @@ def webhooks_completion_event(*, update: StatusUpdate, ownership: CommitmentOwne
                 endpoint=endpoint,
                 event=event,
                 event_id=event_id,
-                payload=payload,
+                payload=_with_actor(payload, update.actor_shown_to(org_id)),
                 commitment=commitment,
                 next_attempt_at=now,
                 created_at=now,
             )
-            for group in endpoints.values()
+            for org_id, group in endpoints.items()
             for endpoint in group
         ],
         ignore_conflicts=True,

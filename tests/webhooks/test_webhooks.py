@@ -77,12 +77,13 @@ def test_a_status_change_queues_one_delivery_per_subscribed_endpoint_of_each_own
     owners = {o["organisation"]: (o["previous_status"], o["status"]) for o in data["owners"]}
     assert owners == {org_a.ref: ("not_started", "in_progress"), org_c.ref: ("not_started", "not_started")}
     assert data["status_update"] == {
-        "id": update.pk,
+        "id": str(update.uuid),
         "owner": org_a.ref,
         "status": "in_progress",
         "note": "call held",
         "happened_on": timezone.localdate().isoformat(),
-        "actor": "t",
+        # Not a partner's key or contact: partners see the coordinating office, never a staff user's name.
+        "actor": "Coordinating office",
     }
     assert all(r.status == WebhookDeliveryStatus.PENDING and r.commitment_id == commitment.pk for r in rows)
 
