@@ -142,7 +142,9 @@ def test_a_status_update_dated_in_the_future_is_a_field_error(world, client_a):
     assert "happened_on" in error_of(response)["fields"]
 
 
-def test_completing_after_the_due_date_is_recorded_as_completed_late(world, client_a):
+def test_completing_after_the_due_date_is_recorded_as_completed_late(world, client_a, staff_client_factory):
+    from followups.services import commitment_completion_accept
+
     late = make_commitment("CMT-XA-02", world.fw_a, world.org_a, due=date(2026, 3, 1))
     response = client_a.post(
         "/api/v1/status-updates/",
@@ -150,7 +152,11 @@ def test_completing_after_the_due_date_is_recorded_as_completed_late(world, clie
         format="json",
     )
     assert response.status_code == 201
-    assert response.json()["new_status"] == "completed_late"
+    # A partner's "completed" is a claim: the deadline stays open until staff accept it (tests/partner).
+    assert client_a.get(f"/api/v1/deadlines/DL-{late.ref}/").json()["completed_on"] is None
+    verifier = staff_client_factory(Role.DESK_OFFICER, username="desk-late").user
+    accepted = commitment_completion_accept(commitment=late, owner=world.org_a, by_user=verifier)
+    assert accepted.new_status == "completed_late"
     assert client_a.get(f"/api/v1/deadlines/DL-{late.ref}/").json()["completed_on"] == "2026-03-10"
 
 

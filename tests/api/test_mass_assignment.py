@@ -103,7 +103,8 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
         reverse("api:status-update-list"),
         {
             "commitment": world.cmt_c.ref,
-            "status": "completed",
+            # Not "completed": a partner's completed is a claim awaiting staff (tests/partner/test_claims.py).
+            "status": "in_progress",
             "note": "Signed on 3 March.",
             "evidence_url": "https://example.org/press/signed",
             "happened_on": "2026-03-03",
@@ -115,10 +116,10 @@ def test_the_allowed_fields_make_exactly_one_status_update_for_partner_as_owner(
     assert body["commitment"] == world.cmt_c.ref
     assert body["owner"] == world.org_a.ref
     assert body["actor"] == f"API key 'sync' of {world.org_a.ref}"
-    assert body["new_status"] == "completed"
-    # Only A's own part is done; Carpania still owes its part, so the commitment is in progress.
+    assert body["new_status"] == "in_progress"
+    # Only A's own part moves; Carpania has not started its part, so the commitment is in progress.
     ownerships = {o.organisation.ref: o.status for o in world.cmt_c.ownerships.select_related("organisation")}
-    assert ownerships == {world.org_a.ref: "completed", world.org_c.ref: "not_started"}
+    assert ownerships == {world.org_a.ref: "in_progress", world.org_c.ref: "not_started"}
     world.cmt_c.refresh_from_db()
     assert world.cmt_c.status == "in_progress"
     assert world.cmt_c.ref == "CMT-XC-01" and world.cmt_c.framework == world.fw_c
