@@ -219,3 +219,89 @@ def test_an_unknown_key_is_rejected_with_its_name_and_nothing_is_loaded():
     with pytest.raises(LoadError, match="CMT-AU-01: unknown key.s. owner_ids in commitments"):
         load_data(data)
     assert not Commitment.objects.exists()
+
+
+STAFF_CORRECTION = """
+from datetime import date
+from django.contrib.auth import get_user_model
+from agreements.models import Framework, Organisation
+from followups import services
+from followups.models import Commitment, Status
+
+coordinator = get_user_model().objects.get(username="coordinator")
+japan = Framework.objects.get(ref="FW-US-JP")
+services.framework_change_dates(
+    framework=japan, signed_on=date(2025, 10, 27), effective_on=japan.effective_on, by_user=coordinator
+)
+titled = Commitment.objects.get(ref="CMT-AU-02")
+titled.title = "A title corrected by staff"
+services.save_with_history(titled, by_user=coordinator, actor="")
+services.commitment_update_status(
+    commitment=Commitment.objects.get(ref="CMT-AU-01"), status=Status.AT_RISK, by_user=coordinator
+)
+services.commitment_owner_set(
+    commitment=Commitment.objects.get(ref="CMT-AU-04"), organisations=[Organisation.objects.get(ref="ORG-US")]
+)
+services.commitment_contacts_set(commitment=Commitment.objects.get(ref="CMT-JP-01"), contacts=[])
+"""
+
+READ_BACK = """
+import json
+from agreements.models import Framework
+from followups.models import Commitment, Deadline
+
+print(json.dumps({
+    "signed_on": str(Framework.objects.get(ref="FW-US-JP").signed_on),
+    "due_on": str(Deadline.objects.get(ref="DL-JP-01").due_on),
+    "title": Commitment.objects.get(ref="CMT-AU-02").title,
+    "status": Commitment.objects.get(ref="CMT-AU-01").status,
+    "owners": sorted(Commitment.objects.get(ref="CMT-AU-04").owners.values_list("ref", flat=True)),
+    "contacts": list(Commitment.objects.get(ref="CMT-JP-01").contacts.values_list("ref", flat=True)),
+}))
+"""
+
+
+def test_make_run_twice_changes_nothing_staff_changed(tmp_path):
+    """`make run`'s set-up (migrate, load_ministerial, seed_demo) on a fresh SQLite file, a coordinator's
+    corrections, then the same set-up again: every correction survives."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "TEST_DB"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    def set_up() -> tuple[str, str]:
+        manage("migrate", "--noinput")
+        return manage("load_ministerial"), manage("seed_demo")
+
+    set_up()
+    manage("shell", "-c", STAFF_CORRECTION)
+    corrected = json.loads(manage("shell", "-c", READ_BACK).splitlines()[-1])
+    loaded, seeded = set_up()
+
+    assert json.loads(manage("shell", "-c", READ_BACK).splitlines()[-1]) == corrected
+    assert corrected == {
+        "signed_on": "2025-10-27",
+        "due_on": "2026-04-27",
+        "title": "A title corrected by staff",
+        "status": "at_risk",
+        "owners": ["ORG-US"],
+        "contacts": [],
+    }
+    assert "No changes" in loaded and "conflict" not in loaded
+    assert "No changes" in seeded and "conflict" not in seeded
