@@ -21,6 +21,7 @@ from followups.models import (
     Commitment,
     CommitmentOwner,
     Deadline,
+    DeadlineOccurrence,
     Project,
     StatusUpdate,
 )
@@ -179,6 +180,15 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Commitment)
 class CommitmentAdmin(HistoryAdmin):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # No recipient, no silence: the clerk is told who is reminded when no point of contact can be.
+        from followups.reminders.planner import no_contact_notice
+
+        commitment = self.get_object(request, object_id)
+        if commitment is not None and request.method == "GET" and (notice := no_contact_notice(commitment)):
+            messages.warning(request, notice)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     # Beside the filter panel only about five columns fit at 1280px: status and the next due date first;
     # category and "illustrative" are filters.
     list_display = ["ref", "short_title", "status", "next_due_on", "priority", "framework_ref"]
@@ -261,9 +271,24 @@ class CommitmentAdmin(HistoryAdmin):
         formset.save_m2m()
 
 
+class OccurrenceInline(admin.TabularInline):
+    """Every past occurrence of a recurring obligation with its outcome (recorded by the actions, never edited)."""
+
+    model = DeadlineOccurrence
+    extra = 0
+    can_delete = False
+    fields = ["index", "due_on", "outcome", "happened_on", "note", "evidence_url", "evidence_file", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = "occurrences (history)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Deadline)
 class DeadlineAdmin(HistoryAdmin):
     form = DeadlineRuleForm
+    inlines = [OccurrenceInline]
     # The commitment's full title pushed the dates out of sight; its ref is enough to find it. The rule's own date
     # differs from the due date only when extended, and is on the deadline's page.
     list_display = ["ref", "due_on", "overdue", "rule", "completed_on", "commitment_ref"]
@@ -328,6 +353,33 @@ class DeadlineAdmin(HistoryAdmin):
     def delete_queryset(self, request, queryset):
         for deadline in queryset:
             services.deadline_delete(deadline=deadline, by_user=request.user)
+
+    # Recurring obligations, one occurrence at a time (services.deadline_record_occurrence).
+    actions = ["occurrence_met", "occurrence_missed"]
+
+    @admin.action(description="Mark the current occurrence met (the next one becomes due)")
+    def occurrence_met(self, request, queryset):
+        self._record_occurrences(request, queryset, "met")
+
+    @admin.action(description="Mark the current occurrence missed (the next one becomes due)")
+    def occurrence_missed(self, request, queryset):
+        self._record_occurrences(request, queryset, "missed")
+
+    def _record_occurrences(self, request, queryset, outcome: str) -> None:
+        for deadline in queryset:
+            try:
+                occurrence = services.deadline_record_occurrence(
+                    deadline=deadline, outcome=outcome, by_user=request.user
+                )
+            except ValidationError as exc:
+                messages.error(request, f"{deadline.ref}: {' '.join(exc.messages)}")
+                continue
+            deadline.refresh_from_db()
+            messages.success(
+                request,
+                f"{deadline.ref}: occurrence {occurrence.index + 1} (due {occurrence.due_on}) {outcome}; "
+                f"the next is due {deadline.due_on}.",
+            )
 
 
 @admin.register(CommitmentOwner)

@@ -13,7 +13,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,12 +22,15 @@ from agreements.api import BooleanFilter, Cursor, ETagMixin, RefRelatedField, Re
 from agreements.api_auth import frameworks_visible_to, partner_of
 from agreements.api_idempotency import idempotent_create
 from agreements.models import Organisation
+from agreements.roles import can_update_status
 from followups import services
 from followups.models import (
     Category,
     Commitment,
     CommitmentOwner,
     Deadline,
+    DeadlineOccurrence,
+    OccurrenceOutcome,
     Priority,
     Status,
     StatusUpdate,
@@ -100,6 +104,40 @@ class DeadlineSerializer(serializers.ModelSerializer):
 
     def get_is_overdue(self, obj: Deadline) -> bool:
         return obj.is_overdue(today=self.context.setdefault("today", timezone.localdate()))
+
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    """One past occurrence of a recurring obligation and its outcome."""
+
+    deadline = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    number = serializers.SerializerMethodField(help_text="1 for the first occurrence.")
+    next_due_on = serializers.DateField(source="deadline.due_on", read_only=True)
+
+    class Meta:
+        model = DeadlineOccurrence
+        fields = [
+            "deadline",
+            "number",
+            "due_on",
+            "outcome",
+            "happened_on",
+            "note",
+            "evidence_url",
+            "actor",
+            "recorded_at",
+            "next_due_on",
+        ]
+        read_only_fields = fields
+
+    def get_number(self, obj: DeadlineOccurrence) -> int:
+        return obj.index + 1
+
+
+class OccurrenceCreateSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=OccurrenceOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    evidence_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+    happened_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class CommitmentDeadlineSerializer(DeadlineSerializer):
@@ -373,6 +411,35 @@ class DeadlineViewSet(RefViewSet):
         return Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk")).select_related(
             "commitment"
         )
+
+    @extend_schema(
+        request=OccurrenceCreateSerializer,
+        responses={200: OccurrenceSerializer(many=True), 201: OccurrenceSerializer},
+        description="GET: every recorded occurrence of a recurring obligation with its outcome. POST (staff): mark "
+        "the current occurrence met (with a note and evidence) or missed; the deadline moves on to the next one.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="occurrences")
+    def occurrences(self, request: Request, ref: str | None = None) -> Response:
+        deadline = self.get_object()
+        if request.method == "GET":
+            history = deadline.occurrences.order_by("index")
+            return Response(OccurrenceSerializer(history, many=True, context=self.get_serializer_context()).data)
+        if partner_of(request) is not None or not can_update_status(request.user):
+            # A partner's report is a claim (DESIGN.md): it reports progress with a status update.
+            raise PermissionDenied("Staff record occurrences; a partner reports progress with a status update.")
+        return idempotent_create(request, lambda: self._record_occurrence(request, deadline))
+
+    def _record_occurrence(self, request: Request, deadline: Deadline) -> Response:
+        serializer = OccurrenceCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            occurrence = services.deadline_record_occurrence(
+                deadline=deadline, by_user=request.user, **serializer.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
+        data = OccurrenceSerializer(occurrence, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class StatusCursor(Cursor):

@@ -30,6 +30,8 @@ from followups.models import (
     Completion,
     ContactReminderPreference,
     Deadline,
+    DeadlineOccurrence,
+    OccurrenceOutcome,
     Reminder,
     ReminderPolicy,
     ReminderStatus,
@@ -466,22 +468,140 @@ def _sync_deadlines_with_status(
 
 
 @transaction.atomic
-def deadline_complete_occurrence(
-    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = ""
-) -> Deadline:
-    """Mark the current occurrence of a recurring obligation as met; the next one becomes due.
+def deadline_record_occurrence(
+    *,
+    deadline: Deadline,
+    outcome: str,
+    note: str = "",
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    happened_on: date | None = None,
+    by_user: AbstractBaseUser | None = None,
+    actor: str = "",
+) -> DeadlineOccurrence:
+    """Record the current occurrence of a recurring obligation as met (with a note and evidence) or missed, keep
+    it in the obligation's history, and move the deadline on to the next occurrence, which gets its own due date
+    and its own reminders (their kinds carry the occurrence number; the old occurrence's pending ones are
+    cancelled). What is anchored on the deadline follows.
 
-    Not idempotent: each call moves one occurrence on.
+    Not idempotent: each call records one occurrence and moves one on.
     """
+    if outcome not in OccurrenceOutcome.values:
+        raise ValidationError({"outcome": f"Use one of {', '.join(OccurrenceOutcome.values)}."})
+    deadline = Deadline.objects.select_for_update().select_related("commitment").get(pk=deadline.pk)
     if not deadline.recurrence:
-        raise ValidationError({"recurrence": f"{deadline.ref} does not repeat."})
+        raise ValidationError({"recurrence": f"{deadline.ref} does not repeat: complete it with a status update."})
+    if not deadline.is_open:
+        raise ValidationError({"deadline": f"{deadline.ref} is closed (completed or cancelled)."})
+    today = timezone.localdate()
+    if outcome == OccurrenceOutcome.MET:
+        happened_on = happened_on or today
+        if happened_on > today:
+            raise ValidationError({"happened_on": "An occurrence cannot be met in the future."})
+    else:
+        happened_on = None
+    occurrence = DeadlineOccurrence.objects.create(
+        deadline=deadline,
+        index=deadline.occurrence_index,
+        due_on=deadline.due_on,
+        outcome=outcome,
+        happened_on=happened_on,
+        note=note.strip(),
+        evidence_url=evidence_url,
+        evidence_file=evidence_file or "",
+        by_user=by_user,
+        actor=_actor_label(by_user, actor),
+    )
     deadline.occurrence_index += 1
     deadline.extended_due_on = None
     deadline.extension_reason = ""
     deadline_apply_rule(deadline)
-    save_with_history(deadline, by_user=by_user, actor=actor, reason="occurrence met")
+    reason = f"occurrence {occurrence.index + 1} (due {occurrence.due_on}) {outcome}; next due {deadline.due_on}"
+    save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
     deadlines_changed([deadline])
+    _recompute_dependents(deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} moved on")
+    return occurrence
+
+
+def deadline_complete_occurrence(
+    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = ""
+) -> Deadline:
+    """Mark the current occurrence as met (see `deadline_record_occurrence`). Not idempotent."""
+    deadline_record_occurrence(deadline=deadline, outcome="met", by_user=by_user, actor=actor)
+    deadline.refresh_from_db()
     return deadline
+
+
+def _review_ref(commitment: Commitment) -> str:
+    return f"{commitment.ref[:33]}-REVIEW"
+
+
+@transaction.atomic
+def commitment_schedule_review(
+    *, commitment: Commitment, by_user: AbstractBaseUser | None = None, actor: str = ""
+) -> Deadline | None:
+    """Keep the periodic review deadline that the commitment's `review_every` (such as P6M) calls for: first due
+    one period after its framework took effect (or was signed; else after the commitment was entered), then every
+    period, met one occurrence at a time like any recurring obligation. Cleared or closed: the review is cancelled.
+
+    Safe to run twice.
+    """
+    review = Deadline.objects.filter(commitment=commitment, is_review=True).first()
+    every = commitment.review_every.strip()
+    if not every or commitment.is_closed:
+        if review is not None and review.is_open:
+            review.cancelled = True
+            save_with_history(review, by_user=by_user, actor=actor, reason="review no longer asked for")
+            deadlines_changed([review])
+        return review
+    framework = commitment.framework
+    anchored = framework.effective_on or framework.signed_on
+    wanted = {
+        "anchor_kind": AnchorKind.FRAMEWORK_EFFECTIVE if anchored else AnchorKind.FIXED,
+        "anchor_framework": framework if anchored else None,
+        "offset": every,
+        "recurrence": every,
+    }
+    if review is None:
+        review = Deadline(
+            ref=_review_ref(commitment),
+            commitment=commitment,
+            title=f"Review ({every})",
+            is_review=True,
+            basis="template",
+            anchor_date=timezone.localtime(commitment.created_at).date(),
+            **wanted,
+        )
+    elif all(getattr(review, k) == v for k, v in wanted.items()) and review.cancelled is False:
+        return review
+    else:
+        for key, value in wanted.items():
+            setattr(review, key, value)
+        review.cancelled = False
+    deadline_save_rule(deadline=review, by_user=by_user, actor=actor, reason=f"review every {every}")
+    return review
+
+
+def commitments_schedule_reviews() -> int:
+    """Schedule (or cancel) the review deadline of every commitment with a `review_every` or an open review; run
+    by the hourly planning task, so a cadence entered through any door is scheduled. Safe to run twice."""
+    commitments = Commitment.objects.exclude(review_every="") | Commitment.objects.filter(
+        deadlines__is_review=True, deadlines__cancelled=False, deadlines__completed_on__isnull=True
+    )
+    count = 0
+    for commitment in commitments.distinct().select_related("framework"):
+        commitment_schedule_review(commitment=commitment, actor="review schedule")
+        count += 1
+    return count
+
+
+def reminders_plan_hourly() -> int:
+    """The hourly task's service: review deadlines scheduled, then the overdue repeats, weekly digests and quiet
+    nudges planned ahead (`followups.reminders.planner.reminders_plan_daily`). Safe to run twice."""
+    from followups.reminders.planner import reminders_plan_daily
+
+    commitments_schedule_reviews()
+    return reminders_plan_daily()
 
 
 @transaction.atomic

@@ -25,10 +25,10 @@ def reminders_send_batch(units: list[list[int]], token: str) -> dict[str, int]:
 
 @shared_task(name="followups.tasks.reminders_plan_daily", ignore_result=True)
 def reminders_plan_daily() -> int:
-    """Beat runs this hourly: plan the overdue repeats, weekly digests and quiet-commitment nudges ahead."""
-    from followups.reminders.planner import reminders_plan_daily as plan
+    """Beat runs this hourly: review deadlines, then overdue repeats, weekly digests and quiet nudges planned ahead."""
+    from followups import services  # the task is only an interface
 
-    return plan()
+    return services.reminders_plan_hourly()
 
 
 @shared_task(name="followups.tasks.webhooks_tick", ignore_result=True)

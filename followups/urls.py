@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from followups import views
 from followups.loader.views import ConflictListView
+from followups.occurrences import DeadlineOccurrenceView
 
 app_name = "followups"
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("deadlines/", views.DeadlineListView.as_view(), name="deadline_list"),
     re_path(r"^deadlines/export\.(?P<fmt>csv|xlsx)$", views.DeadlineExportView.as_view(), name="deadline_export"),
     path("deadlines/<str:ref>/extend/", views.DeadlineExtendView.as_view(), name="deadline_extend"),
+    path("deadlines/<str:ref>/occurrence/", DeadlineOccurrenceView.as_view(), name="deadline_occurrence"),
     path("projects/", views.ProjectListView.as_view(), name="project_list"),
     re_path(r"^projects/export\.(?P<fmt>csv|xlsx)$", views.ProjectExportView.as_view(), name="project_export"),
     path("projects/<str:ref>/", views.ProjectDetailView.as_view(), name="project_detail"),

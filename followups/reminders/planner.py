@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.models import Contact, StaffProfile
 from agreements.roles import Role
@@ -117,6 +118,31 @@ def has_point_of_contact(commitment: Commitment) -> bool:
     return any(_contact_active(c) for c in commitment.contacts.all())
 
 
+def no_contact_notice(commitment: Commitment) -> str:
+    """What staff are told on the commitment's page and in the admin when nobody at a partner can be reminded of
+    it: who hears instead (the owners' desk officers, or only the coordinators). Blank when a contact can."""
+    if commitment.is_closed or has_point_of_contact(commitment):
+        return ""
+    desk = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__name=Role.DESK_OFFICER.value,
+            staff_profile__portfolio__in=commitment.owners.all(),
+        )
+        .exclude(email="")
+        .distinct()
+    )
+    names = sorted(u.get_full_name() or u.get_username() for u in desk)
+    if names:
+        return _("No point of contact: its reminders go to the desk officers of the owning parties (%(names)s).") % {
+            "names": ", ".join(names)
+        }
+    return _(
+        "No point of contact and no desk officer follows its owning parties: its reminders go to the coordinators."
+    )
+
+
 def _digest_day(day: date) -> date:
     """A digest reader gets the week's reminders on its Monday (the Monday on or before the day)."""
     return day - timedelta(days=day.weekday())
@@ -153,8 +179,8 @@ def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]], toda
         due_at = reminder_instant(day=day, zone=recipient.zone)
         wanted[(*recipient.key, prefix + kind)] = _Wanted(recipient, prefix + kind, due_at, escalation)
 
-    # No point of contact: the owning parties' desk officers are reminded instead (no recipient, no silence).
-    before = contacts if has_point_of_contact(commitment) else desk
+    # No point of contact: the owning parties' desk officers (else the coordinators) are reminded instead.
+    before = contacts if has_point_of_contact(commitment) else (desk or staff.coordinators)
     for days in lead:
         for r in before:
             add(r, f"before_{days}", deadline.due_on - timedelta(days=days), False)
