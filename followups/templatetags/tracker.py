@@ -63,3 +63,11 @@ _BASIS = {
 def basis_label(value: str) -> str:
     """The basis of a value (sourced, estimated, illustrative...) in the reader's language."""
     return str(_BASIS.get(value, value))
+
+
+@register.filter
+def is_past(day) -> bool:
+    """Whether a date is before today (an open deadline's next due date that has passed is overdue)."""
+    from django.utils import timezone
+
+    return day is not None and day < timezone.localdate()
