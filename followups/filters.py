@@ -61,6 +61,10 @@ class CommitmentFilter(StyledFilterSet):
     awaiting = django_filters.ChoiceFilter(
         choices=_YES_NO[1:], empty_label=_("Any"), label=_("Awaiting verification"), method="filter_awaiting"
     )
+    # No status update for longer than the window of its priority (issue 9); `quiet=true` is read as yes.
+    quiet = django_filters.ChoiceFilter(
+        choices=_YES_NO[1:], empty_label=_("Any"), label=_("Gone quiet"), method="filter_quiet"
+    )
     sort = django_filters.OrderingFilter(
         fields=(
             ("ref", "ref"),
@@ -99,6 +103,20 @@ class CommitmentFilter(StyledFilterSet):
             return queryset.awaiting_verification()
         if value == "no":
             return queryset.exclude(pk__in=Commitment.objects.awaiting_verification().values("pk"))
+        return queryset
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and data.get("quiet") in ("true", "false"):
+            data = data.copy()
+            data["quiet"] = "yes" if data["quiet"] == "true" else "no"
+        super().__init__(data, *args, **kwargs)
+
+    def filter_quiet(self, queryset, name, value):
+        quiet = Commitment.objects.quiet(today=timezone.localdate()).values("pk")
+        if value == "yes":
+            return queryset.filter(pk__in=quiet)
+        if value == "no":
+            return queryset.exclude(pk__in=quiet)
         return queryset
 
     def filter_overdue(self, queryset, name, value):

@@ -80,9 +80,16 @@ class DashboardView(StaffMixin, TemplateView):
             "counts": selectors.dashboard_counts(today=today, organisations=organisations, status_rows=status_rows),
             "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
             "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
+            # Open commitments with no status update for longer than their window (issue 9).
+            "quiet": _quiet_count(today, organisations),
             # The counts link to the lists they count; a portfolio's to the lists of the portfolio.
             "scope_param": "&scope=portfolio" if organisations else "",
         }
+
+
+def _quiet_count(today: date, organisations) -> int:
+    quiet = Commitment.objects.quiet(today=today)
+    return (quiet.owned_by(organisations) if organisations else quiet).count()
 
 
 class CommitmentListView(StaffListView):

@@ -203,3 +203,24 @@ def test_coordinators_hear_of_a_quiet_commitment_nobody_else_would():
     walk(date(2026, 5, 30), date(2026, 6, 2), inbox)
     assert [d for d, _ in inbox[coordinator.email]] == [date(2026, 5, 31)]  # 90 days
     assert commitment.ref in inbox[coordinator.email][0][1]
+
+
+def test_the_dashboard_counts_what_has_gone_quiet_and_the_list_filters_on_it(client_for):
+    desk = f.UserFactory(role=Role.DESK_OFFICER)
+    with time_machine.travel(PLANNED, tick=False):
+        quiet = f.CommitmentFactory(title="Untouched since March")
+        recent = f.CommitmentFactory(title="Updated lately")
+        f.CommitmentFactory(title="Closed long ago", status=Status.COMPLETED)
+    with time_machine.travel(datetime(2026, 5, 25, 12, 0, tzinfo=UTC), tick=False):
+        services.commitment_update_status(commitment=recent, status=Status.IN_PROGRESS, actor="t")
+    with time_machine.travel(datetime(2026, 6, 1, 12, 0, tzinfo=UTC), tick=False):  # 91 days after entry
+        client = client_for(desk)
+        dashboard = client.get("/").content.decode()
+        assert '<span class="tracker-count__number">1</span> <span class="tracker-count__label">gone quiet' in dashboard
+        for query in ("quiet=yes", "quiet=true"):
+            listed = client.get(f"/commitments/?{query}").content.decode()
+            assert quiet.ref in listed and recent.ref not in listed
+        listed = client.get("/commitments/?quiet=no").content.decode()
+        assert recent.ref in listed and quiet.ref not in listed
+        page = client.get(f"/commitments/{quiet.ref}/").content.decode()
+        assert "91 days ago" in page and "Gone quiet" in page
