@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import secrets
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -28,8 +29,56 @@ Status = WebhookDeliveryStatus
 # --- Endpoints --------------------------------------------------------------------------------------------------
 
 
-def webhook_url_problem(url: str) -> str:
-    """Why `url` cannot receive webhooks, or "" when it can (checked at registration; the address again at send)."""
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# NAT64: IPv4 addresses written in IPv6 (RFC 6052's well-known prefix); 64:ff9b:1::/48 is local use.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# "This network": Linux connects 0.0.0.0/8 to the machine itself.
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+
+
+def _embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _NAT64 or (int(address) >> 32 == 0 and int(address) > 1):  # NAT64 or ::a.b.c.d
+        found.append(low)
+    return [a for a in found if a is not None]
+
+
+def webhook_address_problem(address: IPAddress) -> str:
+    """Why our workers must not connect to `address`, or "" (checked at registration and at send time).
+
+    Refused everywhere: multicast, link-local (cloud metadata at 169.254.169.254), reserved and unspecified
+    addresses, and an IPv6 address hiding a non-public IPv4 one (IPv4-mapped or -compatible, NAT64, 6to4, Teredo).
+    In production (WEBHOOK_ALLOW_INSECURE off) also every other non-public address: loopback, private, shared.
+    Development allows loopback and private addresses themselves, for local receivers.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address_v4 = address.ipv4_mapped
+        if not address_v4.is_global:
+            return f"{address} hides the non-public address {address_v4}."
+    for hidden in _embedded_ipv4(address):
+        if not hidden.is_global or hidden.is_multicast:
+            return f"{address} hides the non-public address {hidden}."
+    if address.is_multicast or address.is_link_local or address.is_reserved or address.is_unspecified:
+        return f"{address} is not a unicast public address."
+    if isinstance(address, ipaddress.IPv4Address) and address in _THIS_NETWORK:
+        return f"{address} is not a unicast public address."
+    if isinstance(address, ipaddress.IPv6Address) and (address in _NAT64 or address.sixtofour or address.teredo):
+        return ""  # what it carries is public (checked above)
+    if not settings.WEBHOOK_ALLOW_INSECURE and not address.is_global:
+        return f"{address} is not a public address."
+    return ""
+
+
+def webhook_url_problem(url: str, *, resolve: bool | None = None) -> str:
+    """Why `url` cannot receive webhooks, or "" when it can (at registration; the address again at send time).
+
+    A literal address is checked (webhook_address_problem); in production a host name is resolved and each of
+    its addresses checked too (one that does not resolve yet is accepted: the send time check will refuse it).
+    """
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
@@ -39,17 +88,33 @@ def webhook_url_problem(url: str) -> str:
         return "Leave credentials out of the URL; check the signature instead."
     if parts.fragment:
         return "A URL with a #fragment cannot be POSTed to."
-    if settings.WEBHOOK_ALLOW_INSECURE:
-        return ""
-    if parts.scheme != "https":
+    if not settings.WEBHOOK_ALLOW_INSECURE and parts.scheme != "https":
         return "Use an https URL."
     host = (parts.hostname or "").strip("[]")
-    with contextlib.suppress(ValueError):
-        if not ipaddress.ip_address(host).is_global:
-            return "The URL must reach a public address."
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        problem = webhook_address_problem(literal)
+        return f"The URL must reach a public address: {problem}" if problem else ""
+    if settings.WEBHOOK_ALLOW_INSECURE:
+        return ""
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return "The URL must reach a public address."
+    if resolve is None or resolve:
+        with contextlib.suppress(OSError, UnicodeError):
+            for address in webhook_resolve(host, parts.port or 443):
+                problem = webhook_address_problem(address)
+                if problem:
+                    return f"The URL must reach a public address: {host} resolves to {address}."
     return ""
+
+
+def webhook_resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to (raises OSError when it does not resolve)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(sockaddr[0].split("%")[0]) for *_rest, sockaddr in infos]
 
 
 def webhook_events_clean(events: Iterable[str]) -> list[str]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import ipaddress
+import io
 import json
 import logging
 import socket
+import ssl
 import urllib.error
-import urllib.request
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from followups.models import WebhookDelivery, WebhookDeliveryStatus
-from followups.webhooks.endpoints import webhook_url_problem
+from followups.webhooks.endpoints import webhook_address_problem, webhook_resolve, webhook_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -121,53 +121,65 @@ class _Permanent(Exception):
     """A delivery that must not be tried again (its reason is the message)."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered as an error: a signed POST is not replayed to another address."""
+def _checked_address(url: str) -> str:
+    """The one address the delivery may connect to: `url`'s host resolved once, every address it resolves to
+    checked (webhook_address_problem), so that a second lookup cannot lead elsewhere (DNS rebinding).
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's signature
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _check_address(url: str) -> None:
-    """In production, refuse a URL whose host resolves to a private, loopback or link-local address."""
-    if settings.WEBHOOK_ALLOW_INSECURE:
-        return
-    problem = webhook_url_problem(url)
+    Raises _Permanent for a refused URL or address, OSError when the host does not resolve (temporary)."""
+    problem = webhook_url_problem(url, resolve=False)
     if problem:
         raise _Permanent(problem)
     parts = urlsplit(url)
-    # A failure to resolve is temporary (raised as OSError); the address may still change between this check and
-    # the connection (DNS rebinding): an egress proxy is the stronger guard where that matters.
-    for *_rest, sockaddr in socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM):
-        if not ipaddress.ip_address(sockaddr[0]).is_global:
-            raise _Permanent(f"{parts.hostname} resolves to a non-public address ({sockaddr[0]})")
+    addresses = webhook_resolve(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    for address in addresses:
+        problem = webhook_address_problem(address)
+        if problem:
+            raise _Permanent(f"{parts.hostname} resolves to a refused address: {problem}")
+    if not addresses:
+        raise OSError(f"{parts.hostname} resolves to no address")
+    return str(addresses[0])
 
 
 def _post(row: WebhookDelivery) -> int:
-    """POST the signed payload; returns the HTTP status, raises HTTPError for an error answer or OSError."""
+    """POST the signed payload to the checked address; returns the 2xx status, raises HTTPError for any other
+    answer (a redirect is not followed: a signed POST is not replayed to another address) or OSError."""
     endpoint = row.endpoint
-    _check_address(endpoint.url)
+    address = _checked_address(endpoint.url)
+    parts = urlsplit(endpoint.url)
     body = _body(row.payload)
     timestamp = str(int(timezone.now().timestamp()))
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked at registration (http or https)
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Tracker-Event": row.event,
-            "X-Tracker-Delivery": str(row.event_id),
-            "X-Tracker-Timestamp": timestamp,
-            "X-Tracker-Signature": webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=body),
-        },
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    if parts.scheme == "https":
+        # TLS still checks the certificate against the host name (SNI and verification), not the address.
+        connection = http.client.HTTPSConnection(
+            host, parts.port or 443, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
+    connection._create_connection = lambda where, *args, **kwargs: socket.create_connection(  # noqa: SLF001
+        (address, where[1]), *args, **kwargs
     )
-    with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-        response.read(1024)  # let a keep-alive connection finish; the answer's body is not used
-        return response.status
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Tracker-Event": row.event,
+        "X-Tracker-Delivery": str(row.event_id),
+        "X-Tracker-Timestamp": timestamp,
+        "X-Tracker-Signature": webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=body),
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read(ERROR_BODY_CHARS)
+        if 200 <= response.status < 300:
+            return response.status
+        raise urllib.error.HTTPError(
+            endpoint.url, response.status, response.reason, response.headers, io.BytesIO(answer)
+        )
+    finally:
+        connection.close()
 
 
 def _retry_delay(attempts: int, retry_after: str | None) -> timedelta:
