@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test run serve test check lint format bench chromium clean
+.PHONY: help install install-test run serve test check lint format bench chromium clean backup restore lock audit
 
 help:
 	@echo "make run      set up everything (venv, npm, static files, SQLite, dataset, demo) and start web + worker + beat"
@@ -20,6 +20,10 @@ help:
 	@echo "make check    the guard rails alone: ruff, ruff format --check, lint-imports, mypy, migrations check"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make bench    run the benchmarks in bench/ (they print their figures)"
+	@echo "make backup   the database (pg_dump) and the evidence files into backups/<time>/ (BACKUP_DIR=...)"
+	@echo "make restore  BACKUP=<folder> into the new, empty database of DATABASE_URL and the evidence storage"
+	@echo "make lock     regenerate requirements.lock (hashes) from pyproject.toml: needs the package index"
+	@echo "make audit    pip-audit the lock file against the advisory database: needs network, not part of test"
 
 # --- Python ---------------------------------------------------------------------------------------------------
 $(PY):
@@ -109,6 +113,28 @@ bench: $(VENV)/.installed-test
 		PYTHONPATH=. $(PY) "$$script" || status=$$?; \
 	done; \
 	exit $$status
+
+# --- Operations (docs/deploy.md) -------------------------------------------------------------------------------
+# With the environment of the deployment (DATABASE_URL, the evidence storage): `set -a; . /etc/tracker/tracker.env`.
+BACKUP_DIR ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+backup:
+	PY=$(PY) scripts/backup.sh "$(BACKUP_DIR)"
+
+restore:
+	@[ -n "$(BACKUP)" ] || { echo "make restore BACKUP=<folder made by make backup>"; exit 1; }
+	PY=$(PY) scripts/restore.sh "$(BACKUP)"
+
+# The production dependencies (and the optional sentry extra) pinned with hashes; the Dockerfile installs only this.
+lock: $(VENV)/.installed-test
+	$(PY) -m pip install --quiet -e '.[ops]'
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra sentry \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the locked versions. It asks the advisory database online, so it is run on a machine
+# with network access (and in CI where it has it), not by `make test`.
+audit: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[ops]'
+	$(VENV)/bin/pip-audit --require-hashes --disable-pip --strict -r requirements.lock
 
 clean:
 	rm -rf static/vendor node_modules $(VENV)/.installed $(VENV)/.installed-test

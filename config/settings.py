@@ -152,6 +152,8 @@ INSTALLED_APPS = [
     "storages",
     "agreements",
     "followups",
+    # Backup and restore of the evidence files (manage.py evidence_export / evidence_import).
+    "ops",
 ]
 
 MIDDLEWARE = [
