@@ -180,6 +180,18 @@ class PartnerOrStaff(permissions.BasePermission):
         return can_update_status(user)
 
 
+class DocsAccess(permissions.BasePermission):
+    """Who may read /api/schema/, /api/docs/ and /api/redoc/: anyone when API_DOCS_PUBLIC is on (development's
+    default), else staff or a valid key (production's default: the schema is the contract, not an advertisement)."""
+
+    message = "The API documentation is for partners with a key and for staff."
+
+    def has_permission(self, request: Request, view) -> bool:
+        if settings.API_DOCS_PUBLIC:
+            return True
+        return partner_of(request) is not None or can_read_staff_pages(request.user)
+
+
 # --- Throttling --------------------------------------------------------------------------------------------
 
 

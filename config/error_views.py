@@ -26,7 +26,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 
 log = logging.getLogger("django.request")
 
@@ -132,7 +131,7 @@ def _drf_code(exc: exceptions.APIException) -> str:
     return DRF_CODES.get(code, code)
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+def api_exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     """DRF's EXCEPTION_HANDLER: every error a view raises answers the envelope (None: an unexpected exception,
     answered by ApiErrorMiddleware.process_exception)."""
     if isinstance(exc, Http404):
@@ -166,7 +165,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     request = context.get("request")
     set_rollback()
     body = error_body(code=_drf_code(exc), message=message, fields=fields, request_id=request_id_of(request))
-    response = Response(body, status=exc.status_code, headers=headers)
+    # Always JSON, whatever the view's renderers (the schema's YAML) or the Accept header asked for.
+    response = JsonResponse(body, status=exc.status_code, headers=headers)
     response.api_envelope = True
     return response
 

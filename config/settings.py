@@ -415,6 +415,8 @@ if CACHES["api_throttle"]["BACKEND"].endswith("RedisCache"):
 CACHES["api_throttle_local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-local"}
 API_THROTTLE_CACHE = "api_throttle"
 API_THROTTLE_FALLBACK = "api_throttle_local"
+# /api/schema/, /api/docs/ and /api/redoc/ for anyone (on), or only for staff and valid keys (off: production).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Follow-up tracker partner API",
     # The partner guide (keys, scope, lists, webhooks) is prose for people: it lives in docs/partner-guide.md and
@@ -422,6 +424,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (BASE_DIR / "docs" / "partner-guide.md").read_text(encoding="utf-8").strip(),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # API_DOCS_PUBLIC decides who reads the schema and the docs (agreements.api_auth.DocsAccess).
+    "SERVE_PERMISSIONS": ["agreements.api_auth.DocsAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

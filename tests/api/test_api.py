@@ -264,3 +264,15 @@ def test_a_nul_byte_or_a_non_text_reference_is_a_field_error_not_a_server_error(
     nul_address = client_a.get("/api/v1/commitments/CMT-\x00/")
     assert nul_address.status_code == 400
     assert "NUL" in error_of(nul_address)["message"]
+
+
+def test_a_setting_decides_whether_the_schema_and_docs_are_public(world, partner_key, staff_client_factory, settings):
+    settings.API_DOCS_PUBLIC = False
+    for url in ("/api/schema/", "/api/docs/", "/api/redoc/"):
+        anonymous = Client().get(url)
+        assert anonymous.status_code == 401, url
+        assert error_of(anonymous)["code"] == "not_authenticated"
+        assert bearer_client(partner_key(world.org_a, f"docs {url}")[1]).get(url).status_code == 200, url
+        assert staff_client_factory(Role.VIEWER, username=f"viewer{url}").get(url).status_code == 200, url
+    settings.API_DOCS_PUBLIC = True
+    assert Client().get("/api/schema/").status_code == 200

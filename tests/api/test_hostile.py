@@ -15,12 +15,17 @@ import pytest
 import requests
 
 from config.api_router import router
-from tests.api.snapshot import database_fingerprint
+from tests.api.snapshot import database_fingerprint as full_fingerprint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LISTS = [(prefix, viewset) for prefix, viewset, _basename in router.registry]
 WRITES = ["/api/v1/status-updates/", "/api/v1/webhooks/"]
+
+
+def database_fingerprint() -> dict[str, str]:
+    """Every table but the security log, which records refused keys on purpose."""
+    return {table: digest for table, digest in full_fingerprint().items() if table != "agreements_securityevent"}
 
 
 @pytest.fixture
