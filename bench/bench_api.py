@@ -97,7 +97,7 @@ def under_load(url: str, raw: str, seconds: float, size: int) -> c.Row:
     port = c.free_port()
     address = f"http://127.0.0.1:{port}/api/v1/commitments/?page_size={PAGE}"
     headers = {"Authorization": f"Bearer {raw}"}
-    results, bodies, memory = {}, {}, {}
+    results, bodies, memory, errors = {}, {}, {}, []
     for side, app, env in (
         ("tracker", "config.wsgi:application", {}),
         ("bare", "_bare_wsgi:app", {"PYTHONPATH": f"{c.ROOT}:{c.ROOT / 'bench'}", "BENCH_URL": url}),
@@ -107,7 +107,9 @@ def under_load(url: str, raw: str, seconds: float, size: int) -> c.Row:
             c.wait_http(address, headers)
             with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
                 bodies[side] = response.read()
-            results[side] = c.load(address, headers, seconds, connections=8)
+            results[side], error = c.load(address, headers, seconds, connections=8)
+            if error:
+                errors.append(f"{side}: {error}")
             memory[side] = c.workers_peak_rss_mb(server)
         finally:
             c.stop(server)
@@ -126,7 +128,7 @@ def under_load(url: str, raw: str, seconds: float, size: int) -> c.Row:
         bare_mem_mb=memory["bare"],
         mem_note="(worker RSS)",
         unit="req/s",
-        note="p95 column: latency ms (wrk: 99th)",
+        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in errors),
     )
 
 

@@ -1,284 +1,247 @@
-"""Benchmark of the staff pages: the dashboard and the commitments list with 100,000 commitments.
+"""Benchmark of the staff pages beside the bare database: the commitments list, the dashboard, a commitment's
+page, the CSV export of 10,000 rows, and the list under load.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_staff_pages.py [--requests 40] [--load-seconds 10] [--no-load]
+    PYTHONPATH=. .venv/bin/python bench/bench_staff_pages.py [--rounds 30] [--load-seconds 10] [--no-load]
 
-Uses its own PostgreSQL database (BENCH_STAFF_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/bench_staff), created, migrated and filled on first run (100,000 commitments,
-two owners and one deadline each, under 100 frameworks and 60 countries), then reused. Prints, for each page,
-the median and 95th percentile through Django's test client (in-process, a logged-in coordinator and a desk
-officer with a four-country portfolio), then requests per second and latency under a small threaded load
-client against gunicorn on loopback. It asserts nothing.
+For each size (10,000 and 100,000 commitments, times BENCH_SCALE), in a process of its own and on a database of
+its own (bench_tracker_<N>, filled once by bench/_data.py), a logged-in coordinator asks each page through
+Django's test client, interleaved with the bare baseline (bench/_bare.py: the same session check and SQL,
+rendered by a plain Python template), and the outputs are checked equal in the run:
+
+- list: the same rows with the same cells (reference, title, framework, owners, status, priority, next due);
+- dashboard: the same five counts and the same rows and cells in the overdue and upcoming tables;
+- a commitment's page: every owner, deadline reference and timeline note of the bare page is on the tracker's;
+- CSV export of the list filtered to 10,000 rows: byte-identical;
+- at the largest size, the list under load (wrk if installed, else threads): gunicorn with two sync workers for
+  the tracker, then the bare WSGI app (bench/_bare_wsgi.py) with two, the rows and cells checked equal.
+
+Peak memory: Python allocations of one request on each side (tracemalloc, untimed); worker RSS under load.
+It asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE_URL = os.environ.get("BENCH_STAFF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_staff")
-COMMITMENTS = 100_000
-FRAMEWORKS = 100
-COUNTRIES = 60
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ["DJANGO_DEBUG"] = "false"  # no query log kept in memory
-sys.path.insert(0, str(ROOT))
-
-PAGES = {
-    "dashboard (coordinator)": ("coordinator", "/"),
-    "dashboard (desk officer, portfolio first)": ("desk", "/"),
-    "commitments list, page 1 of 50": ("coordinator", "/commitments/"),
-    "commitments list, at risk + overdue, sorted by due date": (
-        "coordinator",
-        "/commitments/?status=at_risk&overdue=yes&sort=due",
-    ),
-    "commitments list, text search": ("coordinator", "/commitments/?q=number+4242"),
-    "commitments list, page 1000": ("coordinator", "/commitments/?page=1000"),
-}
+import _common as c
 
 
-def ensure_database() -> None:
+def labels() -> dict:
+    from django.utils import translation
+
+    from followups.models import Category, Priority, Status
+
+    with translation.override("en"):
+        return {
+            "status": {v: str(lbl) for v, lbl in Status.choices},
+            "priority": {v: str(lbl) for v, lbl in Priority.choices},
+            "category": {v: str(lbl) for v, lbl in Category.choices},
+        }
+
+
+def list_rows(html: str) -> list[list[str]]:
+    import _bare
+
+    tables, _ = _bare.page_cells(html)
+    table = max(tables, key=len) if tables else []
+    return [row[:7] for row in table]
+
+
+def dashboard_view(html: str) -> tuple:
+    import _bare
+
+    tables, counts = _bare.page_cells(html)
+    return counts, [t for t in tables if t and len(t[0]) == 3][:2]
+
+
+def child(size: int, rounds: int, load_seconds: float) -> None:
     import psycopg
 
-    name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
-    server = BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(server, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    url = c.ensure_database(f"bench_tracker_{size}")
+    c.django_setup(url)
+    from _data import DETAIL_REF, EXPORT_WORD, fill_tracker
 
-
-def fill() -> None:
-    """Create the rows once; a second run finds them and goes straight to measuring."""
-    from datetime import date, timedelta
-
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
-    from django.utils import timezone
-
-    from agreements.models import (
-        Framework,
-        FrameworkKind,
-        Organisation,
-        OrganisationKind,
-        Party,
-        StaffProfile,
-    )
-    from agreements.roles import Role, role_groups_ensure
-    from followups.models import AnchorKind, Category, Commitment, CommitmentOwner, Deadline, Priority, Status
-
-    call_command("migrate", verbosity=0)
-    groups = role_groups_ensure()
-    users = get_user_model().objects
-    for username, role in (("coordinator", Role.COORDINATOR), ("desk", Role.DESK_OFFICER)):
-        if not users.filter(username=username).exists():
-            user = users.create_user(username, password="bench-pass-2026")
-            user.groups.add(groups[role])
-            StaffProfile.objects.get_or_create(user=user)
-    if Commitment.objects.count() >= COMMITMENTS:
-        return
-    print(f"filling {BENCH_DATABASE_URL} with {COMMITMENTS:,} commitments (once)...", flush=True)
-    started = time.perf_counter()
-    countries = Organisation.objects.bulk_create(
-        Organisation(
-            ref=f"ORG-B{i}",
-            name=f"Country {i}",
-            kind=OrganisationKind.COUNTRY,
-            iso_alpha2=f"{chr(65 + i // 26)}{chr(65 + i % 26)}",
-        )
-        for i in range(COUNTRIES)
-    )
-    frameworks = Framework.objects.bulk_create(
-        Framework(
-            ref=f"FW-B{i}",
-            title=f"Bench framework {i}",
-            kind=FrameworkKind.BILATERAL_FRAMEWORK,
-            signed_on=date(2025, 10, 1),
-        )
-        for i in range(FRAMEWORKS)
-    )
-    Party.objects.bulk_create(
-        Party(framework=f, organisation=countries[(i + k) % COUNTRIES])
-        for i, f in enumerate(frameworks)
-        for k in range(2)
-    )
-    StaffProfile.objects.get(user__username="desk").portfolio.set(countries[:4])
-    statuses, priorities, categories = list(Status), list(Priority), list(Category)
-    today = timezone.localdate()
-    batch = 10_000
-    for start in range(0, COMMITMENTS, batch):
-        commitments = Commitment.objects.bulk_create(
-            Commitment(
-                ref=f"CMT-B{i}",
-                framework=frameworks[i % FRAMEWORKS],
-                title=f"Bench commitment number {i}",
-                status=statuses[i % len(statuses)],
-                priority=priorities[i % len(priorities)],
-                category=categories[i % len(categories)],
-            )
-            for i in range(start, start + batch)
-        )
-        CommitmentOwner.objects.bulk_create(
-            CommitmentOwner(commitment=c, organisation=countries[(c.pk + k) % COUNTRIES], status=c.status)
-            for c in commitments
-            for k in range(2)
-        )
-        Deadline.objects.bulk_create(
-            Deadline(
-                ref=f"DL-B{c.ref[5:]}",
-                commitment=c,
-                anchor_kind=AnchorKind.FIXED,
-                anchor_date=(due := today + timedelta(days=c.pk % 730 - 365)),
-                original_due_on=due,
-                due_on=due,
-                completed_on=due if c.status in ("completed", "completed_late") else None,
-                cancelled=c.status == "cancelled",
-            )
-            for c in commitments
-        )
-        print(f"  {start + batch:,}", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def in_process(requests: int) -> None:
+    export_rows = c.scaled(10_000)
+    fill_tracker(size, export_rows)
+    import _bare
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    clients = {}
-    for username in ("coordinator", "desk"):
-        client = Client()
-        client.force_login(get_user_model().objects.get(username=username))
-        clients[username] = client
-    print(f"\nthrough the test client, {requests} requests each (ms):")
-    print(f"  {'page':58} {'median':>8} {'p95':>8} {'max':>8}")
-    for name, (username, url) in PAGES.items():
-        client = clients[username]
-        assert client.get(url).status_code == 200  # warm up (and fail loudly on a broken page)
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        print(
-            f"  {name:58} {statistics.median(times):8.1f} {percentile(times, 95):8.1f} {max(times):8.1f}",
-            flush=True,
-        )
+    from followups.models import CLOSED_STATUSES, DONE_STATUSES
 
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="coordinator"))
+    session = client.cookies["sessionid"].value
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("SET TIME ZONE 'UTC'")
+    names = labels()
+    closed, done = [str(s) for s in CLOSED_STATUSES], [str(s) for s in DONE_STATUSES]
+    who = {"session_key": session, "username": "coordinator"}
 
-def session_cookie(username: str) -> str:
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    def get(path: str):
+        def fn() -> bytes:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            return response.content
 
-    user = get_user_model().objects.get(username=username)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return session.session_key
+        return fn
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def under_load(seconds: float, threads: int, workers: int) -> None:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        cookie = f"sessionid={session_cookie('coordinator')}"
-        print(f"\ngunicorn on loopback ({workers} workers), {threads} client threads, {seconds:.0f} s per page:")
-        print(f"  {'page':58} {'req/s':>8} {'median':>8} {'p95':>8}")
-        for name in ("dashboard (coordinator)", "commitments list, page 1 of 50"):
-            url = f"http://127.0.0.1:{port}{PAGES[name][1]}"
-            times: list[float] = []
-            errors = [0]
-            deadline = time.perf_counter() + seconds
-
-            def worker(times=times, errors=errors, url=url, deadline=deadline) -> None:
-                while time.perf_counter() < deadline:
-                    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
-                    started = time.perf_counter()
-                    try:
-                        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                            response.read()
-                            if response.status != 200 or "/accounts/login/" in response.url:
-                                errors[0] += 1
-                    except OSError:
-                        errors[0] += 1
-                    times.append((time.perf_counter() - started) * 1000)
-
-            pool = [threading.Thread(target=worker) for _ in range(threads)]
-            for t in pool:
-                t.start()
-            for t in pool:
-                t.join()
-            print(
-                f"  {name:58} {len(times) / seconds:8.1f} {statistics.median(times):8.1f} "
-                f"{percentile(times, 95):8.1f}" + (f"  ({errors[0]} errors)" if errors[0] else ""),
-                flush=True,
+    export_path = f"/commitments/export.csv?q={EXPORT_WORD}"
+    paths = {
+        "staff list, page 1 of 50": (
+            get("/commitments/"),
+            lambda: _bare.list_page(conn, labels=names, closed=closed, **who),
+            lambda t, b: list_rows(t.decode()) == list_rows(b) and len(list_rows(b)) == 50,
+        ),
+        "dashboard (coordinator)": (
+            get("/"),
+            lambda: _bare.dashboard_page(conn, done=done, **who),
+            lambda t, b: dashboard_view(t.decode()) == dashboard_view(b) and len(dashboard_view(b)[0]) == 5,
+        ),
+        "a commitment's page": (
+            get(f"/commitments/{DETAIL_REF}/"),
+            lambda: _bare.detail_page(conn, ref=DETAIL_REF, labels=names, **who),
+            lambda t, b: detail_same(t.decode(), conn, DETAIL_REF),
+        ),
+        f"CSV export of {export_rows:,} rows": (
+            get(export_path),
+            lambda: _bare.export_csv(conn, word=EXPORT_WORD, labels=names, closed=closed, **who),
+            lambda t, b: t == b and t.count(b"\r\n") == export_rows + 1,
+        ),
+    }
+    rows = []
+    for name, (tracker, bare, same) in paths.items():
+        t_out, b_out = tracker(), bare()
+        equal = same(t_out, b_out)
+        if not equal:
+            print(f"  {name}: outputs differ", flush=True)
+            explain(name, t_out, b_out)
+        # The export is long: fewer rounds keep the whole suite within its budget.
+        n = max(5, rounds // 4) if name.startswith("CSV") else rounds
+        timings = c.interleaved({"tracker": tracker, "bare": bare}, n, warmup=1 if name.startswith("CSV") else 3)
+        rows.append(
+            c.Row(
+                path=name,
+                size=size,
+                tracker=timings["tracker"],
+                bare=timings["bare"],
+                same_output=equal,
+                tracker_mem_mb=c.peak_alloc_mb(tracker),
+                bare_mem_mb=c.peak_alloc_mb(bare),
+                mem_note="(Python alloc/request)",
+                note=f"{len(t_out):,} bytes",
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        )
+    if load_seconds:
+        rows.append(under_load(url, session, names, closed, load_seconds, size))
+    c.emit(rows)
+
+
+def detail_same(html: str, conn, ref: str) -> bool:
+    """Every owner, deadline reference and timeline note the bare query finds is on the tracker's page."""
+    cid = conn.execute("SELECT id FROM followups_commitment WHERE ref = %s", [ref]).fetchone()[0]
+    words = [r[0] for r in conn.execute("SELECT ref FROM followups_deadline WHERE commitment_id = %s", [cid])]
+    words += [
+        r[0]
+        for r in conn.execute(
+            "SELECT o.name FROM followups_commitmentowner co JOIN agreements_organisation o "
+            "ON o.id = co.organisation_id WHERE co.commitment_id = %s",
+            [cid],
+        )
+    ]
+    words += [
+        r[0]
+        for r in conn.execute("SELECT note FROM followups_statusupdate WHERE commitment_id = %s AND note <> ''", [cid])
+    ]
+    missing = [w for w in words if w not in html]
+    if missing:
+        print(f"  not on the tracker's page: {missing}", flush=True)
+    return bool(words) and not missing
+
+
+def explain(name: str, t_out: bytes, b_out) -> None:
+    if isinstance(b_out, bytes):
+        t_lines, b_lines = t_out.decode().splitlines(), b_out.decode().splitlines()
+        for i, (a, b) in enumerate(zip(t_lines, b_lines, strict=False)):
+            if a != b:
+                print(f"    line {i}: tracker {a!r}\n    line {i}: bare    {b!r}", flush=True)
+                return
+        print(f"    {len(t_lines)} lines / {len(b_lines)} lines", flush=True)
+        return
+    if name.startswith("dashboard"):
+        t, b = dashboard_view(t_out.decode()), dashboard_view(b_out)
+    else:
+        t, b = list_rows(t_out.decode()), list_rows(b_out)
+    print(f"    tracker: {str(t)[:600]}\n    bare:    {str(b)[:600]}", flush=True)
+
+
+def under_load(url: str, session: str, names: dict, closed: list[str], seconds: float, size: int) -> c.Row:
+    port = c.free_port()
+    address = f"http://127.0.0.1:{port}/commitments/"
+    headers = {"Cookie": f"sessionid={session}"}
+    bare_env = {
+        "PYTHONPATH": f"{c.ROOT}:{c.ROOT / 'bench'}",
+        "BENCH_URL": url,
+        "BENCH_LABELS": json.dumps({"labels": names, "closed": closed}),
+    }
+    results, bodies, memory, errors = {}, {}, {}, []
+    for side, app, env in (("tracker", "config.wsgi:application", {}), ("bare", "_bare_wsgi:app", bare_env)):
+        server = c.gunicorn(app, port, workers=2, env=env)
+        try:
+            c.wait_http(address, headers)
+            with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
+                bodies[side] = response.read().decode()
+            results[side], error = c.load(address, headers, seconds, connections=8)
+            if error:
+                errors.append(f"{side}: {error}")
+            memory[side] = c.workers_peak_rss_mb(server)
+        finally:
+            c.stop(server)
+        time.sleep(0.5)
+    same = list_rows(bodies["tracker"]) == list_rows(bodies["bare"]) and len(list_rows(bodies["bare"])) == 50
+    tool = "wrk" if c.shutil.which("wrk") else "Python threads"
+    return c.Row(
+        path=f"staff list under load ({tool}, 8 connections, 2 workers)",
+        size=size,
+        tracker=results["tracker"],
+        bare=results["bare"],
+        same_output=same,
+        tracker_mem_mb=memory["tracker"],
+        bare_mem_mb=memory["bare"],
+        mem_note="(worker RSS)",
+        unit="req/s",
+        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in errors),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=40)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "30")))
     parser.add_argument("--load-seconds", type=float, default=10)
-    # Defaults follow the machine: one gunicorn worker per core plus one, two client threads per worker.
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
-    parser.add_argument("--threads", type=int, default=2 * ((os.cpu_count() or 1) + 1))
     parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--size", type=int)
     args = parser.parse_args()
-
-    ensure_database()
-    import django
-
-    django.setup()
-    fill()
-    in_process(args.requests)
-    if not args.no_load:
-        under_load(args.load_seconds, args.threads, args.workers)
+    if args.child:
+        child(args.size, args.rounds, 0 if args.no_load else args.load_seconds)
+        return
+    sizes = [c.scaled(10_000), c.scaled(100_000)]
+    rows = []
+    for size in sizes:
+        extra = ["--rounds", str(args.rounds), "--load-seconds", str(args.load_seconds)]
+        if args.no_load or size != sizes[-1]:
+            extra.append("--no-load")
+        rows += c.run_sizes(__file__, [size], extra)
+    c.print_table("Staff pages", rows)
 
 
 if __name__ == "__main__":
