@@ -69,6 +69,6 @@ class DeadlineOccurrenceView(StaffMixin, View):
         else:
             errors = [e for field_errors in form.errors.values() for e in field_errors]
             messages.error(
-                request, _("%(ref)s: nothing recorded: %(errors)s") % {"ref": ref, "errors": " ".join(errors)}
+                request, _("%(ref)s: nothing recorded: %(errors)s") % {"ref": ref, "errors": " ".join(map(str, errors))}
             )
         return redirect(reverse("followups:commitment_detail", args=[deadline.commitment.ref]) + "#deadlines")

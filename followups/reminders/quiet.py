@@ -39,7 +39,7 @@ def _wanted(
     """(recipient key, kind) -> (recipient, kind, due instant, escalation) for the window ending now or tomorrow."""
     today = now.date()
     window, grace = commitment.quiet_window()
-    last = commitment.last_update_on
+    last = commitment.last_update  # annotated by with_last_update
     number = (today + timedelta(days=1) - last).days // window
     if number < 1:
         return {}

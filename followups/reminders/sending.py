@@ -160,6 +160,8 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
     """(status, reason) when a claimed row must not be sent after all."""
     deadline = row.deadline
     commitment = deadline.commitment if deadline is not None else row.commitment
+    if commitment is None:  # the check constraint reminder_about_something rules it out
+        return ReminderStatus.CANCELLED, "about nothing"
     if deadline is not None and (not deadline.is_open or commitment.status in CLOSED_STATUSES):
         return ReminderStatus.CANCELLED, "deadline closed"
     if deadline is None and commitment.status in CLOSED_STATUSES:
