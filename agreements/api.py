@@ -297,46 +297,105 @@ class WorkingGroupViewSet(RefViewSet):
 
 # --- Schema: the error answers every operation may give ----------------------------------------------------
 
+ERROR_CODES = [
+    "bad_request",
+    "validation_error",
+    "invalid_parameter",
+    "invalid_cursor",
+    "invalid_json",
+    "invalid_encoding",
+    "too_deeply_nested",
+    "nul_character",
+    "invalid_idempotency_key",
+    "not_authenticated",
+    "authentication_failed",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "idempotency_key_reused",
+    "request_too_large",
+    "unsupported_media_type",
+    "rate_limited",
+    "server_error",
+    "service_unavailable",
+]
 _ERROR = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-    "description": "What went wrong, in words.",
+    "description": "Every error answer: a stable English code for programs, a message for people.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "enum": ERROR_CODES, "example": "invalid_parameter"},
+                "message": {"type": "string", "example": "Some query parameters are wrong: page_size."},
+                "fields": {
+                    "type": "object",
+                    "description": "The fields, query parameters or headers at fault, each with its messages.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "example": {"page_size": ["Give a whole number from 1 to 200."]},
+                },
+                "request_id": {"type": "string", "description": "Also in X-Request-Id; quote it to us."},
+            },
+            "required": ["code", "message", "fields", "request_id"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["error"],
+    "additionalProperties": False,
 }
-_FIELD_ERRORS = {
-    "type": "object",
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-    "description": "One list of messages per field sent (or 'detail').",
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests allowed per window."},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in this window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until a request frees up."},
+}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID): a retry with the same key and body within 24 hours gets the first "
+    "answer again (Idempotent-Replayed: true) without a second effect; another body with it is a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
 
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
-    """drf-spectacular post-processing hook: document 400/401/403/404/429 (and 304) on every operation."""
+    """drf-spectacular post-processing hook: the error envelope and every error status on every operation,
+    Idempotency-Key on every POST, the RateLimit headers on successful answers."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = _ERROR
-    components["FieldErrors"] = _FIELD_ERRORS
 
-    def answer(description: str, schema: str, headers: dict | None = None) -> dict:
-        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    def answer(description: str, headers: dict | None = None) -> dict:
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         return {"description": description, "content": content, **({"headers": headers} if headers else {})}
 
+    retry_after = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
     for path, operations in result.get("paths", {}).items():
         detail = "{" in path
         for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete", "head", "options"):
+                continue
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", answer("No key, or a key that is unknown, expired or revoked.", "Error"))
-            responses.setdefault("403", answer("A session without a role that may do this.", "Error"))
-            responses.setdefault(
-                "429",
-                answer(
-                    "Too many requests with this key; wait as long as Retry-After says.",
-                    "Error",
-                    {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
-                ),
-            )
-            if method == "post" or not detail:
-                responses.setdefault("400", answer("A field or filter is wrong; each is named.", "FieldErrors"))
-            responses.setdefault("404", answer("No such object that you may see (or an invalid cursor).", "Error"))
+            for code, response in responses.items():
+                if code.startswith("2"):
+                    response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
+            responses.setdefault("400", answer("A field, query parameter, cursor or header is wrong; each is named."))
+            responses.setdefault("401", answer("No key, or a key that is unknown, expired or revoked."))
+            responses.setdefault("403", answer("A session without a role that may do this."))
+            responses.setdefault("404", answer("No such object that you may see."))
+            responses.setdefault("405", answer("This method is not offered here."))
+            responses.setdefault("406", answer("Only JSON is answered."))
+            responses.setdefault("429", answer("Too many requests with this key: wait Retry-After.", retry_after))
+            responses.setdefault("500", answer("Server error: nothing was applied."))
+            responses.setdefault("503", answer("Unavailable for a moment: nothing was applied.", retry_after))
+            if method in ("post", "put", "patch"):
+                responses.setdefault("413", answer("The body is larger than 2.5 MB."))
+                responses.setdefault("415", answer("The body is not JSON (Content-Type: application/json)."))
+            if method == "post":
+                responses.setdefault("409", answer("The Idempotency-Key was used for another request."))
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                    parameters.append(_IDEMPOTENCY_KEY)
             if method == "get" and detail:
                 responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
     return result

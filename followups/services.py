@@ -407,6 +407,9 @@ def commitment_update_status(
     open_deadlines = list(commitment.deadlines.open())
     if status == Status.COMPLETED and any(d.due_on < happened_on for d in open_deadlines):
         status = Status.COMPLETED_LATE
+    targets = [o.status for o in ownerships if owner is None or o.organisation_id == owner.pk]
+    if status == Status.COMPLETED and targets and all(t == Status.COMPLETED_LATE for t in targets):
+        status = Status.COMPLETED_LATE  # a repeated "completed" (a retry) never rewrites a late completion
 
     now = timezone.now()
     changed_owners: list[tuple[CommitmentOwner, str]] = []
