@@ -261,8 +261,9 @@ def print_table(title: str, rows: list[Row], size_label: str = "commitments") ->
         print(f"| {r.path} | {r.size:,} | {t} | {tp} | {b} | {bp} | {fmt_ratio(r)} | {same} | {mem} | {r.note} |")
     by_path: dict[str, list[Row]] = {}
     for r in rows:
-        by_path.setdefault(r.path, []).append(r)
-    growth = [(p, rs) for p, rs in by_path.items() if len(rs) > 1 and all(x.tracker for x in rs)]
+        if r.tracker:
+            by_path.setdefault(r.path, []).append(r)
+    growth = [(p, rs) for p, rs in by_path.items() if len(rs) > 1]
     if growth:
         print(f"\ngrowth of the tracker's median from the smallest to the largest size ({size_label}):")
         for path, rs in growth:

@@ -126,7 +126,7 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
             print(f"  {name}: outputs differ", flush=True)
             explain(name, t_out, b_out)
         # The export is long: fewer rounds keep the whole suite within its budget.
-        n = max(5, rounds // 4) if name.startswith("CSV") else rounds
+        n = max(3, rounds // 10) if name.startswith("CSV") else rounds
         timings = c.interleaved({"tracker": tracker, "bare": bare}, n, warmup=1 if name.startswith("CSV") else 3)
         rows.append(
             c.Row(
