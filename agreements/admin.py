@@ -86,7 +86,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(EvidenceLastMixin, admin.ModelAdmin):
+class OrganisationAdmin(EvidenceLastMixin, HistoryAdmin):
     list_display = ["ref", "name", "kind", "iso_alpha2", "parent", "is_active", "illustrative"]
     list_filter = ["kind", "is_active", "illustrative"]
     search_fields = ["ref", "name", "iso_alpha2"]
@@ -144,7 +144,7 @@ class OrganisationAdmin(EvidenceLastMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["member", "body", "role", "state"]
     list_filter = ["body", "state", "illustrative"]
     search_fields = ["member__name", "member__ref", "body__name", "body__ref"]
@@ -263,7 +263,7 @@ class WorkingGroupMemberInline(admin.TabularInline):
 
 
 @admin.register(WorkingGroup)
-class WorkingGroupAdmin(EvidenceLastMixin, admin.ModelAdmin):
+class WorkingGroupAdmin(EvidenceLastMixin, HistoryAdmin):
     list_display = ["ref", "name", "framework_ref", "member_count", "meeting_cadence"]
     ordering = ["ref"]
     list_filter = ["framework", "illustrative"]
@@ -286,7 +286,7 @@ class WorkingGroupAdmin(EvidenceLastMixin, admin.ModelAdmin):
 
 
 @admin.register(WorkingGroupMember)
-class WorkingGroupMemberAdmin(admin.ModelAdmin):
+class WorkingGroupMemberAdmin(HistoryAdmin):
     list_display = ["working_group", "organisation", "role"]
     list_filter = ["role", "working_group"]
     search_fields = ["working_group__name", "organisation__name"]
@@ -294,7 +294,7 @@ class WorkingGroupMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(HistoryAdmin):
     list_display = ["ref", "name", "email", "organisation", "language", "time_zone", "is_active", "illustrative"]
     list_filter = ["language", "is_active", "illustrative"]
     search_fields = ["ref", "name", "email", "organisation__name", "organisation__ref"]
@@ -399,7 +399,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(HistoryAdmin):
     form = ApiKeyForm
     list_display = ["prefix", "name", "organisation", "works", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organisation__kind"]

@@ -15,7 +15,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from config.history import TrackedHistory
 
 ref_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", _("A reference looks like ORG-AR, FW-US-AU or CMT-AU-01.")
@@ -151,6 +152,8 @@ class Organisation(Sourced):
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
+
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -188,6 +191,8 @@ class Membership(Sourced):
     since = models.DateField(null=True, blank=True)
 
     class Meta:
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
+
         constraints = [
             models.UniqueConstraint(fields=["member", "body"], name="membership_unique"),
             models.CheckConstraint(condition=~Q(member=models.F("body")), name="membership_not_self"),
@@ -293,7 +298,7 @@ class Framework(Sourced):
     membership_note = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    history = HistoricalRecords(excluded_fields=["illustrative_fields", "updated_at"])
+    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
     objects = FrameworkQuerySet.as_manager()
 
     class Meta:
@@ -331,7 +336,7 @@ class Party(Sourced):
     joined_note = models.CharField(max_length=200, blank=True, help_text=_("e.g. 'before 2026-02-20'"))
     term_ends_on = models.DateField(null=True, blank=True, help_text=_("End of a chair's term."))
 
-    history = HistoricalRecords(excluded_fields=["illustrative_fields"])
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
         verbose_name_plural = "parties"
@@ -403,6 +408,8 @@ class WorkingGroupMember(models.Model):
             # One chair per group; co-chairs and members as many as needed.
             models.UniqueConstraint(
                 fields=["working_group"], condition=Q(role="chair"), name="working_group_one_chair"
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
+
             ),
             models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="working_group_member_role_valid"),
         ]
@@ -429,6 +436,8 @@ class Contact(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
+    history = TrackedHistory()
+
     )
     is_active = models.BooleanField(default=True)
     illustrative = models.BooleanField(default=False, help_text=_("A made-up demo contact."))
@@ -466,6 +475,8 @@ class Event(Sourced):
 class Milestone(Sourced):
     """A dated event in the follow-up (a launch, a signing, a meeting) that deadlines can be anchored on."""
 
+    history = TrackedHistory()
+
     ref = models.CharField(max_length=60, unique=True, validators=[ref_validator])
     date = models.DateField()
     title = models.CharField(max_length=300)
@@ -476,7 +487,7 @@ class Milestone(Sourced):
     related_refs = models.JSONField(default=list, blank=True)
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords(excluded_fields=["illustrative_fields"])
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
         ordering = ["date", "ref"]

@@ -17,6 +17,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.history import TrackedHistory
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
@@ -62,6 +64,9 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
+
+    # Who issued, renamed or revoked it; the hash and the last use are not history.
+    history = TrackedHistory(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
         verbose_name = _("API key")

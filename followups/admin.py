@@ -393,7 +393,7 @@ class CommitmentOwnerAdmin(HistoryAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(EvidenceLastMixin, admin.ModelAdmin):
+class ProjectAdmin(EvidenceLastMixin, HistoryAdmin):
     list_display = ["ref", "name", "kind", "country", "stage", "capacity", "capacity_unit", "illustrative"]
     list_filter = ["stage", "kind", "country", "illustrative"]
     search_fields = ["ref", "name", "country__name", "offtake", "financing"]

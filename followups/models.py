@@ -277,7 +277,8 @@ class Commitment(Sourced):
         if annotated is not None:
             return annotated
         latest = self.status_updates.order_by("-happened_on").values_list("happened_on", flat=True).first()
-        return latest or timezone.localtime(self.created_at).date()
+        self.last_update_on = latest or timezone.localtime(self.created_at).date()  # read once per instance
+        return self.last_update_on
 
     def days_since_update(self, *, today: date | None = None) -> int:
         return ((today or timezone.localdate()) - self.last_update).days

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.history import TrackedHistory
+
 __all__ = [
     "ReminderStatus",
     "Reminder",
@@ -171,6 +173,8 @@ class ReminderPolicy(models.Model):
         help_text=_("Days after nudging the contacts of a quiet commitment before its desk officers are (14)."),
     )
 
+    history = TrackedHistory()
+
     class Meta:
         verbose_name_plural = "reminder policies"
         constraints = [
@@ -196,6 +200,8 @@ class ContactReminderPreference(models.Model):
     contact = models.OneToOneField("agreements.Contact", on_delete=models.CASCADE, related_name="reminder_preference")
     digest = models.BooleanField(default=False, help_text=_("One weekly digest (Monday morning) instead."))
     muted = models.BooleanField(default=False, help_text=_("No reminders for this contact."))
+
+    history = TrackedHistory()
 
     def __str__(self) -> str:
         return f"{self.contact}: {'digest' if self.digest else 'single'}{', muted' if self.muted else ''}"

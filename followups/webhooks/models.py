@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.history import TrackedHistory
+
 __all__ = ["WebhookEvent", "WebhookDeliveryStatus", "WebhookEndpoint", "WebhookDelivery"]
 
 
@@ -56,6 +58,9 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.CharField(max_length=200, blank=True, editable=False, help_text=_("Key or user."))
     updated_at = models.DateTimeField(auto_now=True)
+    # Who registered, changed or paused it; the secret is never copied into history.
+    history = TrackedHistory(excluded_fields=["secret", "updated_at"])
+
 
     class Meta:
         ordering = ["created_at", "pk"]
