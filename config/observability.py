@@ -40,8 +40,10 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def _actor(request: HttpRequest) -> dict[str, str]:
-    user = getattr(request, "user", None)  # DRF writes its authenticated principal back onto the HttpRequest
+def _actor(request: HttpRequest, response: HttpResponse) -> dict[str, str]:
+    # DRF keeps its authenticated principal (a staff user or a partner's key) on its own Request.
+    drf_request = getattr(response, "renderer_context", None) or {}
+    user = getattr(drf_request.get("request"), "user", None) or getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
     api_key = getattr(user, "api_key", None)
@@ -78,7 +80,7 @@ class RequestLogMiddleware:
                         "path": request.path,
                         "status": response.status_code,
                         "latency_ms": round((time.monotonic() - started) * 1000, 1),
-                        **_actor(request),
+                        **_actor(request, response),
                     },
                 )
             return response
