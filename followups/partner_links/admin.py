@@ -36,7 +36,7 @@ class PartnerLinkAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerLink]) -> None:
         count = 0
         for link in queryset.filter(revoked_at__isnull=True):
-            partner_link_revoke(link=link, by_user=request.user)
+            partner_link_revoke(link=link, by_user=request.user if request.user.is_authenticated else None)
             count += 1
         self.message_user(request, f"{count} link(s) revoked.", messages.SUCCESS)
 

@@ -63,9 +63,10 @@ def partner_link_urls(
     PartnerLink.objects.filter(contact=contact, revoked_at__isnull=True, expires_at__gt=now).update(
         expires_at=expires_at
     )
-    wanted = [(PartnerLinkPurpose.REPORT, c) for c in dict.fromkeys(commitments)]
+    wanted: list[tuple[str, Commitment | None]] = [(PartnerLinkPurpose.REPORT, c) for c in dict.fromkeys(commitments)]
     wanted.append((PartnerLinkPurpose.PREFERENCES, commitments[0] if commitments else None))
-    rows, raws = [], []
+    rows: list[PartnerLink] = []
+    raws: list[str] = []
     for purpose, commitment in wanted:
         raw, prefix = _new_token()
         raws.append(raw)
@@ -83,8 +84,9 @@ def partner_link_urls(
     PartnerLink.objects.bulk_create(rows)
     base = settings.SITE_URL
     reports = {
-        row.commitment_id: base + reverse("partner_report", args=[raw])
-        for row, raw in zip(rows[:-1], raws[:-1], strict=True)
+        commitment.pk: base + reverse("partner_report", args=[raw])
+        for (_purpose, commitment), raw in zip(wanted[:-1], raws[:-1], strict=True)
+        if commitment is not None
     }
     return reports, base + reverse("partner_preferences", args=[raws[-1]])
 

@@ -123,3 +123,16 @@ def test_staff_verification_needs_a_coordinator_or_desk_officer(client, partner,
     user = f.UserFactory(username="lucia-login")
     Contact.objects.filter(pk=partner.contact.pk).update(user=user)
     assert client_for(user).post(url, {"decision": "accept"}).status_code == 403
+
+
+def test_staff_revoke_links_from_the_admin(client, partner, paths, admin_client):
+    links = list(PartnerLink.objects.filter(contact=partner.contact).values_list("pk", flat=True))
+    response = admin_client.post(
+        "/admin/followups/partnerlink/", {"action": "revoke", "_selected_action": links}, follow=True
+    )
+    assert response.status_code == 200
+    assert client.get(paths["report"]).status_code == 410
+    assert client.get(paths["prefs"]).status_code == 410
+    assert PartnerLink.objects.filter(revoked_at__isnull=True).count() == 0
+    page = admin_client.get("/admin/followups/partnerlink/").content.decode()
+    assert paths["report_token"] not in page  # the admin never shows a token
