@@ -29,7 +29,6 @@ from agreements.models import (
     WorkingGroup,
     ref_validator,
 )
-from config.history import TrackedHistory
 from followups.deadlines import Offset, Recurrence, RuleError
 
 
@@ -140,8 +139,6 @@ class Project(Sourced):
     class Meta:
         ordering = ["name"]
         constraints = [
-    history = TrackedHistory(excluded_fields=["illustrative_fields"])
-
             models.CheckConstraint(condition=Q(stage__in=ProjectStage.values), name="project_stage_valid"),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gte=0), name="project_capacity_positive"
@@ -250,7 +247,7 @@ class Commitment(Sourced):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
 
-    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["illustrative_fields", "updated_at"])
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
@@ -321,7 +318,7 @@ class CommitmentOwner(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    history = TrackedHistory()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["commitment", "organisation__name"]
@@ -425,7 +422,7 @@ class Deadline(models.Model):
     cancelled = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    history = TrackedHistory(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = DeadlineQuerySet.as_manager()
 
     class Meta:
