@@ -29,7 +29,11 @@ from agreements.models import (
     WorkingGroup,
     ref_validator,
 )
+from config.history import TrackedHistory
 from followups.deadlines import Offset, Recurrence, RuleError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 class Status(models.TextChoices):
@@ -136,6 +140,8 @@ class Project(Sourced):
     note = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -157,8 +163,10 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
         """Commitments with at least one deadline past due and still open."""
         return self.filter(Exists(Deadline.objects.overdue(today=today).filter(commitment=OuterRef("pk"))))
 
-    def owned_by(self, organisation: Organisation) -> Self:
-        return self.filter(owners__organisation=organisation)
+    def owned_by(self, organisations: Organisation | Iterable[Organisation]) -> Self:
+        """Commitments owed by the organisation (or by any of several: a desk officer's portfolio)."""
+        orgs = [organisations] if isinstance(organisations, Organisation) else list(organisations)
+        return self.filter(pk__in=CommitmentOwner.objects.filter(organisation__in=orgs).values("commitment"))
 
     def awaiting_verification(self) -> Self:
         """Commitments with a party's "completed" reported by a partner and not yet accepted or returned."""
@@ -247,7 +255,7 @@ class Commitment(Sourced):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
 
-    history = HistoricalRecords(excluded_fields=["illustrative_fields", "updated_at"])
+    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
@@ -318,7 +326,7 @@ class CommitmentOwner(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    history = HistoricalRecords()
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["commitment", "organisation__name"]
@@ -422,7 +430,7 @@ class Deadline(models.Model):
     cancelled = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = TrackedHistory(excluded_fields=["updated_at"])
     objects = DeadlineQuerySet.as_manager()
 
     class Meta:
@@ -682,13 +690,7 @@ class DeadlineOccurrence(models.Model):
 
 # Models kept in their capability's folder and registered with this app from here (the reminder outbox, its
 # policies and preferences; partners' webhook endpoints and their delivery outbox).
-from followups.reminders.models import (  # noqa: E402
-    ContactReminderPreference,
-    Reminder,
-    ReminderAcknowledgement,
-    ReminderPolicy,
-    ReminderStatus,
-)
+from followups.loader.models import LoadBaseline
 from followups.partner_links.models import (  # noqa: E402
     ContactPause,
     ContactPreferenceChange,
@@ -697,6 +699,13 @@ from followups.partner_links.models import (  # noqa: E402
     PartnerMessage,
     PartnerMessageKind,
     PartnerMessageStatus,
+)
+from followups.reminders.models import (  # noqa: E402
+    ContactReminderPreference,
+    Reminder,
+    ReminderAcknowledgement,
+    ReminderPolicy,
+    ReminderStatus,
 )
 from followups.webhooks.models import (  # noqa: E402
     WebhookDelivery,
@@ -709,18 +718,17 @@ __all__ = [
     "CLOSED_STATUSES",
     "DEFAULT_LEAD_DAYS",
     "DEFAULT_OVERDUE_DAYS",
-from followups.loader.models import LoadBaseline
     "DEFAULT_QUIET_DAYS",
     "DEFAULT_QUIET_GRACE_DAYS",
     "DEFAULT_REPEAT_OVERDUE_DAYS",
     "DONE_STATUSES",
     "HIGH_PRIORITY_LEAD_DAYS",
+    "LoadBaseline",
     "AnchorKind",
     "Category",
     "Commitment",
     "CommitmentOwner",
     "Completion",
-    "LoadBaseline",
     "ContactPause",
     "ContactPreferenceChange",
     "ContactReminderPreference",
