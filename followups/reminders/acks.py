@@ -17,7 +17,7 @@ ACK_MAX_AGE = timedelta(days=400)
 
 def reminder_ack_token(*, reminder: Reminder) -> str:
     """The signed token of the acknowledge link in a reminder's e-mail (no login needed)."""
-    commitment_id = reminder.deadline.commitment_id if reminder.deadline_id else reminder.commitment_id
+    commitment_id = reminder.deadline.commitment_id if reminder.deadline is not None else reminder.commitment_id
     payload = {"m": commitment_id, "r": reminder.pk}
     payload["c" if reminder.contact_id else "u"] = reminder.contact_id or reminder.user_id
     return signing.dumps(payload, salt=ACK_SALT, compress=True)
