@@ -301,6 +301,8 @@ class FrameworkDetailView(StaffMixin, TemplateView):
             sources=list(framework.sources.all()),
             milestones=list(framework.milestones.all()),
             anchored_count=Deadline.objects.filter(anchor_framework=framework).count(),
+            # Who corrected a date, when and why: shown beside the date.
+            date_corrections=selectors.date_corrections(framework),
         )
         return context
 

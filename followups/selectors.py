@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
@@ -261,6 +261,35 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     entries.extend(preference_timeline_entries(commitment))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
+
+
+@dataclass(frozen=True)
+class DateCorrection:
+    """The latest change of a date field of a record, and the reason typed for it."""
+
+    field: str
+    old: date | None
+    new: date | None
+    when: datetime
+    who: str
+    reason: str
+
+
+def date_corrections(obj, fields: tuple[str, ...] = ("signed_on", "effective_on")) -> dict[str, DateCorrection]:
+    """The latest change to each of `fields` of a framework or a milestone, from its history, with who made it
+    and why, so that a page can show the reason beside the date. One query."""
+    records = list(obj.history.select_related("history_user").order_by("history_date"))
+    latest: dict[str, DateCorrection] = {}
+    for before, after in zip(records, records[1:], strict=False):
+        for name in fields:
+            old, new = getattr(before, name, None), getattr(after, name, None)
+            if old != new:
+                reason = after.history_change_reason or ""
+                typed = reason.split(": ", 1)[1] if ": " in reason else ""
+                if typed in ("dates corrected", "date corrected"):
+                    typed = ""
+                latest[name] = DateCorrection(name, old, new, after.history_date, _history_who(after), typed)
+    return latest
 
 
 def _acknowledgement_entries(commitment: Commitment) -> list[TimelineEntry]:

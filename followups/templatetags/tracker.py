@@ -71,3 +71,24 @@ def is_past(day) -> bool:
     from django.utils import timezone
 
     return day is not None and day < timezone.localdate()
+
+
+@register.filter
+def duration_words(value) -> str:
+    """A timedelta in words, e.g. "15 minutes", "1 hour and 30 minutes" (not "0:15:00")."""
+    from datetime import timedelta
+
+    from django.utils.translation import gettext, ngettext
+
+    if not isinstance(value, timedelta):
+        return str(value)
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes or not parts:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    if len(parts) == 2:
+        return gettext("%(first)s and %(last)s") % {"first": parts[0], "last": parts[1]}
+    return parts[0]

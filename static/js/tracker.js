@@ -35,4 +35,41 @@
   }
 
   document.querySelectorAll(".tracker-filters__toggle").forEach(setupFilterToggle);
+
+  /* USWDS writes its file input's words in English; the field's wrapper carries them in the page's language
+     (data-file-*), and they are put back after USWDS builds or updates the box. */
+  function translateFileInput(group) {
+    var d = group.dataset;
+    group.querySelectorAll(".usa-file-input__drag-text").forEach(function (e) { e.textContent = d.fileDrag; });
+    group.querySelectorAll(".usa-file-input__instructions .usa-file-input__choose").forEach(function (e) {
+      e.textContent = d.fileChoose;
+    });
+    group.querySelectorAll(".usa-file-input__preview-heading").forEach(function (heading) {
+      var choose = heading.querySelector(".usa-file-input__choose");
+      if (choose && heading.firstChild && heading.firstChild.nodeType === 3) {
+        heading.firstChild.textContent = d.fileSelected + " ";
+        choose.textContent = d.fileChange;
+      }
+    });
+    var input = group.querySelector("input[type=file]");
+    if (input && !group.querySelector(".usa-file-input__preview-heading")) {
+      input.setAttribute("aria-label", d.fileDrag + " " + d.fileChoose);
+    }
+  }
+
+  function setupFileInputs() {
+    document.querySelectorAll("[data-file-drag]").forEach(function (group) {
+      translateFileInput(group);
+      group.addEventListener("change", function () {
+        window.setTimeout(function () { translateFileInput(group); }, 0);
+      });
+    });
+  }
+
+  // After USWDS, which builds the file input when the document is ready.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setupFileInputs);
+  } else {
+    setupFileInputs();
+  }
 })();

@@ -80,12 +80,12 @@ PAGES = {
     "/organisations/?page_size=500": 10,
     "/working-groups/?page_size=500": 12,
     "/projects/?page_size=500": 12,
-    "/calendar/": 10,  # + where the backlog is, and the overdue deadlines of earlier months
+    "/calendar/": 12,  # + where the backlog is, the overdue deadlines of earlier months, milestones, events
     "/calendar/timeline/": 9,  # + where the backlog is (the default window)
     "/frameworks/FW-Q0/": 20,
     "/organisations/ORG-Q0/": 20,
     "/working-groups/WG-Q0/": 12,
-    "/commitments/CMT-Q0/": 22,
+    "/commitments/CMT-Q0/": 28,  # + acknowledgements, contacts' reminder settings, completion claims
     "/commitments/export.csv": 8,
     "/deadlines/export.xlsx": 8,
     "/frameworks/export.csv": 8,

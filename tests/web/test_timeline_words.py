@@ -99,3 +99,13 @@ def test_describe_rule_words():
         assert describe_offset("P6M") == "6 meses"
     with translation.override("fr"):
         assert describe_recurrence("FREQ=MONTHLY;INTERVAL=3") == "tous les 3 mois"
+
+
+def test_framework_page_shows_who_corrected_the_signature_and_why(client, casey, commitment_factory):
+    commitment = commitment_factory(anchored=True)
+    framework = commitment.framework
+    framework_change_dates(framework=framework, signed_on=date(2025, 10, 27), by_user=casey, reason="Cable 1123")
+    client.force_login(casey)
+    page = client.get(f"/frameworks/{framework.ref}/").content.decode()
+    assert "Corrected from 2025-10-20 on" in page
+    assert "by Casey Coordinator: Cable 1123" in page
