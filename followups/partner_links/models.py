@@ -150,6 +150,31 @@ class ContactPreferenceChange(models.Model):
     def __str__(self) -> str:
         return f"{self.contact_id}: {self.summary}"
 
+    def describe(self) -> str:
+        """The change in the current language (the preferences page); `summary` is the English record."""
+        from django.utils.translation import gettext
+
+        after = self.after or {}
+        if "language" in after or "time_zone" in after:
+            return gettext("Language and time zone set to %(language)s, %(time_zone)s") % {
+                "language": after.get("language", ""),
+                "time_zone": after.get("time_zone", ""),
+            }
+        if "digest" in after:
+            return gettext("Weekly digest on") if after["digest"] else gettext("Weekly digest off")
+        if "paused_until" in after:
+            if after["paused_until"]:
+                return gettext("Reminders paused until %(date)s") % {"date": after["paused_until"]}
+            return gettext("Pause ended")
+        if "muted" in after:
+            return gettext("All reminders stopped") if after["muted"] else gettext("Reminders started again")
+        if "stopped" in after and self.commitment_id:
+            ref = self.commitment.ref if self.commitment else ""
+            if after["stopped"]:
+                return gettext("Reminders about %(ref)s stopped") % {"ref": ref}
+            return gettext("Reminders about %(ref)s started again") % {"ref": ref}
+        return self.summary
+
 
 class ContactPause(models.Model):
     """A contact paused their reminders until a day (inclusive): rows due meanwhile are skipped at send time

@@ -42,6 +42,7 @@ def test_one_click_unsubscribe_by_post_stops_the_reminders_and_is_undoable(clien
     prefs = preferences_path(message)
     page = client.get(prefs).content.decode()
     assert "Deshacer" in page and '<html lang="es">' in page
+    assert "Todos los recordatorios detenidos" in page  # the change, in the contact's language
     assert client.post(prefs, {"action": "undo", "change": change.pk}).status_code == 302
     assert pending(partner.contact) == before
     assert ContactPreferenceChange.objects.get(pk=change.pk).undone_at is not None
