@@ -195,13 +195,17 @@ def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]], toda
         for r in escalated:
             if r.key not in acked:
                 add(r, f"overdue_{days}", day, True)
-    _add_repeats(deadline, overdue, contacts, desk or staff.coordinators, acked, today, add)
+    _add_repeats(deadline, overdue, contacts, acked, today, add)
+    # The weekly digest of everything overdue: the owners' desk officers from the first Monday after the due date;
+    # without a desk officer, the coordinators once the escalation steps are over.
+    weekly_from = deadline.due_on if desk else deadline.due_on + timedelta(days=overdue[-1] if overdue else 0)
+    _add_weekly(weekly_from, desk or staff.coordinators, acked, today, add)
     return wanted
 
 
-def _add_repeats(deadline, overdue, contacts, staff, acked, today, add) -> None:
-    """After the last overdue step: the contacts every `repeat_overdue_days`, the desk officers (else the
-    coordinators) in their weekly digest, until the deadline is closed or moved, or the reader acknowledged.
+def _add_repeats(deadline, overdue, contacts, acked, today, add) -> None:
+    """After the last overdue step: the contacts every `repeat_overdue_days` until the deadline is closed or
+    moved, or the reader acknowledged.
 
     Only the repeats near today are wanted (those that may still be sent and the next one): the planner runs
     again every day (`reminders_plan_daily`), so there is always one ahead and never an endless list of rows.
@@ -215,7 +219,12 @@ def _add_repeats(deadline, overdue, contacts, staff, acked, today, add) -> None:
             for r in contacts:
                 add(r, f"overdue_repeat_{n}", day, False)
         n += 1
-    monday = start + timedelta(days=7 - start.weekday())  # the first Monday after the last step
+
+
+def _add_weekly(start, staff, acked, today, add) -> None:
+    """One row per Monday after `start` for each staff reader, near today (the same window as the repeats); the
+    claim sends one reader's rows of a Monday as one message (followups.reminders.sending.reminders_claim)."""
+    monday = start + timedelta(days=7 - start.weekday())  # the first Monday after the start
     if monday < today - timedelta(days=7):
         monday += timedelta(weeks=(today - monday).days // 7 - 1)
     while monday <= today + timedelta(days=7):

@@ -98,10 +98,9 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
     digests: dict[tuple, list[int]] = {}
     for pk, contact_id, user_id, kind in rows:
         key = ("c", contact_id) if contact_id else ("u", user_id)
-        if WEEKLY_OVERDUE in kind:
-            # The staff's weekly digest of everything overdue in their portfolio: one message per officer.
-            key = ("w", user_id)
-        if key in digest_readers or key[0] == "w":
+        # The staff's weekly digest of everything overdue in their portfolio: one message per officer (with the
+        # rest of the week's reminders when they read a digest anyway).
+        if key in digest_readers or WEEKLY_OVERDUE in kind:
             if key not in digests:
                 digests[key] = []
                 units.append(digests[key])
@@ -166,16 +165,11 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
         return ReminderStatus.CANCELLED, "deadline closed"
     if deadline is None and commitment.status in CLOSED_STATUSES:
         return ReminderStatus.CANCELLED, "commitment closed"
-    if row.contact_id and not row.contact.is_active:
-        return ReminderStatus.CANCELLED, "contact inactive"
-    if row.contact_id and not row.contact.organisation.is_active:
-        # Checked here as well as when deactivating: a row claimed just before still stays unsent.
-        return ReminderStatus.CANCELLED, "the contact's organisation is deactivated"
-    if row.contact_id and ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
-        # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
-        return ReminderStatus.CANCELLED, "the contact muted their reminders"
+    reason = _contact_not_reachable(row) if row.contact_id else None
     # A contact's own pause, or their party's completion awaiting verification (followups.partner_links).
-    reason = contact_not_now(contact=row.contact, commitment=commitment, on=timezone.localtime(row.due_at).date())
+    reason = reason or contact_not_now(
+        contact=row.contact, commitment=commitment, on=timezone.localtime(row.due_at).date()
+    )
     if reason:
         return reason
     acks = ReminderAcknowledgement.objects.filter(commitment_id=commitment.pk)
@@ -183,13 +177,31 @@ def _why_not(row: Reminder) -> tuple[str, str] | None:
     if acks.filter(mine).exists():
         return ReminderStatus.CANCELLED, "acknowledged by the recipient"
     if deadline is None:
-        if not row.kind.startswith(f"quiet_{commitment.last_update:%Y%m%d}_"):
-            return ReminderStatus.CANCELLED, "a status update arrived: no longer quiet"
-        if row.escalation and acks.filter(created_at__gte=row.created_at).exists():
-            return ReminderStatus.SKIPPED, "quiet commitment acknowledged: no escalation needed"
-        return None
+        return _quiet_why_not(row, commitment, acks)
     if row.escalation and acks.filter(created_at__date__gte=deadline.due_on).exists():
         return ReminderStatus.SKIPPED, "overdue item acknowledged: no escalation needed"
+    return None
+
+
+def _contact_not_reachable(row: Reminder) -> tuple[str, str] | None:
+    contact = row.contact
+    if not contact.is_active:
+        return ReminderStatus.CANCELLED, "contact inactive"
+    if not contact.organisation.is_active:
+        # Checked here as well as when deactivating: a row claimed just before still stays unsent.
+        return ReminderStatus.CANCELLED, "the contact's organisation is deactivated"
+    if ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
+        # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
+        return ReminderStatus.CANCELLED, "the contact muted their reminders"
+    return None
+
+
+def _quiet_why_not(row: Reminder, commitment, acks) -> tuple[str, str] | None:
+    """A quiet-commitment nudge goes out only while its clock is the commitment's (no update since)."""
+    if not row.kind.startswith(f"quiet_{commitment.last_update:%Y%m%d}_"):
+        return ReminderStatus.CANCELLED, "a status update arrived: no longer quiet"
+    if row.escalation and acks.filter(created_at__gte=row.created_at).exists():
+        return ReminderStatus.SKIPPED, "quiet commitment acknowledged: no escalation needed"
     return None
 
 

@@ -117,15 +117,22 @@ def test_desk_officer_gets_one_weekly_digest_of_everything_overdue_in_the_portfo
     fixed_deadline(two, date(2026, 6, 15))  # +30 on Wednesday 15 July
     inbox: dict[str, list] = defaultdict(list)
     walk(date(2026, 6, 9), date(2026, 8, 4), inbox)
-    received = [(d, s) for d, s in inbox[desk.email] if d > date(2026, 7, 11)]
-    # After the +30 escalations: Mondays only, one message each (the first with the one deadline past its last
-    # step, then with both), until someone acts.
-    assert received == [
-        (date(2026, 7, 13), f"Overdue: {one.ref} was due on 2026-06-10 (33 days ago)"),
+    digest = "Your weekly follow-up digest: 2 deadlines"
+    # Every Monday after a due date, one message with everything overdue in the portfolio, until someone acts;
+    # the +7 and +30 escalations come on their own days besides.
+    assert sorted(inbox[desk.email]) == [
+        (date(2026, 6, 15), f"Overdue: {one.ref} was due on 2026-06-10 (5 days ago)"),
+        (date(2026, 6, 17), f"Overdue: {one.ref} was due on 2026-06-10 (7 days ago)"),
+        (date(2026, 6, 22), f"Overdue: {two.ref} was due on 2026-06-15 (7 days ago)"),
+        (date(2026, 6, 22), digest),
+        (date(2026, 6, 29), digest),
+        (date(2026, 7, 6), digest),
+        (date(2026, 7, 10), f"Overdue: {one.ref} was due on 2026-06-10 (30 days ago)"),
+        (date(2026, 7, 13), digest),
         (date(2026, 7, 15), f"Overdue: {two.ref} was due on 2026-06-15 (30 days ago)"),
-        (date(2026, 7, 20), "Your weekly follow-up digest: 2 deadlines"),
-        (date(2026, 7, 27), "Your weekly follow-up digest: 2 deadlines"),
-        (date(2026, 8, 3), "Your weekly follow-up digest: 2 deadlines"),
+        (date(2026, 7, 20), digest),
+        (date(2026, 7, 27), digest),
+        (date(2026, 8, 3), digest),
     ]
     # The contact's repeats stay one message per deadline.
     assert [(d, s.split(":")[1].split()[0]) for d, s in inbox[contact.email] if d > date(2026, 7, 15)] == [
