@@ -117,30 +117,6 @@ class OrganisationAdmin(EvidenceLastMixin, HistoryAdmin):
         for organisation in queryset:
             services.organisation_set_active(organisation=organisation, active=True, by=request.user)
         self.message_user(request, f"{queryset.count()} reactivated.")
-    actions = ["deactivate", "reactivate"]
-
-    def save_model(self, request: HttpRequest, obj: Organisation, form, change: bool) -> None:
-        """Switching "active" goes through services.organisation_set_active: keys, webhooks and contacts'
-        reminders stop (or resume) with it, pending ones cancelled with the reason."""
-        wanted = obj.is_active
-        if change and "is_active" in form.changed_data:
-            obj.is_active = not wanted  # the service makes the switch, with what follows
-        super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data:
-            services.organisation_set_active(organisation=obj, active=wanted, by=request.user)
-            obj.refresh_from_db()
-
-    @admin.action(description="Deactivate: stop their API keys, webhooks and contacts' reminders")
-    def deactivate(self, request: HttpRequest, queryset) -> None:
-        for organisation in queryset:
-            services.organisation_set_active(organisation=organisation, active=False, by=request.user)
-        self.message_user(request, f"{queryset.count()} deactivated; their pending deliveries were cancelled.")
-
-    @admin.action(description="Reactivate (what fell due meanwhile is not sent)")
-    def reactivate(self, request: HttpRequest, queryset) -> None:
-        for organisation in queryset:
-            services.organisation_set_active(organisation=organisation, active=True, by=request.user)
-        self.message_user(request, f"{queryset.count()} reactivated.")
 
 
 @admin.register(Membership)
