@@ -445,6 +445,8 @@ SPECTACULAR_SETTINGS = {
 
 # Staff web application (issue 4): the lockout page says what happened and for how long.
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# History is read, never rewritten: the admin's "revert to this version" is off (config.history, ops).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Reminders (issue 3; followups.reminders, followups.tasks) ---------------------------------------------
 # The local time of day at which a reminder reaches its recipient, in the recipient's own time zone.

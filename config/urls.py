@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.evidence import EvidenceApiDownload, evidence_download
+from ops.views import ActivityView
 
 admin.site.site_header = "Follow-up tracker: data entry"
 admin.site.site_title = "Follow-up tracker"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Evidence files only through these permission-checked views: there is no public media URL (config.evidence).
     path("evidence/<int:pk>/", evidence_download, name="evidence_download"),
+    # Coordinators: every change to every record, by actor, record and date (ops.activity).
+    path("activity/", ActivityView.as_view(), name="activity"),
     path("api/v1/status-updates/<int:pk>/evidence/", EvidenceApiDownload.as_view(), name="api_evidence_download"),
     path("api/", include("config.api_router")),
     path("", include("agreements.urls")),

@@ -113,3 +113,33 @@ def test_every_record_a_person_changes_has_history():
         WebhookEndpoint,
     ):
         assert hasattr(model, "history"), model.__name__
+
+
+def test_coordinators_see_all_activity_filtered_by_actor_record_and_date():
+    organisation = OrganisationFactory(ref="ORG-ACT", name="Activity Land")
+    commitment = CommitmentFactory(owners=[organisation])
+    raw = api_key_issue(organisation=organisation, name="erp")[1]
+    Client(headers={"Authorization": f"Bearer {raw}"}).post(
+        "/api/v1/status-updates/",
+        json.dumps({"commitment": commitment.ref, "status": Status.IN_PROGRESS, "note": "Started."}),
+        content_type="application/json",
+    )
+    staff = UserFactory(role=Role.COORDINATOR)
+    ContactFactory(name="Zoe Contact")  # no request: a system task
+    coordinator = Client()
+    coordinator.force_login(staff)
+
+    everything = coordinator.get("/activity/").content.decode()
+    assert "Partner key" in everything and "System task" in everything and "Zoe Contact" in everything
+
+    keys_only = coordinator.get("/activity/", {"actor_kind": "partner_key"}).content.decode()
+    assert commitment.ref in keys_only and "Zoe Contact" not in keys_only
+    contacts = coordinator.get("/activity/", {"record_type": "agreements.contact"}).content.decode()
+    assert "Zoe Contact" in contacts and commitment.ref not in contacts
+    future = coordinator.get("/activity/", {"since": "2099-01-01"}).content.decode()
+    assert "No change matches this filter." in future
+
+    desk = Client()
+    desk.force_login(UserFactory(role=Role.DESK_OFFICER))
+    assert desk.get("/activity/").status_code == 403
+    assert Client().get("/activity/").status_code == 302
