@@ -69,10 +69,22 @@ def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
 class OwnerSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    awaiting_verification = serializers.BooleanField(
+        read_only=True,
+        help_text="The party reported it complete (through the API or a signed link) and staff have not yet "
+        "accepted or returned it; `status` stays as it was until they accept.",
+    )
 
     class Meta:
         model = CommitmentOwner
-        fields = ["organisation", "organisation_name", "status", "status_changed_at"]
+        fields = [
+            "organisation",
+            "organisation_name",
+            "status",
+            "status_changed_at",
+            "awaiting_verification",
+            "completion_reported_at",
+        ]
         read_only_fields = fields
 
 
@@ -209,6 +221,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "owner",
             "old_status",
             "new_status",
+            "completion",
             "note",
             "evidence_url",
             "happened_on",
@@ -386,7 +399,14 @@ class CommitmentViewSet(RefViewSet):
         # Only the columns the representation shows: model instances are most of a page's cost.
         owners = (
             CommitmentOwner.objects.select_related("organisation")
-            .only("commitment_id", "status", "status_changed_at", "organisation__ref", "organisation__name")
+            .only(
+                "commitment_id",
+                "status",
+                "status_changed_at",
+                "completion_reported_at",
+                "organisation__ref",
+                "organisation__name",
+            )
             .order_by("organisation__name")
         )
         deadlines = Deadline.objects.defer(

@@ -169,6 +169,10 @@ def test_through_the_api_a_partners_completed_is_a_claim_and_webhooks_say_so(par
         format="json",
     )
     assert response.status_code == 201, response.content
+    assert response.json()["completion"] == "reported"
+    owners = bearer_client(raw).get(f"/api/v1/commitments/{partner.commitment.ref}/").json()["owners"]
+    mine = next(o for o in owners if o["organisation"] == partner.country.ref)
+    assert mine["awaiting_verification"] is True and mine["status"] == "not_started"
     ownership = CommitmentOwner.objects.get(commitment=partner.commitment, organisation=partner.country)
     assert ownership.awaiting_verification and ownership.status == Status.NOT_STARTED
     assert ownership.completion_reported_by == "API key 'sync' of ORG-T-AR"
