@@ -170,3 +170,18 @@ def test_a_fresh_link_arrives_within_one_tick(client, partner, mailoutbox):
         new = report_path(message)
         assert new != path
         assert client.get(new).status_code == 200
+
+
+def test_staff_emails_keep_the_staff_links_and_no_partner_link(partner, coordinator):
+    from django.core import mail
+
+    from followups.reminders.sending import reminders_tick
+    from followups.services import commitments_recipients_changed
+
+    commitments_recipients_changed([partner.commitment])  # the coordinator now hears of escalations
+    with time_machine.travel(datetime(2026, 7, 15, 9, 0, tzinfo=UTC), tick=False):
+        reminders_tick(inline=True)
+    [staff] = [m for m in mail.outbox if m.to == [coordinator.email]]
+    assert f"http://127.0.0.1:8000/commitments/{partner.commitment.ref}/" in staff.body
+    assert "/partner/" not in staff.body and "List-Unsubscribe" not in staff.extra_headers
+    assert not PartnerLink.objects.filter(contact__isnull=True).exists()
