@@ -19,25 +19,11 @@ PARTNER_STATUSES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.AT_RISK, Stat
 
 class PartnerReportForm(forms.Form):
     status = forms.ChoiceField(label=_("Status of your party"))
-    note = forms.CharField(
-        label=_("Note"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-        max_length=5000,
-        help_text=_("What happened: the call, the meeting, the document."),
-    )
-    happened_on = forms.DateField(
-        label=_("Date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("When it happened; today if left blank."),
-    )
-    evidence_url = forms.URLField(label=_("Evidence link"), required=False, max_length=500, assume_scheme="https")
-    evidence_file = forms.FileField(
-        label=_("Evidence file"), required=False, help_text=_("PDF, Office document, text or image, up to 10 MB.")
-    )
-
-    # The staff form's checks, so both doors accept the same evidence and dates.
+    # The staff form's fields (limits, help) and checks, so both doors accept the same notes, dates and evidence.
+    note = StatusUpdateForm.base_fields["note"]
+    happened_on = StatusUpdateForm.base_fields["happened_on"]
+    evidence_url = StatusUpdateForm.base_fields["evidence_url"]
+    evidence_file = StatusUpdateForm.base_fields["evidence_file"]
     clean_happened_on = StatusUpdateForm.clean_happened_on
     clean_evidence_file = StatusUpdateForm.clean_evidence_file
 
