@@ -11,10 +11,18 @@ from django.core import mail
 from django.utils import timezone
 
 from agreements.models import Language
+from agreements.roles import Role
 from followups.models import AnchorKind, CommitmentOwner, Completion, Reminder, ReminderStatus, Status, StatusUpdate
 from followups.reminders.sending import reminders_tick
 from tests import factories as f
-from tests.browser.conftest import assert_accessible, browser, playwright_instance, screenshot_path  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401 - the session's Chromium fixtures
+    VIEWPORT,
+    assert_accessible,
+    browser,
+    login,
+    playwright_instance,
+    screenshot_path,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,3 +92,35 @@ def test_a_partner_contact_reports_from_the_email_and_manages_reminders_on_a_pho
     phone.screenshot(path=str(screenshot_path("partner-preferences-es")), full_page=True)
     assert_accessible(phone)
     assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.SENDING).exists()
+
+
+def test_a_desk_officer_accepts_a_reported_completion_from_the_commitment_page(browser, live_server):  # noqa: F811
+    from followups import services
+
+    argentina = f.OrganisationFactory(ref="ORG-T-AR", name="Argentina")
+    contact = f.ContactFactory(ref="CON-T-AR", organisation=argentina, language=Language.SPANISH)
+    commitment = f.CommitmentFactory(owners=[argentina], contacts=[contact])
+    deadline = f.DeadlineFactory(commitment=commitment)
+    desk = f.UserFactory(role=Role.DESK_OFFICER, username="desk-browser")
+    f.StaffProfileFactory(user=desk, portfolio=[argentina])
+    services.commitment_update_status(
+        commitment=commitment, status=Status.COMPLETED, owner=argentina, actor="contact CON-T-AR (signed link)"
+    )
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+    page = context.new_page()
+    try:
+        login(page, live_server, "desk-browser")
+        page.get_by_text("1 commitment reported complete by a partner, awaiting verification").click()
+        page.get_by_role("link", name=commitment.ref).first.click()
+        page.get_by_role("heading", name="Awaiting verification: Argentina").wait_for()
+        page.screenshot(path=str(screenshot_path("staff-claim-awaiting")), full_page=True)
+        assert_accessible(page)
+        page.get_by_role("button", name="Accept the completion").click()
+        page.get_by_text(f"Completion of {commitment.ref} by Argentina accepted.").wait_for()
+        assert_accessible(page)
+    finally:
+        context.close()
+    deadline.refresh_from_db()
+    assert deadline.completed_on is not None
+    # Its deadline (six months after the February signing) had passed on the day it was reported.
+    assert CommitmentOwner.objects.get(commitment=commitment).status == Status.COMPLETED_LATE
