@@ -694,6 +694,8 @@ from followups.loader.models import LoadBaseline
 from followups.partner_links.models import (  # noqa: E402
     ContactPause,
     ContactPreferenceChange,
+    InboundReply,
+    InboundReplyStatus,
     PartnerLink,
     PartnerLinkPurpose,
     PartnerMessage,
@@ -732,6 +734,8 @@ __all__ = [
     "ContactPause",
     "ContactPreferenceChange",
     "ContactReminderPreference",
+    "InboundReply",
+    "InboundReplyStatus",
     "Deadline",
     "DeadlineOccurrence",
     "OccurrenceOutcome",

@@ -26,12 +26,16 @@ __all__ = [
     "PartnerMessage",
     "ContactPreferenceChange",
     "ContactPause",
+    "InboundReplyStatus",
+    "InboundReply",
 ]
 
 
 class PartnerLinkPurpose(models.TextChoices):
     REPORT = "report", _("Report progress on one commitment")
     PREFERENCES = "preferences", _("Manage one's reminders")
+    # The Reply-To address of a reminder (reply+<token>@REPLY_DOMAIN): a reply becomes a note awaiting review.
+    REPLY = "reply", _("Reply to a reminder by e-mail")
 
 
 class PartnerLinkQuerySet(models.QuerySet["PartnerLink"]):
@@ -68,7 +72,8 @@ class PartnerLink(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(purpose__in=PartnerLinkPurpose.values), name="partner_link_purpose"),
             models.CheckConstraint(
-                condition=~Q(purpose="report") | Q(commitment__isnull=False), name="partner_link_report_commitment"
+                condition=~Q(purpose__in=["report", "reply"]) | Q(commitment__isnull=False),
+                name="partner_link_report_commitment",
             ),
         ]
         indexes = [
@@ -185,3 +190,48 @@ class ContactPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} paused until {self.until}"
+
+
+class InboundReplyStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted as a note")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class InboundReply(models.Model):
+    """A contact's e-mail reply to a reminder, received at the reminder's Reply-To address (docs/reply-by-email.md).
+
+    It waits for staff review: accepted, it becomes a timeline note with the contact as the actor
+    (followups.partner_links.inbound.inbound_reply_accept); dismissed, it stays here only.
+    """
+
+    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="inbound_replies")
+    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="inbound_replies")
+    link = models.ForeignKey(PartnerLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A mail server may deliver a message twice: the second delivery finds this and stores nothing.
+    message_id = models.CharField(max_length=300, unique=True)
+    from_address = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(help_text=_("The new part of the reply, without the quoted reminder."))
+    attachment_names = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=InboundReplyStatus.choices, default=InboundReplyStatus.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            # The commitment page's pending replies (followups.partner_links.timeline).
+            models.Index(fields=["commitment"], condition=Q(status="pending"), name="inbound_reply_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reply from {self.from_address} on {self.commitment_id} ({self.status})"
+
+    @property
+    def from_someone_else(self) -> bool:
+        """Sent from another address than the contact's (a colleague answering): shown to the reviewer."""
+        return self.from_address.strip().lower() != self.contact.email.strip().lower()
