@@ -19,7 +19,7 @@ def _rule_parts(deadline) -> dict:
     elif deadline.anchor_kind == "milestone":
         name = anchor.title
     elif deadline.anchor_kind == "event":
-        name = anchor.name
+        name = anchor.name.split(" (")[0].split(":")[0]  # the event's name without its long description
     else:
         name = anchor.ref
     return {

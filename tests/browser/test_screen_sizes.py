@@ -4,12 +4,25 @@ folds away on small screens; the overview shows the demo's overdue deadlines wit
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from followups.demo import demo_seed
+from followups.loader import DEFAULT_PATH
 from tests.browser.conftest import axe_check, format_violations, screenshot_path
-from tests.browser.test_staff_app import STAFF_PAGES, demo, staff_login
+from tests.browser.test_staff_app import STAFF_PAGES, staff_login
 
 WIDTHS = (320, 390, 768, 1280)
+
+
+@pytest.fixture
+def demo_data(transactional_db):
+    """The real dataset with the demo accounts (as tests/browser/test_staff_app.py's `demo`)."""
+    with open(DEFAULT_PATH, encoding="utf-8") as handle:
+        demo_seed(dataset=json.load(handle))
+
+
 PAGES = {
     **STAFF_PAGES,
     "calendar-default": "/calendar/",
@@ -20,7 +33,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_is_wider_than_the_screen(browser, live_server, demo, width):
+def test_no_page_is_wider_than_the_screen(browser, live_server, demo_data, width):
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US", timezone_id="UTC")
     page = context.new_page()
     failures = []
@@ -47,7 +60,7 @@ def test_no_page_is_wider_than_the_screen(browser, live_server, demo, width):
     assert not failures, "\n\n".join(failures)
 
 
-def test_filter_panel_folds_away_on_a_phone(browser, live_server, demo):
+def test_filter_panel_folds_away_on_a_phone(browser, live_server, demo_data):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", timezone_id="UTC")
     page = context.new_page()
     try:
@@ -71,11 +84,11 @@ def test_filter_panel_folds_away_on_a_phone(browser, live_server, demo):
         context.close()
 
 
-def test_overview_shows_the_demo_backlog_without_a_click(page, live_server, demo):
+def test_overview_shows_the_demo_backlog_without_a_click(page, live_server, demo_data):
     staff_login(page, live_server, "coordinator")
     overdue_count = int(page.locator(".tracker-count--overdue .tracker-count__number").first.inner_text())
     assert overdue_count > 0
-    columns = page.locator("#chart-months-title ~ * rect.tracker-seg--overdue, .tracker-chart rect.tracker-seg--overdue")
+    columns = page.locator(".tracker-chart rect.tracker-seg--overdue")
     assert columns.count() > 0
     # Every framework has its bar, and the month chart's text is drawn at 12px or more.
     assert page.locator(".tracker-bars__row").count() >= 20
@@ -87,3 +100,13 @@ def test_overview_shows_the_demo_backlog_without_a_click(page, live_server, demo
     assert page.get_by_role("heading", name="Still open from earlier months").is_visible()
     page.goto(f"{live_server.url}/calendar/timeline/")
     assert page.locator("circle.tracker-dot--overdue").count() == overdue_count
+
+
+def test_filter_panel_stays_beside_the_list_on_a_desktop(page, live_server, demo_data):
+    staff_login(page, live_server, "coordinator")
+    page.goto(f"{live_server.url}/deadlines/")
+    assert not page.locator(".tracker-filters__toggle").is_visible()
+    assert page.get_by_label("Search").is_visible()
+    panel = page.locator(".tracker-filters").bounding_box()
+    table = page.locator(".tracker-list-body table").bounding_box()
+    assert panel and table and panel["x"] + panel["width"] <= table["x"], (panel, table)
