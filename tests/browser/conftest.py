@@ -85,7 +85,7 @@ def page(browser, request) -> Iterator[object]:
     if failed and not page.is_closed():
         try:
             page.screenshot(path=str(screenshot_path(f"FAILED-{request.node.nodeid}")), full_page=True)
-        except Exception as exc:  # noqa: BLE001 - a missing screenshot must not hide the test's own failure
+        except Exception as exc:  # a missing screenshot must not hide the test's own failure
             print(f"could not save a screenshot: {exc}")
     context.close()
 
