@@ -338,6 +338,15 @@ DEFAULT_FROM_EMAIL = _setting(
     hint="an address such as 'Tracker <tracker@agency.gov>'",
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Replies to partner contacts' reminders: Reply-To reply+<token>@REPLY_DOMAIN, delivered to `manage.py inbound_mail`
+# (docs/reply-by-email.md). Empty: reminders carry no Reply-To and replies go to DEFAULT_FROM_EMAIL as before.
+REPLY_DOMAIN = _setting(
+    "REPLY_DOMAIN",
+    "",
+    check=lambda v: re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", v) is not None,
+    hint="a mail domain such as replies.tracker.agency.gov",
+    required=False,
+)
 
 # Celery: a filesystem transport under var/celery by default (no broker to install); redis:// or amqp:// in
 # production. The reliability settings follow DESIGN.md ("Reminders: the database is the queue").

@@ -91,6 +91,23 @@ def partner_link_urls(
     return reports, base + reverse("partner_preferences", args=[raws[-1]])
 
 
+def partner_reply_token(*, contact: Contact, commitment: Commitment, now: datetime | None = None) -> str:
+    """A "reply" link for the Reply-To address of one e-mail about one commitment; returns its raw token (one
+    INSERT; the renewal of the contact's links is partner_link_urls's). Not idempotent: each call issues one."""
+    now = now or timezone.now()
+    raw, prefix = _new_token()
+    PartnerLink.objects.create(
+        contact=contact,
+        commitment=commitment,
+        purpose=PartnerLinkPurpose.REPLY,
+        prefix=prefix,
+        token_hash=partner_link_hash(raw),
+        created_at=now,
+        expires_at=now + LINK_LIFETIME,
+    )
+    return raw
+
+
 def _new_token() -> tuple[str, str]:
     prefix = secrets.token_hex(4)
     return f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}", f"{TOKEN_SCHEME}_{prefix}"

@@ -13,7 +13,7 @@ from django.views import View
 from agreements.models import Organisation
 from agreements.roles import can_update_status
 from agreements.views import StaffMixin
-from followups.models import Commitment
+from followups.models import Commitment, InboundReply
 from followups.services import commitment_completion_accept, commitment_completion_return
 
 
@@ -42,3 +42,27 @@ class CommitmentCompletionView(StaffMixin, View):
             for text in exc.messages:
                 messages.error(request, text)
         return redirect(reverse("followups:commitment_detail", args=[commitment.ref]) + "#owners")
+
+
+class InboundReplyReviewView(StaffMixin, View):
+    """POST decision=accept (the reply becomes a timeline note from the contact) or decision=dismiss."""
+
+    def post(self, request: HttpRequest, ref: str, pk: int) -> HttpResponse:
+        from followups.partner_links.inbound import inbound_reply_accept, inbound_reply_dismiss
+
+        if not can_update_status(request.user):
+            raise PermissionDenied(_("Only coordinators and desk officers review replies."))
+        reply = get_object_or_404(InboundReply, pk=pk, commitment__ref=ref)
+        try:
+            if request.POST.get("decision") == "accept":
+                inbound_reply_accept(reply=reply, by_user=request.user)
+                messages.success(request, _("The reply is on the timeline."))
+            elif request.POST.get("decision") == "dismiss":
+                inbound_reply_dismiss(reply=reply, by_user=request.user)
+                messages.success(request, _("The reply is dismissed."))
+            else:
+                return HttpResponse(status=400)
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+        return redirect(reverse("followups:commitment_detail", args=[ref]) + "#timeline")

@@ -1,10 +1,10 @@
-"""Addresses of the signed-link pages, and of staff's answer to a reported completion (included at the site's root
-by config.urls)."""
+"""Addresses of the signed-link pages, and of staff's answer to a reported completion or an e-mail reply (included
+at the site's root by config.urls)."""
 
 from django.urls import path
 
 from followups.partner_links import views
-from followups.partner_links.staff_views import CommitmentCompletionView
+from followups.partner_links.staff_views import CommitmentCompletionView, InboundReplyReviewView
 
 urlpatterns = [
     path("partner/report/<str:token>/", views.partner_report, name="partner_report"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path(
         "commitments/<str:ref>/completion/<str:org>/", CommitmentCompletionView.as_view(), name="commitment_completion"
     ),
+    path("commitments/<str:ref>/replies/<int:pk>/", InboundReplyReviewView.as_view(), name="inbound_reply_review"),
 ]

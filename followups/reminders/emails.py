@@ -161,6 +161,13 @@ def reminder_message(*, rows: list[Reminder]) -> EmailMultiAlternatives:
             "language": language,
             "partner": bool(rows[0].contact_id),
         }
+        if preferences_url and settings.REPLY_DOMAIN and len({c.pk for c in commitments}) == 1:
+            # A reply lands on this commitment's timeline, awaiting review (followups.partner_links.inbound).
+            from followups.partner_links.inbound import reply_address
+            from followups.partner_links.links import partner_reply_token
+
+            token = partner_reply_token(contact=rows[0].contact, commitment=commitments[0])
+            headers["Reply-To"] = reply_address(token)
         if preferences_url:
             context["preferences_url"] = preferences_url
             # RFC 8058: a POST to this address (no login, no confirmation page) stops the contact's reminders.

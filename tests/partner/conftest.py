@@ -84,10 +84,12 @@ class KeepingHandler(SmtpHandler):
     """Keeps each accepted message whole."""
 
     whole: list[Message] = field(default_factory=list)
+    raw: list[tuple[list[str], bytes]] = field(default_factory=list)  # (envelope recipients, the bytes)
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.whole.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.raw.append((list(envelope.rcpt_tos), envelope.content))
         return await super().handle_DATA(server, session, envelope)
 
 
