@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
@@ -203,7 +204,7 @@ def _history_who(record) -> str:
     return actor_display(reason.split(":", 1)[0])
 
 
-def _status_entry(u: StatusUpdate, labels: dict[str, str]) -> TimelineEntry:
+def _status_entry(u: StatusUpdate, labels: dict[str, Any]) -> TimelineEntry:
     """A status update as a sentence; an update that keeps the status is a note (shown differently)."""
     who = (u.by_user.get_full_name() or u.by_user.get_username()) if u.by_user else actor_display(u.actor)
     words = {
@@ -299,7 +300,12 @@ def _acknowledgement_entries(commitment: Commitment) -> list[TimelineEntry]:
     rows = ReminderAcknowledgement.objects.filter(commitment=commitment).select_related("contact", "user")
     entries = []
     for ack in rows:
-        who = str(ack.contact) if ack.contact is not None else (ack.user.get_full_name() or ack.user.get_username())
+        if ack.contact is not None:
+            who = str(ack.contact)
+        elif ack.user is not None:
+            who = ack.user.get_full_name() or ack.user.get_username()
+        else:  # the constraint reminder_ack_one_recipient makes this unreachable
+            continue
         entries.append(
             TimelineEntry(
                 kind="ack",
