@@ -74,7 +74,7 @@ def test_calendar_lists_overdue_deadlines_of_earlier_months(coordinator_client, 
     assert "Still open from earlier months: 1 overdue deadline" in html
     assert late.ref in html
     due = nxt.deadlines.get().due_on
-    assert f'?month={due.strftime("%Y-%m")}' in html  # the way to the next deadline, one click
+    assert f"?month={due.strftime('%Y-%m')}" in html  # the way to the next deadline, one click
 
 
 def test_timeline_opens_on_the_overdue_deadlines(coordinator_client, commitment_factory):
