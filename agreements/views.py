@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -51,6 +52,14 @@ from followups.services import (
 
 PAGE_SIZES = (25, 50, 100, 500)
 
+# The roles in the reader's language (the role's value names its group, so the choices stay as they are).
+ROLE_LABELS = {
+    Role.COORDINATOR: gettext_lazy("Coordinator"),
+    Role.DESK_OFFICER: gettext_lazy("Desk officer"),
+    Role.DATA_CLERK: gettext_lazy("Data clerk"),
+    Role.VIEWER: gettext_lazy("Viewer"),
+}
+
 
 class StaffMixin(LoginRequiredMixin):
     """Logged-in staff with a role; puts what the user may do into every template's context."""
@@ -71,7 +80,7 @@ class StaffMixin(LoginRequiredMixin):
             "can_update": can_update_status(user),
             "can_anchor": can_change_anchor(user),
             "can_admin": can_use_admin(user),
-            "role_labels": [Role(r).label for r in sorted(roles)],
+            "role_labels": [ROLE_LABELS.get(Role(r), Role(r).label) for r in sorted(roles)],
         }
 
     def get_context_data(self, **kwargs):

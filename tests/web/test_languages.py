@@ -52,6 +52,7 @@ ENGLISH_LABELS = [
     "Late by",
     "Not started",
     "In progress",
+    "Coordinator",
 ]
 
 
@@ -100,6 +101,7 @@ def pages(make_user, commitment_factory):
         "/calendar/",
         "/calendar/timeline/",
         "/frameworks/",
+        "/accounts/profile/",
     ]
 
 
