@@ -170,9 +170,9 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
 
     def awaiting_verification(self) -> Self:
         """Commitments with a party's "completed" reported by a partner and not yet accepted or returned."""
-        return self.filter(
-            Exists(CommitmentOwner.objects.filter(commitment=OuterRef("pk"), completion_reported_at__isnull=False))
-        )
+        # A claim that staff overtook by completing the party themselves waits for nobody.
+        claims = CommitmentOwner.objects.filter(commitment=OuterRef("pk"), completion_reported_at__isnull=False)
+        return self.filter(Exists(claims.exclude(status__in=DONE_STATUSES)))
 
     def with_last_update(self) -> Self:
         """Annotate `last_update_on`: the day of the latest status update, else the day it was entered."""
@@ -340,7 +340,8 @@ class CommitmentOwner(models.Model):
 
     @property
     def awaiting_verification(self) -> bool:
-        return self.completion_reported_at is not None
+        """A partner reported it complete and staff have neither answered nor completed it themselves."""
+        return self.completion_reported_at is not None and self.status not in DONE_STATUSES
 
     @property
     def last_update(self) -> date:

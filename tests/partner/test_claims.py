@@ -184,3 +184,12 @@ def test_through_the_api_a_partners_completed_is_a_claim_and_webhooks_say_so(par
     assert events == ["commitment.completion_reported", "commitment.completion_returned"]
     assert not PartnerMessage.objects.exists()  # an API key has no mailbox: the webhook tells it
     assert timezone.now()  # the clock fixture holds the test at the first reminder's day
+
+
+def test_staff_completing_the_party_themselves_settles_a_pending_claim(client, partner, desk, coordinator):
+    report_complete(client, partner)
+    assert Commitment.objects.awaiting_verification().exists()
+    services.commitment_update_status(commitment=partner.commitment, status=Status.COMPLETED, by_user=coordinator)
+    ownership = CommitmentOwner.objects.get(commitment=partner.commitment, organisation=partner.country)
+    assert ownership.status == Status.COMPLETED and not ownership.awaiting_verification
+    assert not Commitment.objects.awaiting_verification().exists()
