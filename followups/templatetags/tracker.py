@@ -11,20 +11,27 @@ from followups.deadlines import describe_rule, rule_iso
 register = template.Library()
 
 
+def _short(title: str) -> str:
+    """A title without its long description: "2026 Critical Minerals Ministerial (State Dept, ...): ..." ->
+    "2026 Critical Minerals Ministerial"."""
+    return title.split(" (")[0].split(": ")[0].strip() or title
+
+
 def _rule_parts(deadline) -> dict:
     anchor = deadline.anchor_object
-    # Frameworks and deadlines read best by reference (FW-US-AU), milestones and events by their title.
+    # Frameworks and deadlines read best by reference (FW-US-AU), milestones and events by a short title.
     if anchor is None:
         name = ""
     elif deadline.anchor_kind == "milestone":
-        name = anchor.title
+        name = _short(anchor.title)
     elif deadline.anchor_kind == "event":
-        name = anchor.name.split(" (")[0].split(":")[0]  # the event's name without its long description
+        name = _short(anchor.name)
     else:
         name = anchor.ref
     return {
         "anchor_kind": deadline.anchor_kind,
         "anchor_name": name,
+        "anchor_ref": getattr(anchor, "ref", ""),
         "anchor_date": deadline.anchor_date,
         "offset": deadline.offset,
         "recurrence": deadline.recurrence,
@@ -38,7 +45,11 @@ def rule_words(deadline) -> str:
     <span title="framework_signed FW-US-AU + P6M">6 months after the signature of FW-US-AU (20 October 2025)</span>.
     """
     parts = _rule_parts(deadline)
-    return format_html('<span class="tracker-rule" title="{}">{}</span>', rule_iso(**parts), describe_rule(**parts))
+    ref = parts.pop("anchor_ref")
+    iso = rule_iso(
+        anchor_kind=parts["anchor_kind"], anchor_name=ref, offset=parts["offset"], recurrence=parts["recurrence"]
+    )
+    return format_html('<span class="tracker-rule" title="{}">{}</span>', iso, describe_rule(**parts))
 
 
 @register.filter
