@@ -114,9 +114,7 @@ def memberships_in_file(record: dict[str, Any], ctx: Context) -> dict[str, dict[
 
 
 def memberships_now(org: Organisation) -> dict[str, dict[str, Any]]:
-    return {
-        m.body.ref: {"role": m.role, "state": m.state, "note": m.note} for m in org.memberships.select_related("body")
-    }
+    return {m.body.ref: {"role": m.role, "state": m.state, "note": m.note} for m in org.memberships.all()}
 
 
 def memberships_write(org: Organisation, wanted: dict[str, dict[str, Any]], ctx: Context) -> None:
@@ -236,7 +234,7 @@ def members_in_file(w: dict[str, Any], ctx: Context) -> dict[str, str]:
 
 
 def members_now(group: WorkingGroup) -> dict[str, str]:
-    return {m.organisation.ref: m.role for m in group.memberships.select_related("organisation")}
+    return {m.organisation.ref: m.role for m in group.memberships.all()}
 
 
 def members_write(group: WorkingGroup, wanted: dict[str, str], ctx: Context) -> None:

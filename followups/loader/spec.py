@@ -61,6 +61,10 @@ class RecordSpec:
     strict_keys: bool = True
 
     @property
+    # Existing records are read once per kind with what their fields refer to (False: one at a time, fresh, for
+    # records an earlier record's write may change: a deadline anchored on another); more to prefetch.
+    preload: bool = True
+    prefetch: tuple[str, ...] = ()
     def derived(self) -> bool:
         return self.derive is not None
 
@@ -118,6 +122,7 @@ ORGANISATIONS = RecordSpec(
     checks=(
         Present("name"),
         Choice("kind", OrganisationKind),
+    prefetch=("memberships__body",),
         Refs("source_ids", "sources"),
         Ref("parent_id", "organisations", required=False),
     ),
@@ -231,6 +236,7 @@ WORKING_GROUPS = RecordSpec(
 
 MILESTONES = RecordSpec(
     "milestones",
+    prefetch=("memberships__organisation",),
     Milestone,
     fields=(
         Field("date", day("date"), service=r.milestone_date_write),
@@ -344,6 +350,7 @@ DEADLINES = RecordSpec(
 )
 
 PROJECTS = RecordSpec(
+    preload=False,
     "projects",
     Project,
     fields=(

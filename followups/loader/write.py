@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from followups import services
@@ -26,11 +27,28 @@ def write_file(data: dict[str, Any], ctx: Context) -> None:
     baselines.save()
 
 
+def existing(spec: RecordSpec, records: list[dict[str, Any]]) -> dict[str, models.Model]:
+    """The kind's records already in the tracker, in a few queries: with the records their fields refer to and
+    their many-to-many values, which the compare reads."""
+    rows = spec.model.objects.filter(ref__in=[r["id"] for r in records])
+    if spec.preload:
+        related = []
+        for f in spec.fields:
+            try:
+                related.append(spec.model._meta.get_field(f.name))
+            except FieldDoesNotExist:
+                continue
+        rows = rows.select_related(*[r.name for r in related if r.many_to_one])
+        rows = rows.prefetch_related(*[r.name for r in related if r.many_to_many], *spec.prefetch)
+    return {obj.ref: obj for obj in rows}
+
+
 def write_kind(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, baselines: Baselines) -> None:
     found = ctx.objects.setdefault(spec.kind, {})
     outcomes: dict[str, str] = {}
+    before = existing(spec, records)
     for record in records:
-        obj, outcomes[record["id"]] = write_record(spec, record, ctx, baselines)
+        obj, outcomes[record["id"]] = write_record(spec, record, before.get(record["id"]), ctx, baselines)
         if obj is not None:
             found[record["id"]] = obj
     late = [f for f in spec.fields if f.late]
@@ -45,12 +63,13 @@ def write_kind(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, ba
 
 
 def write_record(
-    spec: RecordSpec, record: dict[str, Any], ctx: Context, baselines: Baselines
+    spec: RecordSpec, record: dict[str, Any], obj: models.Model | None, ctx: Context, baselines: Baselines
 ) -> tuple[models.Model | None, str]:
     """Create the record, or merge the file's values into it; returns it (None if it stays deleted) and the outcome."""
     ref = record["id"]
     fields = [f for f in spec.fields if not f.late and f.managed(record)]
-    obj = spec.model.objects.filter(ref=ref).first()
+    if not spec.preload and obj is not None:
+        obj = spec.model.objects.get(pk=obj.pk)  # as an earlier record's write left it (a dependent deadline)
     if obj is not None:
         return obj, "updated" if merge_fields(spec, obj, record, fields, ctx, baselines) else "unchanged"
     if spec.deletion_kept and baselines.known(spec.kind, ref):
