@@ -59,12 +59,12 @@ class RecordSpec:
     # Deleted in the tracker since the last load: stays deleted (a deadline entered by mistake).
     deletion_kept: bool = False
     strict_keys: bool = True
-
-    @property
     # Existing records are read once per kind with what their fields refer to (False: one at a time, fresh, for
     # records an earlier record's write may change: a deadline anchored on another); more to prefetch.
     preload: bool = True
     prefetch: tuple[str, ...] = ()
+
+    @property
     def derived(self) -> bool:
         return self.derive is not None
 
@@ -122,11 +122,11 @@ ORGANISATIONS = RecordSpec(
     checks=(
         Present("name"),
         Choice("kind", OrganisationKind),
-    prefetch=("memberships__body",),
         Refs("source_ids", "sources"),
         Ref("parent_id", "organisations", required=False),
     ),
     extra_check=r.check_organisation,
+    prefetch=("memberships__body",),
     ignored=("pax_silica_joined",),
 )
 
@@ -232,11 +232,11 @@ WORKING_GROUPS = RecordSpec(
         Day("chair_term_end"),
         Refs("source_ids", "sources"),
     ),
+    prefetch=("memberships__organisation",),
 )
 
 MILESTONES = RecordSpec(
     "milestones",
-    prefetch=("memberships__organisation",),
     Milestone,
     fields=(
         Field("date", day("date"), service=r.milestone_date_write),
@@ -346,11 +346,11 @@ DEADLINES = RecordSpec(
     save=r.deadline_save,
     derive=r.deadline_records,
     deletion_kept=True,
+    preload=False,
     strict_keys=False,
 )
 
 PROJECTS = RecordSpec(
-    preload=False,
     "projects",
     Project,
     fields=(
