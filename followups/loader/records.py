@@ -327,9 +327,33 @@ def commitment_created(record: dict[str, Any], ctx: Context) -> None:
         )
 
 
+# The keys of a commitment's `deadline` and `recurrence` the loader reads, and those data/README.md documents as
+# prose it ignores; any other is an error.
+NESTED_KEYS = {
+    "deadline": {
+        "anchor_kind", "anchor_ref", "anchor_date", "anchor_estimated", "offset", "basis", "due_date", "next_due_date",
+        "offset_semantics", "recurrence_note",
+    },
+    "recurrence": {"rrule", "review_every", "basis"},
+}  # fmt: skip
+
+
+def check_nested_keys(c: Checker, rid: str, cm: dict[str, Any]) -> None:
+    for key, known in NESTED_KEYS.items():
+        value = cm.get(key)
+        if value is not None and not isinstance(value, dict):
+            c.problem(rid, f"{key} must be an object")
+        elif value and set(value) - known:
+            unknown = ", ".join(f"{key}.{k}" for k in sorted(set(value) - known))
+            c.problem(rid, f"unknown key(s) {unknown} in commitments: not loaded; see data/README.md")
+
+
 def check_commitment(c: Checker, rid: str, cm: dict[str, Any]) -> None:
     if not cm.get("owner_party_ids") and not c.problems:
         c.problem(rid, "owner_party_ids is empty: a commitment needs at least one owner")
+    check_nested_keys(c, rid, cm)
+    if not all(isinstance(cm.get(k) or {}, dict) for k in NESTED_KEYS):
+        return
     if cm.get("status") not in DERIVED_STATUSES:
         c.choice(rid, "status", cm.get("status"), Status)
     recurrence = cm.get("recurrence") or {}

@@ -305,3 +305,17 @@ def test_make_run_twice_changes_nothing_staff_changed(tmp_path):
     }
     assert "No changes" in loaded and "conflict" not in loaded
     assert "No changes" in seeded and "conflict" not in seeded
+
+
+def test_an_unknown_key_in_a_deadline_rule_is_rejected_and_documented_prose_is_not():
+    from followups.loader import LoadError
+
+    def typo(data: dict) -> None:
+        record(data, "commitments", "CMT-AU-01")["deadline"]["ofset"] = "P7M"
+
+    with pytest.raises(LoadError, match=r"CMT-AU-01: unknown key.s. deadline\.ofset"):
+        load_data(dataset(typo))
+    assert not Commitment.objects.exists()
+    # The shipped file's prose keys (offset_semantics, recurrence_note) are documented as ignored.
+    readme = (DEFAULT_PATH.parent / "README.md").read_text(encoding="utf-8")
+    assert "`offset_semantics`" in readme and "`recurrence_note`" in readme

@@ -6,7 +6,8 @@ from followups.loader import DEFAULT_PATH, LoadError, load_file
 class Command(BaseCommand):
     help = (
         "Load a dataset in the format of data/ministerial.json (default: the copy the project ships). "
-        "Idempotent, all or nothing: a bad file is rejected with each record's id and the reason."
+        "All or nothing: a bad file is rejected with each record's id and the reason. Run again, it changes only "
+        "what nobody changed in the tracker since the last load; conflicts are listed (and at /imports/conflicts/)."
     )
 
     def add_arguments(self, parser):
