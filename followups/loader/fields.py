@@ -27,16 +27,17 @@ class Context:
     as_of: date | None = None
     objects: dict[str, dict[str, models.Model]] = field(default_factory=dict)
 
-    def get(self, kind: str, ref: Any) -> models.Model | None:
+    # Typed Any: which model a kind holds is the spec table's business, not the type checker's.
+    def get(self, kind: str, ref: Any) -> Any:
         return self.objects.get(kind, {}).get(ref) if ref else None
 
-    def many(self, kind: str, refs: Iterable[str]) -> list[models.Model]:
+    def many(self, kind: str, refs: Iterable[str]) -> list[Any]:
         found = self.objects.get(kind, {})
         return [found[ref] for ref in refs if ref in found]
 
 
 Reader = Callable[[dict[str, Any], Context], Any]
-Writer = Callable[[models.Model, Any, Context], None]
+Writer = Callable[[Any, Any, Context], None]
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,10 @@ class Field:
     read: Reader
     column: bool = True
     service: Writer | None = None
-    current: Callable[[models.Model], Any] | None = None
+    current: Callable[[Any], Any] | None = None
     when: Callable[[dict[str, Any]], bool] | None = None
     late: bool = False
-    set: Callable[[models.Model, Any], None] | None = None
+    set: Callable[[Any, Any], None] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -157,6 +158,12 @@ class Field:
             self.set(obj, value)
         else:
             setattr(obj, self.name, value)
+
+    def write(self, obj: models.Model, value: Any, ctx: Context) -> None:
+        """Write a value that is not a plain column (or a column changed through its service)."""
+        if self.service is None:
+            raise TypeError(f"{self.name}: a value that is not a column needs its service")
+        self.service(obj, value, ctx)
 
     def managed(self, record: dict[str, Any]) -> bool:
         return self.when is None or self.when(record)

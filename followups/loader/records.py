@@ -403,7 +403,8 @@ def deadline_anchor_set(deadline: Deadline, target: models.Model | None) -> None
     """Point the rule at its anchor: the one anchor foreign key whose model is the target's, the others cleared."""
     for field in Deadline._meta.concrete_fields:
         if field.is_relation and field.name.startswith("anchor_"):
-            setattr(deadline, field.name, target if isinstance(target, field.related_model) else None)
+            model = field.related_model
+            setattr(deadline, field.name, target if isinstance(model, type) and isinstance(target, model) else None)
 
 
 def deadline_anchor_now(deadline: Deadline) -> Any:
@@ -440,6 +441,7 @@ def deadline_prepare(deadline: Deadline, rule: dict[str, Any], ctx: Context) -> 
         services.deadline_apply_rule(deadline)
         if deadline.recurrence and ctx.as_of:
             rrule = deadline.recurrence_rule()
+            assert rrule is not None  # noqa: S101 - the recurrence was just checked
             current = rrule.next_on_or_after(deadline.original_due_on, ctx.as_of)
             while rrule.occurrence(deadline.original_due_on, deadline.occurrence_index) < current:
                 deadline.occurrence_index += 1

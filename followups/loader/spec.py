@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
-
 from agreements.models import (
     Contact,
     Event,
@@ -41,7 +39,7 @@ class RecordSpec:
     """How one kind of record is checked and written. Records are matched by their `id` (the tracker's `ref`)."""
 
     kind: str  # the file's list, and the name in the report and the baselines
-    model: type[models.Model]
+    model: type[Any]  # a model with a unique `ref`
     fields: tuple[Field, ...]
     checks: tuple[Check, ...] = ()
     extra_check: Callable[[Checker, str, dict[str, Any]], None] | None = None

@@ -91,7 +91,7 @@ def create(
     spec.save(obj, ctx)
     for f, value in values.values():
         if not f.column:
-            f.service(obj, value, ctx)
+            f.write(obj, value, ctx)
     baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
     if spec.on_create:
         spec.on_create(record, ctx)
@@ -110,7 +110,7 @@ def create_late(
         spec.save(obj, ctx)
     for f, value in values.values():
         if not f.column:
-            f.service(obj, value, ctx)
+            f.write(obj, value, ctx)
     baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
 
 
@@ -130,7 +130,7 @@ def merge_fields(
         spec.save(obj, ctx)
     for f in fields:
         if f.name in apply and f not in columns:
-            f.service(obj, values[f.name], ctx)
+            f.write(obj, values[f.name], ctx)
     if spec.after_update:
         spec.after_update(obj, ctx)
     return True
