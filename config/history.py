@@ -3,9 +3,10 @@
 simple_history records the Django user of a change (history_user) and a free "change reason". The services name
 other actors in the reason (followups.services.save_with_history): "API key '...' of ORG", "contact C1 (signed
 link)", "load_ministerial" (a loader run), "system" (a task). TrackedHistory fills the gaps where a change is
-saved without the service saying who: a partner's key behind the request (the history user stays empty,
-since a key is not a Django user), or no request at all (a task or a command: "system"). `actor_of` turns a
-record back into (kind, label), which the admin's history list shows instead of "None".
+saved without the service saying who: a partner's key behind the request (the history user stays empty, since a
+key is not a Django user), a point of contact's signed link, or no request at all (a task or a command:
+"system"). `actor_of` turns a record back into (kind, label), which the admin's history list shows instead of
+"None".
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class TrackedHistory(HistoricalRecords):
         api_key = _partner_key(request)
         if api_key is not None:
             return f"API key {api_key.prefix} of {api_key.organisation.ref}"
+        link = _signed_link(request)
+        if link is not None:
+            return link.actor_label
         user = getattr(request, "user", None)
         if user is None or not getattr(user, "is_authenticated", False):
             return "system"
@@ -80,3 +84,15 @@ def actor_of(record: Any) -> tuple[str, str]:
     if label.startswith("user "):
         return "user", label[len("user ") :]
     return "system", "" if label in ("", "system") else label
+
+
+def _signed_link(request: Any) -> Any:
+    """The point of contact's signed link a request came through (followups.partner_links: /partner/.../<token>/)."""
+    match = getattr(request, "resolver_match", None)
+    token = match.kwargs.get("token") if match is not None else None
+    if not token or not request.path.startswith("/partner/"):
+        return None
+    from followups.partner_links.links import partner_link_hash
+    from followups.partner_links.models import PartnerLink
+
+    return PartnerLink.objects.select_related("contact").filter(token_hash=partner_link_hash(token)).first()

@@ -143,3 +143,34 @@ def test_coordinators_see_all_activity_filtered_by_actor_record_and_date():
     desk.force_login(UserFactory(role=Role.DESK_OFFICER))
     assert desk.get("/activity/").status_code == 403
     assert Client().get("/activity/").status_code == 302
+
+
+def test_a_change_through_a_signed_link_is_recorded_with_the_contact():
+    from urllib.parse import urlparse
+
+    from followups.partner_links.links import partner_link_urls
+
+    contact = ContactFactory(name="Lina Contact")
+    commitment = CommitmentFactory(owners=[contact.organisation])
+    _reports, preferences = partner_link_urls(contact=contact, commitments=[commitment])
+
+    answer = Client().post(urlparse(preferences).path + "unsubscribe/")
+
+    assert answer.status_code in (200, 302), answer.content[:300]
+    preference = ContactReminderPreference.objects.get(contact=contact)
+    assert preference.muted
+    kind, label = actor_of(preference.history.latest())
+    assert kind == "signed_link" and contact.ref in label
+
+
+def test_a_loader_run_is_recorded_as_such():
+    from django.core.management import call_command
+
+    call_command("load_ministerial", verbosity=0)
+
+    loaded = Organisation.objects.order_by("pk").first()
+    assert actor_of(loaded.history.earliest())[0] == "loader"
+    from agreements.models import WorkingGroup
+
+    groups = WorkingGroup.history.all()
+    assert groups.exists() and {actor_of(record)[0] for record in groups} == {"loader"}
