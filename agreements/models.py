@@ -6,6 +6,7 @@ stable reference that partners and files use. Database ids are internal.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Self
 from zoneinfo import available_timezones
 
@@ -151,9 +152,9 @@ class Organisation(Sourced):
 
     objects = OrganisationQuerySet.as_manager()
 
-    class Meta:
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
+    class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -190,9 +191,9 @@ class Membership(Sourced):
     note = models.TextField(blank=True, help_text=_("What the source says, e.g. 'expressed support (2026-02-04)'."))
     since = models.DateField(null=True, blank=True)
 
-    class Meta:
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
+    class Meta:
         constraints = [
             models.UniqueConstraint(fields=["member", "body"], name="membership_unique"),
             models.CheckConstraint(condition=~Q(member=models.F("body")), name="membership_not_self"),
@@ -317,6 +318,15 @@ class Framework(Sourced):
         return self.short_title or self.title
 
 
+class DatePrecision(models.TextChoices):
+    """How much of a date the sources give. A date known to the month or year is stored as the latest day it
+    allows (so that a clock anchored on it is never early) and shown with its precision and note."""
+
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
 class PartyRole(models.TextChoices):
     SIGNATORY = "signatory", _("Signatory")
     PARTICIPANT = "participant", _("Participant")
@@ -332,9 +342,17 @@ class Party(Sourced):
     role = models.CharField(max_length=20, choices=PartyRole.choices, default=PartyRole.SIGNATORY)
     signed_by = models.CharField(max_length=200, blank=True)
     signed_by_title = models.CharField(max_length=200, blank=True)
-    joined_on = models.DateField(null=True, blank=True, help_text=_("Accession or signature date."))
+    joined_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("Accession or signature date; when known only to the month, the latest day it allows."),
+    )
+    joined_precision = models.CharField(
+        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY, blank=True
+    )
     joined_note = models.CharField(max_length=200, blank=True, help_text=_("e.g. 'before 2026-02-20'"))
     term_ends_on = models.DateField(null=True, blank=True, help_text=_("End of a chair's term."))
+    term_end_estimated = models.BooleanField(default=False, help_text=_("The term's end is an estimate."))
 
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
@@ -344,10 +362,25 @@ class Party(Sourced):
         constraints = [
             models.UniqueConstraint(fields=["framework", "organisation"], name="party_unique"),
             models.CheckConstraint(condition=Q(role__in=PartyRole.values), name="party_role_valid"),
+            models.CheckConstraint(
+                condition=Q(joined_precision__in=DatePrecision.values), name="party_joined_precision_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.get_role_display()}) in {self.framework}"
+
+    @property
+    def own_date(self) -> date | None:
+        """The party's own date: its accession, else the framework's signature (a founding signatory)."""
+        return self.joined_on or self.framework.signed_on
+
+    @property
+    def own_date_estimated(self) -> bool:
+        """Whether the own date is only an estimate (known to the month, or the framework's date estimated)."""
+        if self.joined_on is not None:
+            return self.joined_precision != DatePrecision.DAY
+        return self.framework.date_estimated
 
 
 class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
@@ -375,6 +408,8 @@ class WorkingGroup(Sourced):
 
     objects = WorkingGroupQuerySet.as_manager()
 
+    history = TrackedHistory(excluded_fields=["illustrative_fields"])
+
     class Meta:
         ordering = ["ref"]
         constraints = [
@@ -401,6 +436,8 @@ class WorkingGroupMember(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="working_group_memberships")
     role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER)
 
+    history = TrackedHistory()
+
     class Meta:
         ordering = ["working_group", "role", "organisation__name"]
         constraints = [
@@ -408,8 +445,6 @@ class WorkingGroupMember(models.Model):
             # One chair per group; co-chairs and members as many as needed.
             models.UniqueConstraint(
                 fields=["working_group"], condition=Q(role="chair"), name="working_group_one_chair"
-    history = TrackedHistory(excluded_fields=["illustrative_fields"])
-
             ),
             models.CheckConstraint(condition=Q(role__in=MemberRole.values), name="working_group_member_role_valid"),
         ]
@@ -436,11 +471,11 @@ class Contact(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
-    history = TrackedHistory()
-
     )
     is_active = models.BooleanField(default=True)
     illustrative = models.BooleanField(default=False, help_text=_("A made-up demo contact."))
+
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -463,6 +498,10 @@ class Event(Sourced):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="hosted_events"
     )
     attendees = models.ManyToManyField(Organisation, blank=True, related_name="events_attended")
+    # The people who hosted it, as the sources name them ("Marco Rubio (Secretary of State)"): people are not
+    # organisations here, the host organisation is `host`.
+    hosts = models.JSONField(default=list, blank=True, help_text=_("The hosts as the sources name them."))
+    outcomes = models.JSONField(default=list, blank=True, help_text=_("What the sources say came out of it."))
     note = models.TextField(blank=True)
 
     class Meta:
@@ -474,8 +513,6 @@ class Event(Sourced):
 
 class Milestone(Sourced):
     """A dated event in the follow-up (a launch, a signing, a meeting) that deadlines can be anchored on."""
-
-    history = TrackedHistory()
 
     ref = models.CharField(max_length=60, unique=True, validators=[ref_validator])
     date = models.DateField()
@@ -494,6 +531,40 @@ class Milestone(Sourced):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.title}"
+
+
+class GlossaryTerm(models.Model):
+    """A word of the trade as the dataset defines it ("offtake", "accession"), for the glossary page."""
+
+    # The term in a form usable as a page anchor (`#critical-mineral`); the dataset's terms have no id.
+    ref = models.SlugField(max_length=120, unique=True)
+    term = models.CharField(max_length=200)
+    definition = models.TextField()
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class DataCaveat(models.Model):
+    """A known caveat of the data (the dataset's open questions): what the sources leave unknown or contradict.
+
+    Linked to the frameworks and organisations it concerns, whose pages point to it.
+    """
+
+    # DQ-1, DQ-2, ...: the question's position in the dataset's `open_questions`.
+    ref = models.CharField(max_length=20, unique=True, validators=[ref_validator])
+    text = models.TextField()
+    frameworks = models.ManyToManyField(Framework, blank=True, related_name="caveats")
+    organisations = models.ManyToManyField(Organisation, blank=True, related_name="caveats")
+
+    class Meta:
+        ordering = ["ref"]
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.text[:80]}"
 
 
 class StaffProfile(models.Model):

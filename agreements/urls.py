@@ -1,6 +1,6 @@
 from django.urls import include, path, re_path
 
-from agreements import views
+from agreements import reference_views, views
 
 # No namespace: django.contrib.auth.urls (included below) reverses its own names without one.
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
     re_path(r"^frameworks/export\.(?P<fmt>csv|xlsx)$", views.FrameworkExportView.as_view(), name="framework_export"),
     path("frameworks/<str:ref>/", views.FrameworkDetailView.as_view(), name="framework_detail"),
     path("frameworks/<str:ref>/dates/", views.AnchorChangeView.as_view(), name="anchor_change"),
+    path("events/<str:ref>/", reference_views.EventDetailView.as_view(), name="event_detail"),
+    path("milestones/", reference_views.MilestoneListView.as_view(), name="milestone_list"),
+    path("milestones/<str:ref>/", reference_views.MilestoneDetailView.as_view(), name="milestone_detail"),
+    path("glossary/", reference_views.GlossaryView.as_view(), name="glossary"),
+    path("data-caveats/", reference_views.CaveatListView.as_view(), name="caveat_list"),
     path("milestones/<str:ref>/date/", views.MilestoneDateChangeView.as_view(), name="milestone_date_change"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     re_path(

@@ -25,6 +25,7 @@ from agreements.filters import FrameworkFilter, OrganisationFilter, WorkingGroup
 from agreements.forms import AnchorChangeForm, ReminderPreferencesForm
 from agreements.models import (
     Framework,
+    FrameworkStatus,
     Milestone,
     Organisation,
     Party,
@@ -40,6 +41,7 @@ from agreements.roles import (
     can_use_admin,
     user_roles,
 )
+from agreements.selectors import framework_facts
 from followups import selectors
 from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
 from followups.models import CommitmentOwner, Deadline, Status
@@ -289,7 +291,8 @@ class FrameworkDetailView(StaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         framework = get_object_or_404(Framework.objects.select_related("parent"), ref=kwargs["ref"])
-        parties = list(framework.parties.select_related("organisation"))
+        facts = framework_facts(framework)
+        parties = facts["parties"]
         commitments = list(selectors.commitment_list_queryset().filter(framework=framework).order_by("ref"))
         # Parties x status for commitments several parties owe: one row per commitment, one column per owner.
         shared = [c for c in commitments if len(c.ownerships.all()) > 1]
@@ -308,7 +311,10 @@ class FrameworkDetailView(StaffMixin, TemplateView):
             projects=list(framework.projects.select_related("country")),
             related=list(framework.related.all()),
             sources=list(framework.sources.all()),
-            milestones=list(framework.milestones.all()),
+            milestones=list(framework.milestones.prefetch_related("frameworks")),
+            memberships=facts["memberships"],
+            caveats=facts["caveats"],
+            status_at_as_of_label=dict(FrameworkStatus.choices).get(framework.status_at_as_of, ""),
             anchored_count=Deadline.objects.filter(anchor_framework=framework).count(),
             # Who corrected a date, when and why: shown beside the date.
             date_corrections=selectors.date_corrections(framework),

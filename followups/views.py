@@ -22,6 +22,7 @@ from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from agreements.models import Event, Milestone
 from agreements.roles import can_extend_deadline, can_update_status
 from agreements.views import StaffExportView, StaffListView, StaffMixin
 from followups import charts, exports, selectors
@@ -323,8 +324,16 @@ class CalendarView(StaffMixin, TemplateView):
         by_day = defaultdict(list)
         for d in deadlines:
             by_day[d.due_on].append(d)
+        # Milestones (with or without a framework) and events of the month, beside the deadlines.
+        milestones = list(Milestone.objects.filter(date__gte=month, date__lte=last_day).order_by("date", "ref"))
+        events = list(Event.objects.filter(date__gte=month, date__lte=last_day).order_by("date"))
+        marks_by_day = defaultdict(list)
+        for e in events:
+            marks_by_day[e.date].append((e.name, reverse("event_detail", args=[e.ref])))
+        for m in milestones:
+            marks_by_day[m.date].append((m.title, reverse("milestone_detail", args=[m.ref])))
         weeks = [
-            [(day, by_day.get(day, []), day.month == month.month) for day in week]
+            [(day, by_day.get(day, []), day.month == month.month, marks_by_day.get(day, [])) for day in week]
             for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
         ]
         # Where the backlog is, so that an empty month never hides it: the overdue deadlines of earlier months
@@ -351,6 +360,8 @@ class CalendarView(StaffMixin, TemplateView):
             weeks=weeks,
             weekdays=[date(2024, 1, i) for i in range(1, 8)],  # 1 Jan 2024 is a Monday
             deadlines=deadlines,
+            milestones=milestones,
+            events=events,
             portfolio=portfolio,
             scope="portfolio" if mine else "all",
         )

@@ -25,6 +25,8 @@ class Context:
 
     report: LoadReport
     as_of: date | None = None
+    # The whole file, for a value that one kind's records give about another's (organisations' accessions).
+    data: dict[str, Any] = field(default_factory=dict)
     objects: dict[str, dict[str, models.Model]] = field(default_factory=dict)
 
     # Typed Any: which model a kind holds is the spec table's business, not the type checker's.

@@ -21,7 +21,7 @@ from followups import services
 from followups.deadlines import RuleError
 from followups.loader.check import Checker, check_file
 from followups.loader.fields import LOADER_ACTOR, Context
-from followups.loader.records import check_timeline
+from followups.loader.records import check_context_lists, check_timeline
 from followups.loader.report import LoadError, LoadReport
 from followups.loader.spec import SPECS
 from followups.loader.write import write_file
@@ -31,7 +31,7 @@ DEFAULT_PATH = Path(settings.BASE_DIR) / "data" / "ministerial.json"
 # Top-level lists the loader reads besides the record kinds of the spec table, and those data/README.md
 # documents as context only (ignored).
 TOP_LEVEL_READ = ("meta", "timeline_updates")
-TOP_LEVEL_IGNORED = ("reminder_policies", "scheduled_reminders_next_120_days", "vocabulary", "open_questions")
+TOP_LEVEL_IGNORED = ("reminder_policies", "scheduled_reminders_next_120_days")
 
 __all__ = ["DEFAULT_PATH", "LOADER_ACTOR", "LoadError", "LoadReport", "load_data", "load_file"]
 
@@ -58,6 +58,7 @@ def check_data(data: dict[str, Any]) -> Checker:
         checker.problem("file", f"unknown key(s) {', '.join(unknown)} at the top level; see data/README.md")
     check_file(checker, SPECS)
     check_timeline(checker)
+    check_context_lists(checker)
     return checker
 
 
@@ -69,7 +70,7 @@ def load_data(data: dict[str, Any]) -> LoadReport:
     checker = check_data(data)
     if checker.problems:
         raise LoadError(checker.problems)
-    ctx = Context(report=LoadReport(), as_of=checker.as_of)
+    ctx = Context(report=LoadReport(), as_of=checker.as_of, data=data)
     try:
         with transaction.atomic(), services.deadlines_changed_deferred():
             write_file(data, ctx)

@@ -5,22 +5,26 @@ followups.loader.spec.
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
+from django.utils.text import slugify
 
 from agreements.models import (
     Contact,
+    DataCaveat,
+    DatePrecision,
     Event,
     Framework,
     FrameworkStatus,
     MemberRole,
     Membership,
-    MembershipState,
     MembershipState,
     Milestone,
     Organisation,
@@ -74,14 +78,32 @@ def person(record: dict[str, Any], ctx: Context) -> str:
     return str(value or "")
 
 
-def partial_date(value: Any) -> tuple[date | None, str]:
-    """A date, or (None, the text) for one known only roughly ('before 2026-02-20')."""
+_PARTIAL_DATE = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?\s*(?:\((?P<note>[^)]*)\))?$")
+_BEFORE = re.compile(r"\bbefore (\d{4}-\d{2}-\d{2})")
+_SOURCE_REF = re.compile(r"\bS\d{2,}\b")
+
+
+def partial_date(value: Any) -> tuple[date | None, str, str]:
+    """(date, precision, note) of a date as the file gives it: "2026-01-12"; "2026-02 (before 2026-02-20; exact
+    date not found)", known to the month, is kept as the latest day it allows (2026-02-19: a clock anchored on it
+    is never early) with precision "month" and the note; text that is no date at all gives (None, "", text)."""
     if not value:
-        return None, ""
+        return None, "", ""
+    match = _PARTIAL_DATE.match(str(value).strip())
+    if not match:
+        return None, "", str(value)
+    year, month, day_ = int(match["y"]), int(match["m"] or 12), match["d"]
+    note = (match["note"] or "").strip()
     try:
-        return date.fromisoformat(str(value)), ""
+        if day_:
+            return date(year, month, int(day_)), DatePrecision.DAY.value, note
+        latest = date(year, month, calendar.monthrange(year, month)[1])
     except ValueError:
-        return None, str(value)
+        return None, "", str(value)
+    before = _BEFORE.search(note)
+    if before:
+        latest = min(latest, date.fromisoformat(before[1]) - timedelta(days=1))
+    return latest, (DatePrecision.MONTH if match["m"] else DatePrecision.YEAR).value, note
 
 
 def loaded_on(ctx: Context) -> date:
@@ -129,7 +151,15 @@ def memberships_write(org: Organisation, wanted: dict[str, dict[str, Any]], ctx:
     ctx.report.count("memberships", "updated")
 
 
+def check_partial_date(c: Checker, rid: str, key: str, value: Any) -> None:
+    """A date that may be known only to the month or year ("2026-02 (before 2026-02-20)"); absent is fine."""
+    if value and partial_date(value)[0] is None:
+        c.problem(rid, f"{key} {value!r} is not a date such as 2026-01-12, 2026-02 or 2026 (with a note in brackets)")
+
+
 def check_organisation(c: Checker, rid: str, o: dict[str, Any]) -> None:
+    for key in ORGANISATION_ACCESSIONS:
+        check_partial_date(c, rid, key, o.get(key))
     iso = o.get("iso_alpha2")
     if iso is not None and (not isinstance(iso, str) or len(iso) != 2 or not iso.isupper()):
         c.problem(rid, f"iso_alpha2 {iso!r} is not two capital letters")
@@ -162,8 +192,18 @@ def framework_status_write(fw: Framework, value: str, ctx: Context) -> None:
 
 
 def parties_in_file(f: dict[str, Any], ctx: Context) -> dict[str, dict[str, Any]]:
-    """Each party's role and signature, from `parties`, `signatories`, `accessions`, the participants and chair."""
-    blank = {"signed_by": "", "signed_by_title": "", "joined_on": None, "joined_note": "", "term_ends_on": None}
+    """Each party's role, signature, own date and sources, from `parties`, `signatories`, `accessions`, the
+    participants, the chair and the organisations' own accession keys (ORGANISATION_ACCESSIONS)."""
+    blank = {
+        "signed_by": "",
+        "signed_by_title": "",
+        "joined_on": None,
+        "joined_precision": DatePrecision.DAY.value,
+        "joined_note": "",
+        "term_ends_on": None,
+        "term_end_estimated": False,
+        "sources": [],
+    }
     multilateral = f.get("kind") == "multilateral_initiative"
     parties: dict[str, dict[str, Any]] = {}
     for ref in f.get("parties") or []:
@@ -171,26 +211,68 @@ def parties_in_file(f: dict[str, Any], ctx: Context) -> dict[str, dict[str, Any]
     for s in f.get("signatories") or []:
         parties.setdefault(s["org"], {**blank, "role": PartyRole.SIGNATORY})
         parties[s["org"]].update(signed_by=s.get("person") or "", signed_by_title=s.get("role") or "")
-    for a in f.get("accessions") or []:
-        joined, note = partial_date(a.get("date"))
+    accessions = [*(f.get("accessions") or []), *_organisation_accessions(f, ctx, parties)]
+    for a in accessions:
+        joined, precision, note = partial_date(a.get("date"))
         parties[a["org"]] = {**blank, **parties.get(a["org"], {}), "role": PartyRole.SIGNATORY}
-        parties[a["org"]].update(joined_on=joined, joined_note=note)
+        parties[a["org"]].update(
+            joined_on=joined,
+            joined_precision=precision or DatePrecision.DAY.value,
+            joined_note=note,
+            sources=sorted(set(parties[a["org"]]["sources"]) | set(a.get("source_ids") or [])),
+        )
     for ref in f.get("non_signatory_participants") or []:
         parties.setdefault(ref, {**blank, "role": PartyRole.PARTICIPANT})
     if f.get("chair"):
         chair = f["chair"]
-        parties[chair["org"]] = {**blank, **parties.get(chair["org"], {}), "role": PartyRole.CHAIR}
-        parties[chair["org"]]["term_ends_on"] = date.fromisoformat(chair["term_end"]) if chair.get("term_end") else None
+        party = parties[chair["org"]] = {**blank, **parties.get(chair["org"], {}), "role": PartyRole.CHAIR}
+        party["term_ends_on"] = date.fromisoformat(chair["term_end"]) if chair.get("term_end") else None
+        party["term_end_estimated"] = bool(chair.get("term_end_estimated"))
+        party["sources"] = sorted(set(party["sources"]) | set(chair.get("source_ids") or []))
     return normalise(parties)
 
 
-PARTY_FIELDS = ("role", "signed_by", "signed_by_title", "joined_on", "joined_note", "term_ends_on")
+# Keys of `organisations[]` that give the organisation's accession to a framework, and that framework: read with
+# the framework's parties (an accession the framework's own `accessions` list already gives is taken from there).
+ORGANISATION_ACCESSIONS = {"pax_silica_joined": "FW-PAX-SILICA"}
+
+
+def _organisation_accessions(
+    f: dict[str, Any], ctx: Context, parties: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Accessions that only the organisations' records give (the European Commission's to Pax Silica, with the
+    sources its text names), for organisations not already among the framework's parties or accessions."""
+    keys = [key for key, framework in ORGANISATION_ACCESSIONS.items() if framework == f.get("id")]
+    listed = {a.get("org") for a in f.get("accessions") or []} | set(f.get("parties") or [])
+    found: list[dict[str, Any]] = []
+    if not keys:
+        return found
+    for org in ctx.data.get("organisations") or []:
+        for key in keys:
+            value = org.get(key)
+            if value and org.get("id") not in listed:
+                found.append({"org": org["id"], "date": value, "source_ids": _SOURCE_REF.findall(str(value))})
+    return found
+
+
+PARTY_FIELDS = (
+    "role",
+    "signed_by",
+    "signed_by_title",
+    "joined_on",
+    "joined_precision",
+    "joined_note",
+    "term_ends_on",
+    "term_end_estimated",
+)
 
 
 def parties_now(fw: Framework) -> dict[str, dict[str, Any]]:
     return {
-        p.organisation.ref: normalise({name: getattr(p, name) for name in PARTY_FIELDS})
-        for p in fw.parties.select_related("organisation")
+        p.organisation.ref: normalise(
+            {**{name: getattr(p, name) for name in PARTY_FIELDS}, "sources": sorted(s.ref for s in p.sources.all())}
+        )
+        for p in fw.parties.all()  # prefetched with their organisations and sources (spec.FRAMEWORKS)
     }
 
 
@@ -201,9 +283,10 @@ def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context
             framework=fw, organisation=ctx.get("organisations", ref)
         )
         for name in PARTY_FIELDS:
-            value = values[name]
+            value = values.get(name, Party._meta.get_field(name).get_default())
             setattr(party, name, date.fromisoformat(value) if value and name.endswith("_on") else value)
         save_loaded(party, ctx)
+        party.sources.set(ctx.many("sources", values.get("sources") or []))
     ctx.report.count("parties", "updated")
 
 
@@ -216,6 +299,9 @@ def check_framework(c: Checker, rid: str, f: dict[str, Any]) -> None:
         c.ref(rid, "signatories.org", s.get("org"), "organisations")
     for a in f.get("accessions") or []:
         c.ref(rid, "accessions.org", a.get("org"), "organisations")
+        check_partial_date(c, rid, "accessions.date", a.get("date"))
+    if f.get("chair") and not isinstance(f["chair"].get("term_end_estimated", False), bool):
+        c.problem(rid, "chair.term_end_estimated must be true or false")
     if f.get("chair"):
         c.ref(rid, "chair.org", f["chair"].get("org"), "organisations")
         c.date(rid, "chair.term_end", f["chair"].get("term_end"))
@@ -555,3 +641,71 @@ def check_timeline(c: Checker) -> None:
             c.choice(rid, "timeline_updates.new_status", t.get("new_status"), FrameworkStatus)
         else:
             c.problem(rid, "timeline_updates.target_id is not a commitment or framework in the file")
+
+
+# --- Context: the vocabulary (glossary) and the open questions (known caveats of the data) --------------------
+
+
+def vocabulary_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The glossary's terms as records, named by the term in a form usable as a page anchor."""
+    return [
+        {**term, "id": slugify(term.get("term") or "")}
+        for term in data.get("vocabulary") or []
+        if isinstance(term, dict) and term.get("term")
+    ]
+
+
+def caveat_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The open questions as records DQ-1, DQ-2, ... by position (the file gives them no id)."""
+    return [
+        {"id": f"DQ-{position}", "text": str(text)}
+        for position, text in enumerate(data.get("open_questions") or [], start=1)
+        if text
+    ]
+
+
+def _mentions(text: str, name: str) -> bool:
+    name = re.sub(r"\s*\(.*?\)", "", name).strip()  # "US-Japan Action Plan (planned)": the name without notes
+    return len(name) >= 3 and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def caveat_frameworks(record: dict[str, Any], ctx: Context) -> list[models.Model]:
+    """The frameworks a caveat names by short title ("FORGE", "Pax Silica", "US-Japan action plan")."""
+    return [fw for fw in ctx.objects.get("frameworks", {}).values() if _mentions(record["text"], fw.short_title or "")]
+
+
+def caveat_organisations(record: dict[str, Any], ctx: Context) -> list[models.Model]:
+    """The countries a caveat names ("Greece's Pax Silica accession", "Texts of the Argentina ... instruments")."""
+    return [
+        org
+        for org in ctx.objects.get("organisations", {}).values()
+        if org.kind == "country" and _mentions(record["text"], org.name)
+    ]
+
+
+def check_context_lists(c: Checker) -> None:
+    """`vocabulary` items are {"term", "definition"} with distinct terms; `open_questions` items are texts."""
+    seen: set[str] = set()
+    for position, term in enumerate(c.data.get("vocabulary") or []):
+        rid = f"vocabulary[{position}]"
+        if not isinstance(term, dict) or not term.get("term") or not term.get("definition"):
+            c.problem(rid, "a term needs 'term' and 'definition'")
+            continue
+        unknown = sorted(set(term) - {"term", "definition"})
+        if unknown:
+            c.problem(rid, f"unknown key(s) {', '.join(unknown)} in vocabulary; see data/README.md")
+        slug = slugify(term["term"])
+        if slug in seen:
+            c.problem(rid, f"the term {term['term']!r} is given twice")
+        seen.add(slug)
+    for position, text in enumerate(c.data.get("open_questions") or []):
+        if not isinstance(text, str) or not text.strip():
+            c.problem(f"open_questions[{position}]", "an open question is a non-empty text")
+
+
+def set_frameworks(obj: DataCaveat, value: list[Framework], ctx: Context) -> None:
+    obj.frameworks.set(value)
+
+
+def set_organisations(obj: DataCaveat, value: list[Organisation], ctx: Context) -> None:
+    obj.organisations.set(value)

@@ -15,10 +15,12 @@ from typing import Any
 
 from agreements.models import (
     Contact,
+    DataCaveat,
     Event,
     Framework,
     FrameworkKind,
     FrameworkStatus,
+    GlossaryTerm,
     Language,
     Milestone,
     Organisation,
@@ -125,7 +127,8 @@ ORGANISATIONS = RecordSpec(
     ),
     extra_check=r.check_organisation,
     prefetch=("memberships__body",),
-    ignored=("pax_silica_joined",),
+    # Read with the frameworks' parties (records.ORGANISATION_ACCESSIONS).
+    other_keys=tuple(r.ORGANISATION_ACCESSIONS),
 )
 
 EVENTS = RecordSpec(
@@ -137,6 +140,8 @@ EVENTS = RecordSpec(
         Field("location", text("location")),
         Field("host", one("organisations", "host_org_id")),
         Field("note", text("attendance_note")),
+        Field("hosts", items("hosts")),
+        Field("outcomes", items("outcomes")),
         m2m("attendees", "organisations", "attendee_org_ids"),
         sources(),
     ),
@@ -146,7 +151,6 @@ EVENTS = RecordSpec(
         Refs("attendee_org_ids", "organisations"),
         Refs("source_ids", "sources"),
     ),
-    ignored=("hosts", "outcomes"),
 )
 
 FRAMEWORKS = RecordSpec(
@@ -195,6 +199,7 @@ FRAMEWORKS = RecordSpec(
         Refs("non_signatory_participants", "organisations"),
     ),
     extra_check=r.check_framework,
+    prefetch=("parties__organisation", "parties__sources"),
 )
 
 WORKING_GROUPS = RecordSpec(
@@ -382,6 +387,25 @@ PROJECTS = RecordSpec(
     extra_check=r.check_project,
 )
 
+# The glossary and the known caveats of the data (checked by records.check_context_lists).
+VOCABULARY = RecordSpec(
+    "vocabulary",
+    GlossaryTerm,
+    fields=(Field("term", text("term")), Field("definition", text("definition"))),
+    derive=r.vocabulary_records,
+)
+
+OPEN_QUESTIONS = RecordSpec(
+    "open_questions",
+    DataCaveat,
+    fields=(
+        Field("text", text("text")),
+        Field("frameworks", Derived(("text",), r.caveat_frameworks), column=False, service=r.set_frameworks),
+        Field("organisations", Derived(("text",), r.caveat_organisations), column=False, service=r.set_organisations),
+    ),
+    derive=r.caveat_records,
+)
+
 # In writing order: a kind comes after every kind it refers to.
 SPECS: tuple[RecordSpec, ...] = (
     SOURCES,
@@ -394,4 +418,6 @@ SPECS: tuple[RecordSpec, ...] = (
     COMMITMENTS,
     DEADLINES,
     PROJECTS,
+    VOCABULARY,
+    OPEN_QUESTIONS,
 )

@@ -98,7 +98,9 @@ def test_parties_memberships_and_roles():
     india = Party.objects.get(framework=pax, organisation__ref="ORG-IN")
     assert india.joined_on == date(2026, 2, 20)
     greece = Party.objects.get(framework=pax, organisation__ref="ORG-GR")
-    assert greece.joined_on is None and "before 2026-02-20" in greece.joined_note
+    # Known to the month: the latest day it allows, with its precision and note (tests/facts/).
+    assert greece.joined_on == date(2026, 2, 19) and "before 2026-02-20" in greece.joined_note
+    assert greece.joined_precision == "month"
     assert Party.objects.get(framework__ref="FW-FORGE", organisation__ref="ORG-KR").role == "chair"
     assert Membership.objects.filter(body__ref="ORG-MSP", member__ref="ORG-JP").exists()
     # Japan is party to FORGE's frameworks through its membership of bodies, not directly.

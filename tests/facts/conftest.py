@@ -1,0 +1,3 @@
+from tests.followups.conftest import ministerial
+
+__all__ = ["ministerial"]

@@ -1,0 +1,105 @@
+"""The pages for what had none: the Ministerial, every milestone, the glossary, the known caveats of the data; and
+the framework page showing what was stored but shown nowhere."""
+
+import re
+
+import pytest
+from django.utils.html import escape
+
+from agreements.models import Framework, Milestone
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    """The page's words, without tags (so a test reads what the user reads)."""
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_ministerial_page(ministerial, viewer_client):
+    page = text(viewer_client.get("/events/EVT-CMM-2026/"))
+    assert "2026 Critical Minerals Ministerial" in page
+    for host in ("Marco Rubio (Secretary of State)", "Jamieson Greer (USTR)"):
+        assert escape(host) in page
+    assert "Project Vault (announced 2026-02-02)" in page
+    assert "55 attending delegations" in page
+    # Frameworks launched or signed there, and the milestones of the day.
+    for ref in ("FW-FORGE", "FW-US-GB", "FW-US-MX-AP"):
+        assert ref in page
+    launched = viewer_client.get("/events/EVT-CMM-2026/").context["launched"]
+    assert all(f.signed_on.isoformat() == "2026-02-04" or f.milestones.filter(date="2026-02-04") for f in launched)
+    assert viewer_client.get("/events/EVT-NOPE/").status_code == 404
+
+
+def test_every_milestone_has_a_page_and_is_listed(ministerial, viewer_client):
+    listed = text(viewer_client.get("/milestones/"))
+    assert "34 milestones" in listed
+    unlinked = Milestone.objects.filter(frameworks__isnull=True)
+    assert unlinked.count() == 10
+    for milestone in Milestone.objects.all():
+        assert escape(milestone.title) in listed
+    m = Milestone.objects.filter(frameworks__isnull=True, note__gt="").first() or unlinked.first()
+    page = text(viewer_client.get(f"/milestones/{m.ref}/"))
+    assert m.kind in page
+    assert "Not linked to a framework." in page
+    if m.note:
+        assert escape(m.note) in page
+
+
+def test_a_milestone_page_shows_estimation_and_sources(ministerial, viewer_client):
+    m = Milestone.objects.filter(date_estimated=True).prefetch_related("sources").first()
+    page = text(viewer_client.get(f"/milestones/{m.ref}/"))
+    assert "Date estimated" in page
+    for source in m.sources.all():
+        assert source.ref in page
+
+
+def test_milestones_on_the_calendar(ministerial, viewer_client):
+    page = text(viewer_client.get("/calendar/?month=2026-02"))
+    assert "Milestones and events in February 2026" in page
+    assert "2026 Critical Minerals Ministerial" in page
+    for m in Milestone.objects.filter(date__year=2026, date__month=2):
+        assert escape(m.title) in page
+
+
+def test_glossary_and_caveats_pages(ministerial, viewer_client):
+    glossary = viewer_client.get("/glossary/")
+    assert len(glossary.context["terms"]) == 49
+    assert 'id="critical-mineral"' in glossary.content.decode()
+    caveats = viewer_client.get("/data-caveats/")
+    assert len(caveats.context["caveats"]) == 7
+    page = text(caveats)
+    assert "Greece's Pax Silica accession" in escape(page) or "Greece&#x27;s Pax Silica" in page
+    assert 'id="DQ-7"' in caveats.content.decode()
+
+
+def test_framework_page_shows_what_was_stored_but_shown_nowhere(ministerial, viewer_client):
+    fw = Framework.objects.get(ref="FW-FORGE")
+    response = viewer_client.get("/frameworks/FW-FORGE/")
+    page = text(response)
+    assert escape(fw.binding_note) in page
+    assert escape(fw.membership_note) in page
+    assert fw.source_url in response.content.decode()
+    assert "Status on the dataset&#x27;s date" in page or "Status on the dataset's date" in page
+    # The chair's estimated term end, the memberships with their states, the caveat that concerns it.
+    assert "term ends 2026-06-30, estimated" in page
+    assert "Presumed (not confirmed by a source)" in page
+    assert "Expressed support" in page
+    assert "/data-caveats/#DQ-1" in response.content.decode()
+
+
+def test_intended_binding_and_the_month_only_accession(ministerial, viewer_client):
+    assert "intended to be binding" in text(viewer_client.get("/frameworks/FW-USTR-PLURI/"))
+    page = text(viewer_client.get("/frameworks/FW-PAX-SILICA/"))
+    assert "Greece Signatory 2026-02 (known to the month; counted as 2026-02-19)" in page
+    assert "before 2026-02-20; exact date not found S56" in page
+    assert "S56" in page
+    # Greece's caveat is linked from the framework it concerns.
+    assert "/data-caveats/#DQ-7" in viewer_client.get("/frameworks/FW-PAX-SILICA/").content.decode()
+
+
+def test_footer_leads_to_the_context_pages(viewer_client):
+    body = viewer_client.get("/frameworks/").content.decode()
+    for url in ("/milestones/", "/glossary/", "/data-caveats/"):
+        assert f'href="{url}"' in body
