@@ -308,7 +308,18 @@ WHERE completed_on IS NULL AND NOT cancelled AND due_on >= %s AND due_on < %s GR
 """
 
 
-def dashboard_page(conn, *, session_key: str, username: str, done: list[str]) -> str:
+_QUIET_SQL = """
+SELECT count(*) FROM followups_commitment c
+WHERE c.status <> ALL(%(closed)s)
+  AND coalesce((SELECT u.happened_on FROM followups_statusupdate u WHERE u.commitment_id = c.id
+                ORDER BY u.happened_on DESC LIMIT 1), c.created_at::date)
+      < %(today)s - (%(days)s::jsonb ->> c.priority)::int
+"""
+
+
+def dashboard_page(
+    conn, *, session_key: str, username: str, done: list[str], closed: list[str], quiet_days: dict[str, int]
+) -> str:
     """The coordinator's dashboard: counts, the 8 most recently missed and next 8 deadlines, two charts."""
     if not _staff(conn, session_key, username):
         return "login"
@@ -330,6 +341,12 @@ def dashboard_page(conn, *, session_key: str, username: str, done: list[str]) ->
         "WHERE co.commitment_id = c.id AND co.completion_reported_at IS NOT NULL)"
     ).fetchone()[0]
     frameworks = dict(conn.execute("SELECT id, ref FROM agreements_framework").fetchall())
+    # Commitments gone quiet: no status update for longer than their priority's window. The bench has no
+    # framework policy overriding the windows; the look-up is made all the same, as the tracker makes it.
+    conn.execute("SELECT framework_id FROM followups_reminderpolicy WHERE framework_id IS NOT NULL").fetchall()
+    quiet = conn.execute(
+        _QUIET_SQL, {"closed": closed, "today": today, "days": orjson.dumps(quiet_days).decode()}
+    ).fetchone()[0]
     out = [
         "<!doctype html><html lang='en'><head><title>Dashboard</title></head><body><main><h1>What is due</h1>",
         f"<p>{awaiting} awaiting verification</p><ul>",
@@ -340,6 +357,7 @@ def dashboard_page(conn, *, session_key: str, username: str, done: list[str]) ->
                 (due_7, "due in the next 7 days"),
                 (due_30, "due in the next 30 days"),
                 (at_risk, "commitments at risk"),
+                (quiet, "gone quiet: no update for too long"),
                 (completed, f"completed, of {total} commitments"),
             )
         ),

@@ -70,13 +70,13 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
     c.django_setup(url)
     from _data import DETAIL_REF, EXPORT_WORD, fill_tracker
 
-    export_rows = c.scaled(10_000)
+    export_rows = min(size, 10_000)
     fill_tracker(size, export_rows)
     import _bare
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from followups.models import CLOSED_STATUSES, DONE_STATUSES
+    from followups.models import CLOSED_STATUSES, DEFAULT_QUIET_DAYS, DONE_STATUSES
 
     client = Client()
     client.force_login(get_user_model().objects.get(username="coordinator"))
@@ -86,6 +86,7 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
     names = labels()
     closed, done = [str(s) for s in CLOSED_STATUSES], [str(s) for s in DONE_STATUSES]
     who = {"session_key": session, "username": "coordinator"}
+    quiet_days = {str(k): int(v) for k, v in DEFAULT_QUIET_DAYS.items()}
 
     def get(path: str):
         def fn() -> bytes:
@@ -104,8 +105,8 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
         ),
         "dashboard (coordinator)": (
             get("/"),
-            lambda: _bare.dashboard_page(conn, done=done, **who),
-            lambda t, b: dashboard_view(t.decode()) == dashboard_view(b) and len(dashboard_view(b)[0]) == 5,
+            lambda: _bare.dashboard_page(conn, done=done, closed=closed, quiet_days=quiet_days, **who),
+            lambda t, b: dashboard_view(t.decode()) == dashboard_view(b) and len(dashboard_view(b)[0]) == 6,
         ),
         "a commitment's page": (
             get(f"/commitments/{DETAIL_REF}/"),
