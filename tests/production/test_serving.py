@@ -227,3 +227,22 @@ def test_each_request_has_an_id_and_one_json_log_line_with_its_latency(server):
     assert line["level"] == "INFO" and line["path"] == "/accounts/login/" and line["status"] == 200
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", line["time"])
     assert isinstance(line["latency_ms"], float)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_line_of_an_api_request_names_the_partner_key(server):
+    from agreements.partner_access import api_key_issue
+    from tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(ref="ORG-LOG")
+    api_key, raw = api_key_issue(organisation=organisation, name="sync")
+
+    answer = Visitor(server.url).get(
+        "/api/v1/frameworks/", headers={"Authorization": f"Bearer {raw}", "X-Request-Id": "key-log-1"}
+    )
+
+    assert answer.status_code == 200
+    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    (line,) = [line for line in lines if line.get("request_id") == "key-log-1"]
+    assert line["key"] == api_key.prefix and line["organisation"] == str(organisation.pk)
+    assert raw not in server.output()
