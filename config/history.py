@@ -11,8 +11,10 @@ key is not a Django user), a point of contact's signed link, or no request at al
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -64,9 +66,8 @@ def _partner_key(request: Any) -> Any:
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
-    from agreements.partner_access import ApiKey, api_key_hash
-
-    return ApiKey.objects.select_related("organisation").filter(key_hash=api_key_hash(raw.strip())).first()
+    api_key = apps.get_model("agreements", "ApiKey")  # by name: the models import this module
+    return api_key.objects.select_related("organisation").filter(key_hash=_sha256(raw.strip())).first()
 
 
 def actor_of(record: Any) -> tuple[str, str]:
@@ -92,7 +93,10 @@ def _signed_link(request: Any) -> Any:
     token = match.kwargs.get("token") if match is not None else None
     if not token or not request.path.startswith("/partner/"):
         return None
-    from followups.partner_links.links import partner_link_hash
-    from followups.partner_links.models import PartnerLink
+    link = apps.get_model("followups", "PartnerLink")
+    return link.objects.select_related("contact").filter(token_hash=_sha256(token)).first()
 
-    return PartnerLink.objects.select_related("contact").filter(token_hash=partner_link_hash(token)).first()
+
+def _sha256(raw: str) -> str:
+    """How keys and link tokens are stored (agreements.partner_access, followups.partner_links.links)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
