@@ -319,3 +319,8 @@ def test_an_unknown_key_in_a_deadline_rule_is_rejected_and_documented_prose_is_n
     # The shipped file's prose keys (offset_semantics, recurrence_note) are documented as ignored.
     readme = (DEFAULT_PATH.parent / "README.md").read_text(encoding="utf-8")
     assert "`offset_semantics`" in readme and "`recurrence_note`" in readme
+
+
+def test_the_conflicts_page_is_linked_for_those_who_may_read_it(coordinator_client, viewer_client):
+    assert "/imports/conflicts/" in coordinator_client.get("/").content.decode()
+    assert "/imports/conflicts/" not in viewer_client.get("/").content.decode()
