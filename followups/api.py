@@ -433,12 +433,18 @@ class DeadlineViewSet(RefViewSet):
         )
 
     @extend_schema(
-        request=OccurrenceCreateSerializer,
-        responses={200: OccurrenceSerializer(many=True), 201: OccurrenceSerializer},
-        description="GET: every recorded occurrence of a recurring obligation with its outcome. POST (staff): mark "
-        "the current occurrence met (with a note and evidence) or missed; the deadline moves on to the next one.",
+        methods=["GET"],
+        responses=OccurrenceSerializer(many=True),
+        description="Every recorded occurrence of a recurring obligation with its outcome, the first first.",
     )
-    @action(detail=True, methods=["get", "post"], url_path="occurrences")
+    @extend_schema(
+        methods=["POST"],
+        request=OccurrenceCreateSerializer,
+        responses={201: OccurrenceSerializer},
+        description="Staff mark the current occurrence met (with a note and evidence) or missed; the deadline moves "
+        "on to the next one, which gets its own reminders. A partner reports progress with a status update instead.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="occurrences", filter_backends=[], pagination_class=None)
     def occurrences(self, request: Request, ref: str | None = None) -> Response:
         deadline = self.get_object()
         if request.method == "GET":
