@@ -231,3 +231,22 @@ def test_the_dashboard_counts_what_has_gone_quiet_and_the_list_filters_on_it(cli
         assert recent.ref in listed and quiet.ref not in listed
         page = client.get(f"/commitments/{quiet.ref}/").content.decode()
         assert "91 days ago" in page and "Gone quiet" in page
+
+
+def test_the_beat_entry_plans_the_next_repeat_an_hour_at_most_after_it_is_needed(settings):
+    from followups.tasks import reminders_plan_daily as task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reminders-plan-daily"]
+    assert (entry["task"], entry["schedule"]) == (task.name, 3600)
+    contact = f.ContactFactory(time_zone="UTC")
+    commitment = f.CommitmentFactory(contacts=[contact])
+    fixed_deadline(commitment, date(2026, 6, 15))
+    assert not Reminder.objects.filter(kind__startswith="overdue_repeat").exists()  # too far ahead in March
+    with time_machine.travel(datetime(2026, 7, 20, 12, 0, tzinfo=UTC), tick=False):
+        assert task.apply().get() == 1  # one overdue deadline planned again
+    [repeat] = Reminder.objects.filter(kind__startswith="overdue_repeat")
+    assert (repeat.kind, repeat.due_at, repeat.status) == (
+        "overdue_repeat_1",
+        datetime(2026, 7, 22, 9, 0, tzinfo=UTC),
+        ReminderStatus.PENDING,
+    )
