@@ -135,3 +135,49 @@ def test_a_reminder_claimed_before_the_deactivation_is_not_sent():
     assert mail.outbox == []
     row = Reminder.objects.get(contact=contact, kind="before_30")
     assert (row.status, row.last_error) == (ReminderStatus.CANCELLED, "the contact's organisation is deactivated")
+
+
+def _change_form_data(page) -> dict:
+    """What the admin's change form would post as it stands (fields and inline management forms)."""
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or value is False:
+            continue
+        if isinstance(value, list | tuple):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        else:
+            data[name] = getattr(value, "pk", value)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[f"{formset.prefix}-{name}"] = management.initial.get(name, management[name].value())
+        for i, sub in enumerate(formset.forms):
+            for name, field in sub.fields.items():
+                value = sub.initial.get(name, field.initial)
+                if value not in (None, False, ""):
+                    data[f"{formset.prefix}-{i}-{name}"] = getattr(value, "pk", value)
+    return data
+
+
+def test_unticking_active_on_the_organisation_page_goes_through_the_service(receiver, client_for):  # noqa: F811
+    clerk = f.UserFactory(role=Role.DATA_CLERK, is_superuser=True)
+    admin = client_for(clerk)
+    with time_machine.travel(PLANNED, tick=False):
+        org, contact, _desk, commitment, _deadline = partner_with_everything(receiver.url)
+        services.commitment_update_status(commitment=commitment, status=Status.AT_RISK, actor="desk")
+        url = f"/admin/agreements/organisation/{org.pk}/change/"
+        data = _change_form_data(admin.get(url))
+        assert data.pop("is_active") is True
+        saved = admin.post(url, data)
+        assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
+    org.refresh_from_db()
+    assert not org.is_active
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_error.startswith(f"organisation {org.ref} deactivated by user")) == (
+        WebhookDeliveryStatus.CANCELLED,
+        True,
+    )
+    assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()
