@@ -86,3 +86,25 @@ def test_the_image_builds():
         ["docker", "build", "--tag", "followup-tracker:test", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze on this machine")
+def test_the_systemd_units_verify(tmp_path):
+    """The units as systemd reads them; the virtualenv's programs stand in for those of /srv/tracker/venv."""
+    import sys
+    from pathlib import Path
+
+    venv_bin = str(Path(sys.executable).parent)
+    for unit in (ROOT / "deploy" / "systemd").iterdir():
+        (tmp_path / unit.name).write_text(unit.read_text().replace("/srv/tracker/venv/bin", venv_bin))
+    units = sorted(str(p) for p in tmp_path.iterdir())
+
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *units],
+        capture_output=True,
+        text=True,
+        env={"SYSTEMD_LOG_LEVEL": "warning"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "tracker" not in result.stderr, result.stderr
