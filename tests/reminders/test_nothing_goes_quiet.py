@@ -250,3 +250,12 @@ def test_the_beat_entry_plans_the_next_repeat_an_hour_at_most_after_it_is_needed
         datetime(2026, 7, 22, 9, 0, tzinfo=UTC),
         ReminderStatus.PENDING,
     )
+
+
+def test_a_nudge_sent_shows_on_the_commitments_timeline(client_for):
+    contact = f.ContactFactory(time_zone="UTC")
+    with time_machine.travel(PLANNED, tick=False):
+        commitment = f.CommitmentFactory(contacts=[contact], priority=Priority.HIGH)
+    walk(date(2026, 4, 1), date(2026, 4, 1), defaultdict(list))  # 30 days without an update
+    page = client_for(f.UserFactory(role=Role.VIEWER)).get(f"/commitments/{commitment.ref}/").content.decode()
+    assert f"Nudge (no update for a while) sent to {contact.email}" in page
