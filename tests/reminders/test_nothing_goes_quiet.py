@@ -259,3 +259,21 @@ def test_a_nudge_sent_shows_on_the_commitments_timeline(client_for):
     walk(date(2026, 4, 1), date(2026, 4, 1), defaultdict(list))  # 30 days without an update
     page = client_for(f.UserFactory(role=Role.VIEWER)).get(f"/commitments/{commitment.ref}/").content.decode()
     assert f"Nudge (no update for a while) sent to {contact.email}" in page
+
+
+def test_send_due_reminders_plan_also_plans_repeats_and_nudges():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    contact = f.ContactFactory(time_zone="UTC")
+    with time_machine.travel(PLANNED, tick=False):
+        commitment = f.CommitmentFactory(contacts=[contact])
+    fixed_deadline(commitment, date(2026, 6, 15))
+    out = StringIO()
+    with time_machine.travel(datetime(2026, 7, 20, 12, 0, tzinfo=UTC), tick=False):
+        call_command("send_due_reminders", "--plan", stdout=out)
+    assert "Planned the repeats of 1 overdue deadlines" in out.getvalue()
+    kinds = set(Reminder.objects.filter(contact=contact).values_list("kind", flat=True))
+    assert "overdue_repeat_1" in kinds  # due 22 July
+    assert any(k.startswith("quiet_") for k in kinds)  # no update since 2 March: quiet for over 60 days
