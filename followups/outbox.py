@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,34 +31,78 @@ def outbox_claim(
 ) -> tuple[str, list[tuple[Any, ...]]]:
     """Claim up to `limit` due rows (pending and due, or sending with an expired lease) under one new token.
 
-    Returns (token, rows) where each row is (pk, *fields), oldest due first; ([] when nothing is due). SELECT ...
-    FOR UPDATE SKIP LOCKED, then a conditional UPDATE: where row locks are not available (SQLite), a row another
-    tick claimed meanwhile keeps that tick's token, and only that tick's worker sends it. Safe to run twice.
+    Returns (token, rows) where each row is (pk, *fields), oldest due first; ([] when nothing is due). Concurrent
+    ticks never claim the same row: on PostgreSQL one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+    LOCKED) RETURNING` per kind of due row (the floor that bench/bench_reminders.py compares it with); elsewhere
+    SELECT ... FOR UPDATE SKIP LOCKED then a conditional UPDATE: where row locks are not available (SQLite), a
+    row another tick claimed meanwhile keeps that tick's token, and only that tick's worker sends it. Safe to run
+    twice.
     """
-    manager = model._default_manager
-    with transaction.atomic():
-        rows = list(
-            manager.select_for_update(skip_locked=True)
-            .filter(status=PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", *fields)[:limit]
+    token = uuid.uuid4().hex
+    lease = now + timedelta(seconds=lease_seconds)
+    with transaction.atomic(using=router.db_for_write(model)):
+        if connections[router.db_for_write(model)].vendor == "postgresql":
+            rows = _claim_postgresql(model, fields, now=now, limit=limit, token=token, lease=lease)
+        else:
+            rows = _claim_portable(model, fields, now=now, limit=limit, token=token, lease=lease)
+    return (token, rows) if rows else ("", [])
+
+
+def _claim_postgresql(
+    model: type[models.Model], fields: tuple[str, ...], *, now: datetime, limit: int, token: str, lease: datetime
+) -> list[tuple[Any, ...]]:
+    """Two statements at most, each claiming and returning its rows at once: no second pass over 10,000 ids."""
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    col = {name: qn(meta.get_field(name).column) for name in ("status", "next_attempt_at", "lease_expires_at")}
+    col.update(claim_token=qn(meta.get_field("claim_token").column), updated_at=qn(meta.get_field("updated_at").column))
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    returned = ", ".join([pk, *(qn(meta.get_field(f).column) for f in fields)])
+    rows: list[tuple[Any, ...]] = []
+    # Pending rows due (partial index *_pending_next_attempt), then sending rows whose lease expired
+    # (partial index *_sending_lease), oldest first; only the four columns a claim must change are written.
+    for status, order in ((PENDING, "next_attempt_at"), (SENDING, "lease_expires_at")):
+        if len(rows) >= limit:
+            break
+        # Identifiers come from the model's meta, quoted; every value is a parameter.
+        sql = (
+            f"UPDATE {table} SET {col['status']} = %s, {col['claim_token']} = %s, "  # noqa: S608
+            f"{col['lease_expires_at']} = %s, "
+            f"{col['updated_at']} = %s WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {col['status']} = %s "
+            f"AND {col[order]} <= %s ORDER BY {col[order]} LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {returned}, {col[order]}"
         )
-        if len(rows) < limit:
-            rows += list(
-                manager.select_for_update(skip_locked=True)
-                .filter(status=SENDING, lease_expires_at__lte=now)
-                .order_by("lease_expires_at")
-                .values_list("pk", *fields)[: limit - len(rows)]
-            )
-        if not rows:
-            return "", []
-        token = uuid.uuid4().hex
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [SENDING, token, lease, now, status, now, limit - len(rows)])
+            claimed = cursor.fetchall()
+        claimed.sort(key=lambda r: (r[-1], r[0]))
+        rows += [tuple(r[:-1]) for r in claimed]
+    return rows
+
+
+def _claim_portable(
+    model: type[models.Model], fields: tuple[str, ...], *, now: datetime, limit: int, token: str, lease: datetime
+) -> list[tuple[Any, ...]]:
+    manager = model._default_manager
+    rows = list(
+        manager.select_for_update(skip_locked=True)
+        .filter(status=PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", *fields)[:limit]
+    )
+    if len(rows) < limit:
+        rows += list(
+            manager.select_for_update(skip_locked=True)
+            .filter(status=SENDING, lease_expires_at__lte=now)
+            .order_by("lease_expires_at")
+            .values_list("pk", *fields)[: limit - len(rows)]
+        )
+    if rows:
         manager.filter(
             Q(status=PENDING) | Q(status=SENDING, lease_expires_at__lte=now), pk__in=[r[0] for r in rows]
-        ).update(
-            status=SENDING, claim_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now
-        )
-    return token, rows
+        ).update(status=SENDING, claim_token=token, lease_expires_at=lease, updated_at=now)
+    return rows
 
 
 def outbox_retry_delay(
