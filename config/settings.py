@@ -239,10 +239,10 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start when it is missing
-# Where evidence files live: a folder (a volume shared by the web processes) by default, or an S3-compatible
-# bucket: s3://BUCKET?endpoint_url=https://s3.example.org&region_name=eu-west-1 (credentials from
 # Evidence files are never served from a public URL: config.evidence checks who asks (MEDIA_URL is unused).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Where evidence files live: a folder (a volume shared by the web processes) by default, or an S3-compatible
+# bucket: s3://BUCKET?endpoint_url=https://s3.example.org&region_name=eu-west-1 (credentials from
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role).
 EVIDENCE_STORAGE_URL = _setting(
     "EVIDENCE_STORAGE_URL",
