@@ -16,8 +16,10 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from agreements.models import (
     Contact,
+    DataCaveat,
     Event,
     Framework,
+    GlossaryTerm,
     Membership,
     Milestone,
     Organisation,
@@ -222,14 +224,43 @@ class FrameworkAdmin(HistoryAdmin):
         else:
             super().save_model(request, obj, form, change)
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Party:
+            return super().save_formset(request, form, formset, change)
+        # Parties through the service, so that a party added here gets its own deadlines in this transaction.
+        for party in formset.save(commit=False):
+            services.party_save(party=party, by_user=request.user, reason="admin")
+        for party in formset.deleted_objects:
+            party.delete()
+        formset.save_m2m()
+        return None
+
 
 @admin.register(Party)
 class PartyAdmin(HistoryAdmin):
-    list_display = ["framework", "organisation", "role", "signed_by", "joined_on"]
-    list_filter = ["role", "framework__kind"]
+    list_display = ["framework", "organisation", "role", "signed_by", "joined_on", "joined_precision"]
+    list_filter = ["role", "framework__kind", "joined_precision"]
     search_fields = ["framework__ref", "framework__title", "organisation__name", "organisation__ref", "signed_by"]
     autocomplete_fields = ["framework", "organisation"]
     list_select_related = ["framework", "organisation"]
+    filter_horizontal = ["sources"]
+
+    # Through the service: the framework's per-party clocks give a new party (or a moved date) its deadlines.
+    def save_model(self, request, obj: Party, form, change):
+        services.party_save(party=obj, by_user=request.user, reason="admin")
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(admin.ModelAdmin):
+    list_display = ["term", "ref"]
+    search_fields = ["term", "definition"]
+
+
+@admin.register(DataCaveat)
+class DataCaveatAdmin(admin.ModelAdmin):
+    list_display = ["ref", "__str__"]
+    search_fields = ["ref", "text"]
+    filter_horizontal = ["frameworks", "organisations"]
 
 
 class WorkingGroupMemberInline(admin.TabularInline):

@@ -22,6 +22,7 @@ from followups.models import (
     CommitmentOwner,
     Deadline,
     DeadlineOccurrence,
+    PartyClock,
     Project,
     StatusUpdate,
 )
@@ -60,16 +61,12 @@ class DeadlineRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("anchor_kind")
-        needed = {
-            AnchorKind.FRAMEWORK_SIGNED: "anchor_framework",
-            AnchorKind.FRAMEWORK_EFFECTIVE: "anchor_framework",
-            AnchorKind.MILESTONE: "anchor_milestone",
-            AnchorKind.EVENT: "anchor_event",
-            AnchorKind.DEADLINE_DUE: "anchor_deadline",
-            AnchorKind.DEADLINE_COMPLETED: "anchor_deadline",
-            AnchorKind.FIXED: "anchor_date",
-        }.get(kind)
-        if needed and not cleaned.get(needed):
+        if kind == AnchorKind.PARTY_JOINED and self.instance.anchor_party_id is None:
+            self.add_error("anchor_kind", "A deadline per party comes from a per-party clock (Party clocks).")
+            return cleaned
+        anchor = Deadline.ANCHORS.get(kind) if kind else None
+        needed = "anchor_date" if kind == AnchorKind.FIXED else anchor.field if anchor else None
+        if needed in self.fields and not cleaned.get(needed):
             self.add_error(needed, f"Required when the anchor is '{AnchorKind(kind).label}'.")
             return cleaned
         for other in ("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"):
@@ -80,6 +77,7 @@ class DeadlineRuleForm(forms.ModelForm):
         # Compute on a copy, so a rule that yields no date is a form error, not a server error.
         trial = Deadline(**{k: v for k, v in cleaned.items() if k in {f.name for f in Deadline._meta.fields}})
         trial.occurrence_index = self.instance.occurrence_index
+        trial.anchor_party = self.instance.anchor_party if kind == AnchorKind.PARTY_JOINED else None
         try:
             trial.clean()
             services.deadline_apply_rule(trial)
@@ -420,6 +418,25 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PartyClock)
+class PartyClockAdmin(admin.ModelAdmin):
+    """A deadline counted from each party's own date; saving it plans one deadline per party (and their
+    reminders) through services.deadline_rule_per_party_apply."""
+
+    list_display = ["ref", "commitment", "framework", "offset", "acceding_only", "deadline_count"]
+    search_fields = ["ref", "commitment__ref", "framework__ref"]
+    autocomplete_fields = ["commitment", "framework"]
+    fields = ["ref", "commitment", "framework", "title", "offset", "basis", "acceding_only"]
+
+    @admin.display(description="deadlines")
+    def deadline_count(self, obj: PartyClock) -> int:
+        return obj.deadlines.count()
+
+    def save_model(self, request, obj: PartyClock, form, change):
+        deadlines = services.deadline_rule_per_party_apply(clock=obj, by_user=request.user)
+        self.message_user(request, f"{len(deadlines)} party deadline(s) planned.")
 
 
 # The admin of the capability folders: the reminder outbox, its policies and preferences; partners' webhooks and

@@ -175,6 +175,7 @@ _ANCHOR_PHRASES = {
     "event": "%(name)s",
     "deadline_due": gettext_lazy("the due date of %(name)s"),
     "deadline_completed": gettext_lazy("the completion of %(name)s"),
+    "party_joined": gettext_lazy("the day %(name)s joined"),
 }
 
 

@@ -28,6 +28,11 @@ def _owners(c: Commitment) -> str:
     return "; ".join(f"{o.organisation.name} ({o.get_status_display()})" for o in c.ownerships.all())
 
 
+def _basis(record) -> str:
+    """Whether a row is a sourced fact or invented for the demo (issue 10: the two are never mixed unmarked)."""
+    return "illustrative" if record.illustrative else "sourced"
+
+
 COMMITMENT_COLUMNS = [
     Column("Reference", lambda c: c.ref, 14),
     Column("Title", lambda c: c.title, 60),
@@ -38,6 +43,8 @@ COMMITMENT_COLUMNS = [
     Column("Category", lambda c: c.get_category_display(), 18),
     Column("Working group", lambda c: c.working_group.ref if c.working_group else "", 16),
     Column("Next due", lambda c: getattr(c, "next_due", None), 12),
+    Column("Basis", _basis, 12),
+    Column("Status basis", lambda c: c.status_basis, 12),
 ]
 
 DEADLINE_COLUMNS = [
@@ -53,6 +60,9 @@ DEADLINE_COLUMNS = [
     Column("Cancelled", lambda d: "yes" if d.cancelled else "", 10),
     Column("Offset", lambda d: d.offset, 8),
     Column("Recurrence", lambda d: d.recurrence, 18),
+    # text, reported, template or illustrative (the deadline rule's own basis), and whether its anchor is estimated.
+    Column("Basis", lambda d: d.basis, 12),
+    Column("Anchor estimated", lambda d: "yes" if d.anchor_estimated else "", 10),
 ]
 
 FRAMEWORK_COLUMNS = [
@@ -66,6 +76,8 @@ FRAMEWORK_COLUMNS = [
     Column("Parties", lambda f: f.n_parties, 8),
     Column("Commitments", lambda f: f.n_commitments, 12),
     Column("Open commitments", lambda f: f.n_open, 12),
+    Column("Basis", _basis, 12),
+    Column("Date estimated", lambda f: "yes" if f.date_estimated else "", 10),
 ]
 
 ORGANISATION_COLUMNS = [
@@ -76,6 +88,7 @@ ORGANISATION_COLUMNS = [
     Column("Part of", lambda o: o.parent.name if o.parent else "", 30),
     Column("Frameworks", lambda o: o.n_frameworks, 10),
     Column("Commitments owed", lambda o: o.n_owed, 12),
+    Column("Basis", _basis, 12),
 ]
 
 WORKING_GROUP_COLUMNS = [
@@ -88,6 +101,7 @@ WORKING_GROUP_COLUMNS = [
         50,
     ),
     Column("Meets", lambda g: g.meeting_cadence, 16),
+    Column("Basis", _basis, 12),
 ]
 
 PROJECT_COLUMNS = [
@@ -98,6 +112,7 @@ PROJECT_COLUMNS = [
     Column("Minerals", lambda p: ", ".join(p.minerals), 20),
     Column("Stage", lambda p: p.get_stage_display(), 12),
     Column("Frameworks", lambda p: ", ".join(f.ref for f in p.frameworks.all()), 30),
+    Column("Basis", _basis, 12),
 ]
 
 # A spreadsheet treats a cell that starts with one of these as a formula (CSV injection): quote it.

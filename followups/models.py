@@ -8,9 +8,10 @@ still open (`DeadlineQuerySet.overdue`, `Deadline.is_overdue`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +26,8 @@ from agreements.models import (
     Framework,
     Milestone,
     Organisation,
+    Party,
+    PartyRole,
     Sourced,
     WorkingGroup,
     ref_validator,
@@ -368,6 +371,43 @@ class AnchorKind(models.TextChoices):
     DEADLINE_DUE = "deadline_due", _("Another deadline's due date")
     DEADLINE_COMPLETED = "deadline_completed", _("Another deadline's completion")
     FIXED = "fixed", _("Fixed date")
+    # Each party's own date (its accession, else the framework's signature): one deadline per party, generated
+    # from a PartyClock (services.deadline_rule_per_party_apply).
+    PARTY_JOINED = "party_joined", _("A party's own signature or accession")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What an anchor kind points at: the deadline's foreign key, and the date (and estimation) of its target."""
+
+    field: str
+    date: Callable[[Any], date | None]
+    estimated: Callable[[Any], bool] | None = None  # None: the rule's own `anchor_estimated` flag says
+
+
+# The anchor kinds (a fixed date has none): the deadline's foreign key that names the anchor, and the date it stands
+# on. Deadline.ANCHORS; the constraint `deadline_anchor_present` is written out from it.
+ANCHORS: dict[str, Anchor] = {
+    AnchorKind.FRAMEWORK_SIGNED: Anchor("anchor_framework", lambda fw: fw.signed_on),
+    AnchorKind.FRAMEWORK_EFFECTIVE: Anchor("anchor_framework", lambda fw: fw.effective_on or fw.signed_on),
+    AnchorKind.MILESTONE: Anchor("anchor_milestone", lambda m: m.date),
+    AnchorKind.EVENT: Anchor("anchor_event", lambda e: e.date),
+    AnchorKind.DEADLINE_DUE: Anchor("anchor_deadline", lambda d: d.due_on),
+    AnchorKind.DEADLINE_COMPLETED: Anchor("anchor_deadline", lambda d: d.completed_on),
+    # A date known only to the month counts as the latest day it allows, and the deadline is marked estimated.
+    AnchorKind.PARTY_JOINED: Anchor("anchor_party", lambda p: p.own_date, lambda p: p.own_date_estimated),
+}
+
+
+def _anchor_present() -> Q:
+    """The foreign key an anchor kind names is set (a fixed date needs none)."""
+    by_field: dict[str, list[str]] = {}
+    for kind, anchor in ANCHORS.items():
+        by_field.setdefault(anchor.field, []).append(str(kind))
+    condition = Q(anchor_kind=AnchorKind.FIXED.value)
+    for field, kinds in by_field.items():
+        condition |= Q(anchor_kind__in=kinds, **{f"{field}__isnull": False})
+    return condition
 
 
 class DeadlineQuerySet(models.QuerySet["Deadline"]):
@@ -381,10 +421,9 @@ class DeadlineQuerySet(models.QuerySet["Deadline"]):
         return self.filter(due_on__gte=start, due_on__lte=end)
 
     def anchored_on(self, obj: models.Model) -> Self:
-        """The deadlines whose rule uses `obj` (a framework, milestone, event or deadline) as its anchor."""
-        field = {Framework: "anchor_framework", Milestone: "anchor_milestone", Event: "anchor_event"}.get(
-            type(obj), "anchor_deadline"
-        )
+        """The deadlines whose rule uses `obj` (a framework, milestone, event, party or deadline) as its anchor."""
+        fields = {a.field for a in Deadline.ANCHORS.values()}
+        field = next(f for f in fields if isinstance(obj, Deadline._meta.get_field(f).related_model or ()))
         return self.filter(**{field: obj})
 
 
@@ -413,6 +452,14 @@ class Deadline(models.Model):
     anchor_deadline = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependent_deadlines"
     )
+    # A party's own clock: goes with the party (a party removed from the framework owes nothing by its date).
+    anchor_party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.CASCADE, related_name="anchored_deadlines"
+    )
+    # The per-party rule this deadline was generated from (one deadline per rule and party).
+    party_clock = models.ForeignKey(
+        "followups.PartyClock", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
     anchor_date = models.DateField(help_text=_("The anchor's date when the due date was last computed."))
     anchor_estimated = models.BooleanField(default=False)
     offset = models.CharField(max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none."))
@@ -434,23 +481,21 @@ class Deadline(models.Model):
     history = TrackedHistory(excluded_fields=["updated_at"])
     objects = DeadlineQuerySet.as_manager()
 
+    # The one table of anchor kinds (a fixed date has none): the foreign key that names the anchor and the date it
+    # stands on. Used by the constraint below, `anchor_object`, `anchored_on` and services.deadline_anchor_date.
+    ANCHORS: ClassVar[dict[str, Anchor]] = ANCHORS
+
     class Meta:
         ordering = ["due_on", "ref"]
         constraints = [
             models.CheckConstraint(condition=Q(anchor_kind__in=AnchorKind.values), name="deadline_anchor_kind_valid"),
-            # The anchor named by the kind must be set.
-            models.CheckConstraint(
-                condition=(
-                    Q(
-                        anchor_kind__in=["framework_signed", "framework_effective"],
-                        anchor_framework__isnull=False,
-                    )
-                    | Q(anchor_kind="milestone", anchor_milestone__isnull=False)
-                    | Q(anchor_kind="event", anchor_event__isnull=False)
-                    | Q(anchor_kind__in=["deadline_due", "deadline_completed"], anchor_deadline__isnull=False)
-                    | Q(anchor_kind="fixed")
-                ),
-                name="deadline_anchor_present",
+            # The anchor named by the kind must be set (written out from the table ANCHORS).
+            models.CheckConstraint(condition=_anchor_present(), name="deadline_anchor_present"),
+            # One deadline per per-party rule and party.
+            models.UniqueConstraint(
+                fields=["party_clock", "anchor_party"],
+                condition=Q(party_clock__isnull=False),
+                name="deadline_one_per_clock_and_party",
             ),
             models.CheckConstraint(
                 condition=~Q(anchor_deadline=models.F("pk")), name="deadline_not_anchored_on_itself"
@@ -525,14 +570,8 @@ class Deadline(models.Model):
 
     @property
     def anchor_object(self) -> models.Model | None:
-        return {
-            AnchorKind.FRAMEWORK_SIGNED: self.anchor_framework,
-            AnchorKind.FRAMEWORK_EFFECTIVE: self.anchor_framework,
-            AnchorKind.MILESTONE: self.anchor_milestone,
-            AnchorKind.EVENT: self.anchor_event,
-            AnchorKind.DEADLINE_DUE: self.anchor_deadline,
-            AnchorKind.DEADLINE_COMPLETED: self.anchor_deadline,
-        }.get(self.anchor_kind)
+        anchor = self.ANCHORS.get(self.anchor_kind)
+        return getattr(self, anchor.field) if anchor else None
 
     def notice_days(self) -> tuple[list[int], list[int]]:
         """(days before, days overdue) at which this deadline is announced: its own reminder policy, else its
@@ -585,6 +624,48 @@ class Deadline(models.Model):
                     errors[field] = str(exc)
         if errors:
             raise ValidationError(errors)
+
+
+class PartyClock(models.Model):
+    """A deadline rule that counts from each party's own date: "within six months of joining" gives every party of
+    the framework its own due date and reminders (one Deadline per party, services.deadline_rule_per_party_apply).
+
+    A party added later (in the admin or by the loader) gets its deadline in the same transaction
+    (services.party_deadlines_plan).
+    """
+
+    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="party_clocks")
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="party_clocks")
+    title = models.CharField(max_length=300, blank=True)
+    offset = models.CharField(max_length=20, help_text=_("ISO-8601: P6M, P180D, P1Y."))
+    basis = models.CharField(max_length=20, blank=True, help_text=_("text, reported, template or illustrative"))
+    acceding_only = models.BooleanField(
+        default=True,
+        help_text=_("Only parties with a date of their own (accessions), not the founding signatories."),
+    )
+
+    class Meta:
+        ordering = ["ref"]
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.offset} after each party's own date"
+
+    def parties(self) -> models.QuerySet[Party]:
+        """The parties this rule gives a deadline: signatories and chairs that have a date (their own, or, unless
+        `acceding_only`, the framework's signature)."""
+        parties = self.framework.parties.filter(role__in=[PartyRole.SIGNATORY, PartyRole.CHAIR])
+        if self.acceding_only or self.framework.signed_on is None:
+            parties = parties.filter(joined_on__isnull=False)
+        return parties.select_related("organisation", "framework")
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            Offset.parse(self.offset)
+        except RuleError as exc:
+            raise ValidationError({"offset": str(exc)}) from exc
 
 
 class Completion(models.TextChoices):
@@ -738,6 +819,7 @@ __all__ = [
     "InboundReply",
     "InboundReplyStatus",
     "Deadline",
+    "PartyClock",
     "DeadlineOccurrence",
     "OccurrenceOutcome",
     "Priority",

@@ -19,7 +19,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.utils import timezone
 
-from agreements.models import Contact, Event, Framework, FrameworkStatus, Milestone, Organisation, StaffProfile
+from agreements.models import (
+    Contact,
+    Event,
+    Framework,
+    FrameworkStatus,
+    Milestone,
+    Organisation,
+    Party,
+    StaffProfile,
+)
 from followups.deadlines import RuleError
 from followups.models import (
     CLOSED_STATUSES,
@@ -32,6 +41,7 @@ from followups.models import (
     Deadline,
     DeadlineOccurrence,
     OccurrenceOutcome,
+    PartyClock,
     Reminder,
     ReminderPolicy,
     ReminderStatus,
@@ -73,24 +83,16 @@ def save_with_history(obj: models.Model, *, by_user: AbstractBaseUser | None, ac
 
 
 def deadline_anchor_date(deadline: Deadline) -> date:
-    """The date the rule's anchor stands on now. Raises RuleError when the anchor has no date yet."""
+    """The date the rule's anchor stands on now (the table Deadline.ANCHORS). Raises RuleError when the anchor has
+    no date yet."""
     kind = deadline.anchor_kind
     if kind == AnchorKind.FIXED:
         return deadline.anchor_date
-    if kind == AnchorKind.FRAMEWORK_SIGNED:
-        value = deadline.anchor_framework.signed_on
-    elif kind == AnchorKind.FRAMEWORK_EFFECTIVE:
-        value = deadline.anchor_framework.effective_on or deadline.anchor_framework.signed_on
-    elif kind == AnchorKind.MILESTONE:
-        value = deadline.anchor_milestone.date
-    elif kind == AnchorKind.EVENT:
-        value = deadline.anchor_event.date
-    elif kind == AnchorKind.DEADLINE_DUE:
-        value = deadline.anchor_deadline.due_on
-    elif kind == AnchorKind.DEADLINE_COMPLETED:
-        value = deadline.anchor_deadline.completed_on
-    else:
+    anchor = Deadline.ANCHORS.get(kind)
+    if anchor is None:
         raise RuleError(f"unknown anchor kind {kind!r}")
+    target = getattr(deadline, anchor.field)
+    value = anchor.date(target) if target is not None else None
     if value is None:
         raise RuleError(f"the anchor ({deadline.get_anchor_kind_display()} {deadline.anchor_object}) has no date yet")
     return value
@@ -102,6 +104,10 @@ def deadline_apply_rule(deadline: Deadline) -> None:
     Pure with respect to the database (the caller saves). Safe to run twice.
     """
     deadline.anchor_date = deadline_anchor_date(deadline)
+    anchor = Deadline.ANCHORS.get(deadline.anchor_kind)
+    if anchor is not None and anchor.estimated is not None:
+        # The anchor knows whether its date is an estimate (a party's accession known only to the month).
+        deadline.anchor_estimated = anchor.estimated(deadline.anchor_object)
     deadline.original_due_on = deadline.offset_rule().after(deadline.anchor_date)
     recurrence = deadline.recurrence_rule()
     if recurrence is not None:
@@ -120,9 +126,16 @@ def _dependents(anchors: Iterable[models.Model]) -> list[Deadline]:
     for anchor in anchors:
         found.extend(
             Deadline.objects.anchored_on(anchor).select_related(
-                "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
+                "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline", "anchor_party__framework"
             )
         )
+        if isinstance(anchor, Framework):
+            # A founding party's own date is the framework's signature: its per-party deadlines follow it.
+            found.extend(
+                Deadline.objects.filter(
+                    anchor_party__framework=anchor, anchor_party__joined_on__isnull=True
+                ).select_related("anchor_party__framework")
+            )
     return found
 
 
@@ -306,6 +319,77 @@ def deadline_save_rule(
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
     )
+
+
+# --- A clock per party ----------------------------------------------------------------------------------------
+
+
+def _party_deadline_ref(clock: PartyClock, party: Party) -> str:
+    """DL-<the clock's ref without PC->-<the party's ISO code or ref>: DL-PAX-01-QA."""
+    org = party.organisation
+    return f"DL-{clock.ref.removeprefix('PC-')}-{org.iso_alpha2 or org.ref.removeprefix('ORG-')}"
+
+
+def _party_deadline(clock: PartyClock, party: Party) -> Deadline:
+    deadline = clock.deadlines.filter(anchor_party=party).first() or Deadline(
+        ref=_party_deadline_ref(clock, party),
+        commitment=clock.commitment,
+        party_clock=clock,
+        anchor_kind=AnchorKind.PARTY_JOINED,
+        anchor_party=party,
+    )
+    deadline.title = clock.title or f"{clock.commitment.title[:200]} ({party.organisation.name})"
+    deadline.offset = clock.offset
+    deadline.basis = clock.basis
+    return deadline
+
+
+@transaction.atomic
+def deadline_rule_per_party_apply(
+    *, clock: PartyClock, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+) -> list[Deadline]:
+    """Give each party the clock concerns its own deadline (its own date + the clock's offset), update the ones
+    that exist, and remove those of parties it no longer concerns; their reminders and webhooks follow.
+
+    One transaction. Safe to run twice (the second run changes nothing).
+    """
+    clock.full_clean()
+    clock.save()
+    parties = list(clock.parties())
+    clock.deadlines.exclude(anchor_party__in=parties).delete()
+    deadlines = []
+    for party in parties:
+        deadline = _party_deadline(clock, party)
+        deadline_save_rule(deadline=deadline, by_user=by_user, actor=actor, reason=reason or f"clock {clock.ref}")
+        deadlines.append(deadline)
+    return deadlines
+
+
+@transaction.atomic
+def party_deadlines_plan(*, party: Party, by_user: AbstractBaseUser | None = None, actor: str = "") -> list[Deadline]:
+    """After a party was added or its own date changed: the per-party clocks of its framework give it its
+    deadlines (or move them, with everything anchored on them); a party no clock concerns any more loses them.
+
+    Runs in the caller's transaction (the admin's save, the loader's). Safe to run twice.
+    """
+    planned = []
+    for clock in PartyClock.objects.filter(framework_id=party.framework_id).select_related("commitment"):
+        if clock.parties().filter(pk=party.pk).exists():
+            deadline = _party_deadline(clock, party)
+            deadline_save_rule(deadline=deadline, by_user=by_user, actor=actor, reason=f"clock {clock.ref}")
+            planned.append(deadline)
+        else:
+            clock.deadlines.filter(anchor_party=party).delete()
+    return planned
+
+
+@transaction.atomic
+def party_save(*, party: Party, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = "") -> None:
+    """Save a new or changed party (the admin, the loader) and plan its own deadlines in the same transaction.
+    Safe to run twice."""
+    party.full_clean(exclude=["sources"], validate_unique=False, validate_constraints=False)
+    save_with_history(party, by_user=by_user, actor=actor, reason=reason)
+    party_deadlines_plan(party=party, by_user=by_user, actor=actor)
 
 
 @transaction.atomic

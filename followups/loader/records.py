@@ -171,7 +171,10 @@ def check_organisation(c: Checker, rid: str, o: dict[str, Any]) -> None:
 
 
 def framework_status(record: dict[str, Any], ctx: Context) -> str:
-    return record.get("status_at_as_of") or record["status"]
+    """The status as of the file's date when the file's timeline replays what came after (the replay moves it on);
+    else the file's current status (FW-US-JP-AP's later "planned_unverified" is not lost)."""
+    replayed = any(t.get("target_id") == record.get("id") for t in ctx.data.get("timeline_updates") or [])
+    return (record.get("status_at_as_of") or record["status"]) if replayed else record["status"]
 
 
 def framework_signed_write(fw: Framework, value: date | None, ctx: Context) -> None:
@@ -194,7 +197,7 @@ def framework_status_write(fw: Framework, value: str, ctx: Context) -> None:
 def parties_in_file(f: dict[str, Any], ctx: Context) -> dict[str, dict[str, Any]]:
     """Each party's role, signature, own date and sources, from `parties`, `signatories`, `accessions`, the
     participants, the chair and the organisations' own accession keys (ORGANISATION_ACCESSIONS)."""
-    blank = {
+    blank: dict[str, Any] = {
         "signed_by": "",
         "signed_by_title": "",
         "joined_on": None,
@@ -283,9 +286,10 @@ def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context
             framework=fw, organisation=ctx.get("organisations", ref)
         )
         for name in PARTY_FIELDS:
-            value = values.get(name, Party._meta.get_field(name).get_default())
+            value = values[name]
             setattr(party, name, date.fromisoformat(value) if value and name.endswith("_on") else value)
-        save_loaded(party, ctx)
+        # Through the service: a party's own clocks (PartyClock) give it its deadlines in the same transaction.
+        services.party_save(party=party, actor=LOADER_ACTOR, reason="party in the file")
         party.sources.set(ctx.many("sources", values.get("sources") or []))
     ctx.report.count("parties", "updated")
 
@@ -552,8 +556,10 @@ def check_deadline(c: Checker, rid: str, cm: dict[str, Any]) -> None:
     anchor dates (the application computes due dates; the file's are a cross-check)."""
     rule = cm["deadline"]
     kind = rule.get("anchor_kind")
-    if kind not in AnchorKind.values:
-        c.problem(rid, f"deadline.anchor_kind {kind!r} is unknown; expected one of {', '.join(AnchorKind.values)}")
+    known = [k for k in AnchorKind.values if k != AnchorKind.PARTY_JOINED]
+    if kind not in known:
+        # A clock per party is set in the tracker (PartyClock), one deadline per party; the file has no form for it.
+        c.problem(rid, f"deadline.anchor_kind {kind!r} is unknown; expected one of {', '.join(known)}")
         return
     if kind in ANCHOR_LISTS:
         c.ref(rid, "deadline.anchor_ref", rule.get("anchor_ref"), ANCHOR_LISTS[kind])
@@ -671,7 +677,11 @@ def _mentions(text: str, name: str) -> bool:
 
 def caveat_frameworks(record: dict[str, Any], ctx: Context) -> list[models.Model]:
     """The frameworks a caveat names by short title ("FORGE", "Pax Silica", "US-Japan action plan")."""
-    return [fw for fw in ctx.objects.get("frameworks", {}).values() if _mentions(record["text"], fw.short_title or "")]
+    return [
+        fw
+        for fw in ctx.objects.get("frameworks", {}).values()
+        if isinstance(fw, Framework) and _mentions(record["text"], fw.short_title or "")
+    ]
 
 
 def caveat_organisations(record: dict[str, Any], ctx: Context) -> list[models.Model]:
@@ -679,7 +689,7 @@ def caveat_organisations(record: dict[str, Any], ctx: Context) -> list[models.Mo
     return [
         org
         for org in ctx.objects.get("organisations", {}).values()
-        if org.kind == "country" and _mentions(record["text"], org.name)
+        if isinstance(org, Organisation) and org.kind == "country" and _mentions(record["text"], org.name)
     ]
 
 

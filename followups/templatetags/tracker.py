@@ -26,6 +26,8 @@ def _rule_parts(deadline) -> dict:
         name = _short(anchor.title)
     elif deadline.anchor_kind == "event":
         name = _short(anchor.name)
+    elif deadline.anchor_kind == "party_joined":
+        name = anchor.organisation.name
     else:
         name = anchor.ref
     return {

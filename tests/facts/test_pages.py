@@ -103,3 +103,22 @@ def test_footer_leads_to_the_context_pages(viewer_client):
     body = viewer_client.get("/frameworks/").content.decode()
     for url in ("/milestones/", "/glossary/", "/data-caveats/"):
         assert f'href="{url}"' in body
+
+
+def test_every_export_carries_the_basis_of_each_row(ministerial, viewer_client):
+    import csv
+    import io
+
+    for url in ("/commitments/export.csv", "/frameworks/export.csv", "/deadlines/export.csv"):
+        response = viewer_client.get(url)
+        assert response.status_code == 200, url
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        column = rows[0].index("Basis")
+        values = {row[column] for row in rows[1:]}
+        if url == "/deadlines/export.csv":
+            # The rule's own basis; a review deadline the tracker plans itself has none.
+            assert {"text", "illustrative"} <= values <= {"text", "reported", "template", "illustrative", ""}, values
+        else:
+            assert values <= {"sourced", "illustrative"} and "sourced" in values, url
+    commitments = viewer_client.get("/commitments/export.csv").content.decode("utf-8-sig")
+    assert ",illustrative," in commitments and ",sourced," in commitments
