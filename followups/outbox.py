@@ -71,7 +71,8 @@ def _claim_postgresql(
             f"{col['lease_expires_at']} = %s, "
             f"{col['updated_at']} = %s WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {col['status']} = %s "
             f"AND {col[order]} <= %s ORDER BY {col[order]} LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"RETURNING {returned}, {col[order]}"
+            # The due instant comes back as seconds (a float): parsing 10,000 timestamps cost a tenth of a tick.
+            f"RETURNING {returned}, EXTRACT(EPOCH FROM {col[order]})::float8"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [SENDING, token, lease, now, status, now, limit - len(rows)])
