@@ -441,6 +441,9 @@ class OrganisationDetailView(StaffMixin, TemplateView):
             owes=owes,
             owed=owed,
             parties=list(Party.objects.filter(organisation=organisation).select_related("framework")),
+            # The bodies it belongs to, with how sure we are (confirmed, presumed, expressed support, ...).
+            memberships=list(organisation.memberships.select_related("body").order_by("body__name")),
+            caveats=list(organisation.caveats.order_by("ref")),
             groups=list(WorkingGroupMember.objects.filter(organisation=organisation).select_related("working_group")),
             contacts=list(organisation.contacts.filter(is_active=True)),
             children=list(organisation.children.all()),

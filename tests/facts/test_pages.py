@@ -122,3 +122,12 @@ def test_every_export_carries_the_basis_of_each_row(ministerial, viewer_client):
             assert values <= {"sourced", "illustrative"} and "sourced" in values, url
     commitments = viewer_client.get("/commitments/export.csv").content.decode("utf-8-sig")
     assert ",illustrative," in commitments and ",sourced," in commitments
+
+
+def test_a_country_page_shows_its_accession_memberships_and_caveats(ministerial, viewer_client):
+    page = text(viewer_client.get("/organisations/ORG-GR/"))
+    assert "Pax Silica (Signatory, Joined 2026-02 (known to the month; counted as 2026-02-19)" in page
+    assert "Known caveats of the data" in page
+    india = text(viewer_client.get("/organisations/ORG-IN/"))
+    assert "Expressed support" in india
+    assert "expressed support (EAM Jaishankar, 2026-02-04)" in india
