@@ -87,7 +87,8 @@ class WebhookDelivery(models.Model):
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed by the unique constraint webhook_delivery_once (endpoint, event_id): no index of its own.
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
     event_id = models.UUIDField()
     payload = models.JSONField()
@@ -131,8 +132,8 @@ class WebhookDelivery(models.Model):
             ),
             # ...and rows whose worker's lease expired.
             models.Index(fields=["lease_expires_at"], condition=Q(status="sending"), name="webhook_sending_lease"),
-            # The planner's look-up of a deadline's deliveries (followups.webhooks.planner.webhooks_plan_deadlines).
-            models.Index(fields=["deadline", "status"], name="webhook_delivery_deadline"),
+            # No more: each claim changes `status`, so every index takes a new entry per claimed row. The
+            # planner's look-up of a deadline's deliveries (webhooks_plan_deadlines) uses the foreign key's index.
         ]
 
     def __str__(self) -> str:
