@@ -410,6 +410,10 @@ def _anchor_present() -> Q:
     return condition
 
 
+# A deadline rule's bases that are not a sourced fact (DeadlineQuerySet.sourced, Deadline.provenance).
+UNSOURCED_BASES = ("illustrative", "template")
+
+
 class DeadlineQuerySet(models.QuerySet["Deadline"]):
     def open(self) -> Self:
         return self.filter(completed_on__isnull=True, cancelled=False)
@@ -419,6 +423,11 @@ class DeadlineQuerySet(models.QuerySet["Deadline"]):
 
     def due_between(self, start: date, end: date) -> Self:
         return self.filter(due_on__gte=start, due_on__lte=end)
+
+    def sourced(self) -> Self:
+        """Deadlines that are facts: a rule stated in the text or reported, of a commitment that is not invented
+        (a rule copied from a sister instrument, 'template', is not verified for this one)."""
+        return self.exclude(basis__in=UNSOURCED_BASES).exclude(commitment__illustrative=True)
 
     def anchored_on(self, obj: models.Model) -> Self:
         """The deadlines whose rule uses `obj` (a framework, milestone, event, party or deadline) as its anchor."""
@@ -534,6 +543,13 @@ class Deadline(models.Model):
     @property
     def is_open(self) -> bool:
         return self.completed_on is None and not self.cancelled
+
+    @property
+    def provenance(self) -> str:
+        """'sourced', 'template' (copied from a sister instrument, not verified) or 'illustrative' (invented)."""
+        if self.basis == "illustrative" or self.commitment.illustrative:
+            return "illustrative"
+        return "template" if self.basis == "template" else "sourced"
 
     def is_overdue(self, *, today: date | None = None) -> bool:
         return self.is_open and self.due_on < (today or timezone.localdate())

@@ -315,12 +315,12 @@ class CalendarView(StaffMixin, TemplateView):
         portfolio = selectors.portfolio_of(self.request.user)
         mine = self.request.GET.get("scope") == "portfolio" and portfolio
         last_day = date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-        deadlines = list(
-            selectors.deadlines_for(portfolio if mine else None)
-            .due_between(month, last_day)
-            .select_related("commitment__framework")
-            .order_by("due_on", "ref")
-        )
+        deadlines_qs = selectors.deadlines_for(portfolio if mine else None).due_between(month, last_day)
+        # ?basis=sourced hides what is invented or copied from a sister instrument (issue 10).
+        sourced_only = self.request.GET.get("basis") == "sourced"
+        if sourced_only:
+            deadlines_qs = deadlines_qs.sourced()
+        deadlines = list(deadlines_qs.select_related("commitment__framework").order_by("due_on", "ref"))
         by_day = defaultdict(list)
         for d in deadlines:
             by_day[d.due_on].append(d)
@@ -362,6 +362,7 @@ class CalendarView(StaffMixin, TemplateView):
             deadlines=deadlines,
             milestones=milestones,
             events=events,
+            sourced_only=sourced_only,
             portfolio=portfolio,
             scope="portfolio" if mine else "all",
         )

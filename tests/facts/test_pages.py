@@ -131,3 +131,19 @@ def test_a_country_page_shows_its_accession_memberships_and_caveats(ministerial,
     india = text(viewer_client.get("/organisations/ORG-IN/"))
     assert "Expressed support" in india
     assert "expressed support (EAM Jaishankar, 2026-02-04)" in india
+
+
+def test_the_calendar_marks_and_can_hide_what_is_not_sourced(ministerial, viewer_client):
+    from followups.models import Deadline
+
+    month = next(
+        d.due_on for d in Deadline.objects.select_related("commitment").order_by("due_on") if d.provenance != "sourced"
+    )
+    query = f"/calendar/?month={month:%Y-%m}"
+    everything = viewer_client.get(query).context["deadlines"]
+    assert any(d.provenance != "sourced" for d in everything)
+    page = text(viewer_client.get(query))
+    assert "Illustrative" in page or "From a template" in page
+    sourced = viewer_client.get(query + "&basis=sourced").context["deadlines"]
+    assert all(d.provenance == "sourced" for d in sourced)
+    assert {d.pk for d in sourced} == {d.pk for d in everything if d.provenance == "sourced"}
