@@ -359,43 +359,50 @@ _IDEMPOTENCY_KEY = {
 }
 
 
+def _answer(description: str, headers: dict | None = None) -> dict:
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return {"description": description, "content": content, **({"headers": headers} if headers else {})}
+
+
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+
+
+def _document_operation(operation: dict, method: str, *, detail: bool) -> None:
+    for parameter in operation.get("parameters", []):
+        value_schema = parameter.get("schema", {})
+        if parameter.get("in") == "query" and value_schema.get("type") == "string":
+            value_schema.setdefault("minLength", 1)  # an empty value is refused, not ignored
+    responses = operation.setdefault("responses", {})
+    for code, response in responses.items():
+        if code.startswith("2"):
+            response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
+    responses.setdefault("400", _answer("A field, query parameter, cursor or header is wrong; each is named."))
+    responses.setdefault("401", _answer("No key, or a key that is unknown, expired or revoked."))
+    responses.setdefault("403", _answer("A session without a role that may do this."))
+    responses.setdefault("404", _answer("No such object that you may see."))
+    responses.setdefault("405", _answer("This method is not offered here."))
+    responses.setdefault("406", _answer("Only JSON is answered."))
+    responses.setdefault("429", _answer("Too many requests with this key: wait Retry-After.", _RETRY_AFTER))
+    responses.setdefault("500", _answer("Server error: nothing was applied."))
+    responses.setdefault("503", _answer("Unavailable for a moment: nothing was applied.", _RETRY_AFTER))
+    if method in ("post", "put", "patch"):
+        responses.setdefault("413", _answer("The body is larger than 2.5 MB."))
+        responses.setdefault("415", _answer("The body is not JSON (Content-Type: application/json)."))
+    if method == "post":
+        responses.setdefault("409", _answer("The Idempotency-Key was used for another request."))
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+            parameters.append(_IDEMPOTENCY_KEY)
+    if method == "get" and detail:
+        responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
+
+
 def add_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook: the error envelope and every error status on every operation,
-    Idempotency-Key on every POST, the RateLimit headers on successful answers."""
-    components = result.setdefault("components", {}).setdefault("schemas", {})
-    components["Error"] = _ERROR
-
-    def answer(description: str, headers: dict | None = None) -> dict:
-        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-        return {"description": description, "content": content, **({"headers": headers} if headers else {})}
-
-    retry_after = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+    Idempotency-Key on every POST, the RateLimit headers on successful answers, non-empty query strings."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
     for path, operations in result.get("paths", {}).items():
-        detail = "{" in path
         for method, operation in operations.items():
-            if method not in ("get", "post", "put", "patch", "delete", "head", "options"):
-                continue
-            responses = operation.setdefault("responses", {})
-            for code, response in responses.items():
-                if code.startswith("2"):
-                    response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
-            responses.setdefault("400", answer("A field, query parameter, cursor or header is wrong; each is named."))
-            responses.setdefault("401", answer("No key, or a key that is unknown, expired or revoked."))
-            responses.setdefault("403", answer("A session without a role that may do this."))
-            responses.setdefault("404", answer("No such object that you may see."))
-            responses.setdefault("405", answer("This method is not offered here."))
-            responses.setdefault("406", answer("Only JSON is answered."))
-            responses.setdefault("429", answer("Too many requests with this key: wait Retry-After.", retry_after))
-            responses.setdefault("500", answer("Server error: nothing was applied."))
-            responses.setdefault("503", answer("Unavailable for a moment: nothing was applied.", retry_after))
-            if method in ("post", "put", "patch"):
-                responses.setdefault("413", answer("The body is larger than 2.5 MB."))
-                responses.setdefault("415", answer("The body is not JSON (Content-Type: application/json)."))
-            if method == "post":
-                responses.setdefault("409", answer("The Idempotency-Key was used for another request."))
-                parameters = operation.setdefault("parameters", [])
-                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
-                    parameters.append(_IDEMPOTENCY_KEY)
-            if method == "get" and detail:
-                responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
+            if method in ("get", "post", "put", "patch", "delete", "head", "options"):
+                _document_operation(operation, method, detail="{" in path)
     return result

@@ -115,6 +115,24 @@ class Cursor(CursorPagination):
             )
         return int(raw)
 
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Opaque: take it from a list's next or previous link (anything else is a 400).",
+                "schema": {"type": "string", "minLength": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "in": "query",
+                "required": False,
+                "description": f"Items per page, 1 to {self.max_page_size} (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
     def decode_cursor(self, request: Request):
         invalid = ApiError(
             code="invalid_cursor",
@@ -152,6 +170,18 @@ class OrderingFilter(filters.OrderingFilter):
             raise _invalid(self.ordering_param, _("Order by one of: %(choices)s.") % {"choices": choices})
         return (raw,)
 
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        return [
+            {
+                "name": self.ordering_param,
+                "in": "query",
+                "required": False,
+                "description": "Sort by this field; '-' in front for descending.",
+                "schema": {"type": "string", "enum": [sign + name for name in fields for sign in ("", "-")]},
+            }
+        ]
+
 
 class StrictBooleanField(forms.Field):
     """A query boolean: exactly `true` or `false` (anything else, 1 and yes included, is an error)."""
@@ -175,6 +205,9 @@ LIST_PARAMETERS = ("cursor", "page_size", "ordering")
 def check_query_parameters(view, request: Request) -> None:
     """Refuse (400, naming it) a query parameter the operation does not take, one given twice (unless it is a
     list filter), or one given empty: a typo must not return unfiltered data."""
+    method = request.method.lower()
+    if method not in view.http_method_names or not hasattr(view, method):
+        return  # answered 405 next: the method comes before its parameters
     allowed: dict[str, bool] = {}  # name -> may repeat
     if getattr(view, "action", None) == "list":
         filterset_class = getattr(view, "filterset_class", None)

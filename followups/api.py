@@ -28,6 +28,7 @@ from followups.models import (
     Category,
     Commitment,
     CommitmentOwner,
+    Completion,
     Deadline,
     DeadlineOccurrence,
     OccurrenceOutcome,
@@ -207,6 +208,12 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     )
     id = serializers.UUIDField(source="uuid", read_only=True)
     old_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    completion = serializers.ChoiceField(
+        choices=Completion.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="What it does to a claim of completion; empty for an ordinary update.",
+    )
     evidence_url = serializers.CharField(read_only=True, help_text="A link to the evidence, or empty.")
     actor = serializers.SerializerMethodField(
         help_text="Who recorded it: your own key or contact by name, another party as its organisation's name, "

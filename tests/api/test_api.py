@@ -128,6 +128,8 @@ def test_throttle_answers_429_with_retry_after_per_key(world, partner_key, setti
     assert throttled.status_code == 429
     assert 0 < int(throttled["Retry-After"]) <= 60
     assert error_of(throttled)["code"] == "rate_limited"
+    assert (throttled["RateLimit-Limit"], throttled["RateLimit-Remaining"]) == ("3", "0")
+    assert 0 < int(throttled["RateLimit-Reset"]) <= 60
     assert other.get("/api/v1/frameworks/").status_code == 200
 
 
