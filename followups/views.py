@@ -46,6 +46,8 @@ class DashboardView(StaffMixin, TemplateView):
         all_rows = charts.commitment_status_rows(today=today)
         portfolio_rows = charts.commitment_status_rows(today=today, organisations=portfolio) if portfolio else None
         sections = []
+        # ?basis=sourced: the counts of sourced facts only, the illustrative hidden.
+        sourced_only = self.request.GET.get("basis") == "sourced"
         if portfolio:
             sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio, portfolio_rows))
         sections.append(self._section(_("All commitments"), "all", today, None, all_rows))
@@ -71,7 +73,16 @@ class DashboardView(StaffMixin, TemplateView):
             scope_param="&scope=portfolio" if portfolio else "",
             # Partners' reported completions waiting for a coordinator or desk officer (issue 11).
             awaiting_verification=Commitment.objects.awaiting_verification().count(),
+            sourced_only=sourced_only,
         )
+        for section in sections:
+            counts, sourced = section["counts"], section["sourced"]
+            section["split"] = {
+                name: (getattr(sourced, name), getattr(counts, name) - getattr(sourced, name))
+                for name in ("overdue", "due_7", "due_30", "at_risk", "completed", "total")
+            }
+            if sourced_only:
+                section["counts"] = sourced
         return context
 
     def _section(self, title, key, today, organisations, status_rows):
@@ -79,6 +90,8 @@ class DashboardView(StaffMixin, TemplateView):
             "title": title,
             "key": key,
             "counts": selectors.dashboard_counts(today=today, organisations=organisations, status_rows=status_rows),
+            # Each count split: sourced facts / illustrative or unverified (issue 10).
+            "sourced": selectors.dashboard_counts_sourced(today=today, organisations=organisations),
             "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
             "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
             # Open commitments with no status update for longer than their window (issue 9).

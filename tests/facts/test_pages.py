@@ -147,3 +147,18 @@ def test_the_calendar_marks_and_can_hide_what_is_not_sourced(ministerial, viewer
     sourced = viewer_client.get(query + "&basis=sourced").context["deadlines"]
     assert all(d.provenance == "sourced" for d in sourced)
     assert {d.pk for d in sourced} == {d.pk for d in everything if d.provenance == "sourced"}
+
+
+def test_dashboard_counts_split_sourced_and_illustrative_add_up(ministerial, viewer_client):
+    response = viewer_client.get("/")
+    section = response.context["sections"][-1]
+    counts = section["counts"]
+    for name, (sourced, illustrative) in section["split"].items():
+        assert sourced + illustrative == getattr(counts, name), name
+        assert sourced >= 0 and illustrative >= 0, name
+    # The dataset has invented commitments (22) and unsourced statuses: the split is not trivial.
+    assert section["split"]["total"][1] > 0
+    assert "sourced ·" in text(response)
+    hidden = viewer_client.get("/?basis=sourced")
+    assert hidden.context["sections"][-1]["counts"].total == section["split"]["total"][0]
+    assert "Counting sourced facts only" in text(hidden)
