@@ -254,6 +254,10 @@ class Commitment(Sourced):
     review_every = models.CharField(
         max_length=20, blank=True, help_text=_("A review cadence with no dated anchor, such as P6M.")
     )
+    # The dataset's `recurrence.basis`: where the repetition (review_every or the deadline's RRULE) comes from.
+    recurrence_basis = models.CharField(
+        max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since

@@ -409,6 +409,10 @@ def review_every(record: dict[str, Any], ctx: Context) -> str:
     return (record.get("recurrence") or {}).get("review_every") or ""
 
 
+def recurrence_basis(record: dict[str, Any], ctx: Context) -> str:
+    return (record.get("recurrence") or {}).get("basis") or ""
+
+
 def commitment_created(record: dict[str, Any], ctx: Context) -> None:
     if record["status"] in DERIVED_STATUSES:
         ctx.report.notes.append(

@@ -293,6 +293,7 @@ COMMITMENTS = RecordSpec(
         Field("status_basis", text("status_basis")),
         Field("working_group", one("working_groups", "working_group_id")),
         Field("review_every", Derived(("recurrence",), r.review_every)),
+        Field("recurrence_basis", Derived(("recurrence",), r.recurrence_basis)),
         Field("note", text("note")),
         Field("illustrative", flag("illustrative")),
         sources(),

@@ -69,3 +69,19 @@ def test_vocabulary_and_open_questions(ministerial):
     assert [o.ref for o in greece.organisations.all()] == ["ORG-GR"]
     forge = DataCaveat.objects.get(ref="DQ-1")
     assert Framework.objects.get(ref="FW-FORGE") in forge.frameworks.all()
+
+
+def test_the_basis_of_a_repetition_is_kept_and_shown(ministerial, viewer_client):
+    from followups.models import Commitment
+
+    review = Commitment.objects.get(ref="CMT-AU-05")
+    assert (review.review_every, review.recurrence_basis) == ("P6M", "illustrative")
+    assert Commitment.objects.get(ref="CMT-MY-01").recurrence_basis == "text"
+    page = viewer_client.get("/commitments/CMT-AU-05/").content.decode()
+    assert "Repetition" in page
+
+
+def test_a_framework_keeps_its_current_status(ministerial):
+    # recorded after the dataset's date as planned_unverified, with no timeline update to replay it.
+    assert Framework.objects.get(ref="FW-US-JP-AP").status == "planned_unverified"
+    assert Framework.objects.get(ref="FW-US-JP-AP").status_at_as_of == "planned"
