@@ -53,7 +53,7 @@ LIMIT %(limit)s
 """
 
 _OWNERS_SQL = """
-SELECT co.commitment_id, o.ref, o.name, co.status, co.status_changed_at
+SELECT co.commitment_id, o.ref, o.name, co.status, co.status_changed_at, co.completion_reported_at
 FROM followups_commitmentowner co JOIN agreements_organisation o ON o.id = co.organisation_id
 WHERE co.commitment_id = ANY(%s) ORDER BY o.name
 """
@@ -78,7 +78,12 @@ def _cursor_link(base_url: str, position: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
-def api_page(conn, raw_key: str, base_url: str, page_size: int = 50) -> bytes:
+# The statuses that close a party's part done (followups.models.DONE_STATUSES): a reported completion that staff
+# overtook by completing the party themselves awaits nobody.
+DONE = ("completed", "completed_late")
+
+
+def api_page(conn, raw_key: str, base_url: str, page_size: int = 50, done: tuple[str, ...] = DONE) -> bytes:
     """The API's first page of commitments for the key's organisation, as the API's JSON bytes."""
     key = conn.execute(_KEY_SQL, [hashlib.sha256(raw_key.encode()).hexdigest()]).fetchone()
     if key is None:
@@ -88,10 +93,16 @@ def api_page(conn, raw_key: str, base_url: str, page_size: int = 50) -> bytes:
     rows = rows[:page_size]
     ids = [r[0] for r in rows]
     owners: dict[int, list] = {i: [] for i in ids}
-    for cid, ref, name, status, changed in conn.execute(_OWNERS_SQL, [ids]).fetchall():
-        owners[cid].append(
-            {"organisation": ref, "organisation_name": name, "status": status, "status_changed_at": changed}
-        )
+    for cid, ref, name, status, changed, reported in conn.execute(_OWNERS_SQL, [ids]).fetchall():
+        owner = {
+            "organisation": ref,
+            "organisation_name": name,
+            "status": status,
+            "status_changed_at": changed,
+            "awaiting_verification": reported is not None and status not in done,
+            "completion_reported_at": reported,
+        }
+        owners[cid].append(owner)
     deadlines: dict[int, list] = {i: [] for i in ids}
     today = today_utc()
     for d in conn.execute(_DEADLINES_SQL, [ids]).fetchall():
@@ -338,7 +349,8 @@ def dashboard_page(
     months = conn.execute(_MONTHS_SQL, [start, date(start.year + 1, start.month, 1)]).fetchall()
     awaiting = conn.execute(
         "SELECT count(*) FROM followups_commitment c WHERE EXISTS (SELECT 1 FROM followups_commitmentowner co "
-        "WHERE co.commitment_id = c.id AND co.completion_reported_at IS NOT NULL)"
+        "WHERE co.commitment_id = c.id AND co.completion_reported_at IS NOT NULL AND co.status <> ALL(%s))",
+        [done],
     ).fetchone()[0]
     frameworks = dict(conn.execute("SELECT id, ref FROM agreements_framework").fetchall())
     # Commitments gone quiet: no status update for longer than their priority's window. The bench has no
@@ -440,7 +452,8 @@ def detail_page(conn, *, session_key: str, username: str, ref: str, labels: dict
 # --- CSV export --------------------------------------------------------------------------------------------
 
 _EXPORT_SQL = """
-SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, c.category, wg.ref, nd.due_on
+SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, c.category, wg.ref, nd.due_on,
+       CASE WHEN c.illustrative THEN 'illustrative' ELSE 'sourced' END, c.status_basis
 FROM followups_commitment c
 JOIN agreements_framework f ON f.id = c.framework_id
 LEFT JOIN agreements_workinggroup wg ON wg.id = c.working_group_id
@@ -482,9 +495,21 @@ def export_csv(conn, *, session_key: str, username: str, word: str, labels: dict
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(
-        ["Reference", "Title", "Framework", "Owners", "Status", "Priority", "Category", "Working group", "Next due"]
+        [
+            "Reference",
+            "Title",
+            "Framework",
+            "Owners",
+            "Status",
+            "Priority",
+            "Category",
+            "Working group",
+            "Next due",
+            "Basis",
+            "Status basis",
+        ]
     )
-    for cid, ref, title, fw, status, priority, category, wg, due in rows:
+    for cid, ref, title, fw, status, priority, category, wg, due, basis, status_basis in rows:
         writer.writerow(
             [
                 _csv_cell(v)
@@ -498,6 +523,8 @@ def export_csv(conn, *, session_key: str, username: str, word: str, labels: dict
                     cat[category],
                     wg or "",
                     due,
+                    basis,
+                    status_basis,
                 )
             ]
         )
