@@ -52,13 +52,12 @@ def _claim_postgresql(
     model: type[models.Model], fields: tuple[str, ...], *, now: datetime, limit: int, token: str, lease: datetime
 ) -> list[tuple[Any, ...]]:
     """Two statements at most, each claiming and returning its rows at once: no second pass over 10,000 ids."""
-    meta = model._meta
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
-    col = {name: qn(meta.get_field(name).column) for name in ("status", "next_attempt_at", "lease_expires_at")}
-    col.update(claim_token=qn(meta.get_field("claim_token").column), updated_at=qn(meta.get_field("updated_at").column))
-    table, pk = qn(meta.db_table), qn(meta.pk.column)
-    returned = ", ".join([pk, *(qn(meta.get_field(f).column) for f in fields)])
+    names = ("status", "next_attempt_at", "lease_expires_at", "claim_token", "updated_at")
+    col = {name: qn(_column(model, name)) for name in names}
+    table, pk = qn(model._meta.db_table), qn(_column(model, "pk"))
+    returned = ", ".join([pk, *(qn(_column(model, f)) for f in fields)])
     rows: list[tuple[Any, ...]] = []
     # Pending rows due (partial index *_pending_next_attempt), then sending rows whose lease expired
     # (partial index *_sending_lease), oldest first; only the four columns a claim must change are written.
@@ -80,6 +79,15 @@ def _claim_postgresql(
         claimed.sort(key=lambda r: (r[-1], r[0]))
         rows += [tuple(r[:-1]) for r in claimed]
     return rows
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of a concrete field (or of the primary key, "pk")."""
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return column
 
 
 def _claim_portable(
