@@ -92,7 +92,7 @@ check: $(VENV)/.installed-test
 	echo "== ruff check"; $(VENV)/bin/ruff check . || status=$$?; \
 	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=$$?; \
 	echo "== lint-imports"; $(VENV)/bin/lint-imports --no-cache || status=$$?; \
-	echo "== mypy"; $(VENV)/bin/mypy || status=$$?; \
+	echo "== mypy (ratchet)"; scripts/mypy-ratchet.sh || status=$$?; \
 	echo "== makemigrations --check"; \
 	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py makemigrations --check --dry-run || status=$$?; \
 	exit $$status

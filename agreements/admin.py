@@ -6,7 +6,7 @@ every dependent due date is recomputed in the same transaction and the clerk is 
 
 from __future__ import annotations
 
-from django import forms  # noqa: E402
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest

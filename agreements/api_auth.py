@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
@@ -23,11 +23,8 @@ from rest_framework.request import Request
 from agreements.models import (
     ApiKey,
     Framework,
-    Membership,
     Organisation,
-    Party,
     WorkingGroup,
-    WorkingGroupMember,
     api_key_hash,
 )
 from agreements.roles import can_read_staff_pages, can_update_status
@@ -135,7 +132,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = ApiKeyAuthentication
     name = "partnerKey"
 
-    def get_security_definition(self, auto_schema):  # noqa: ANN001 - drf-spectacular's signature
+    def get_security_definition(self, auto_schema):
         return {
             "type": "http",
             "scheme": "bearer",
@@ -154,7 +151,7 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = SessionAuthentication
     name = "staffSession"
 
-    def get_security_definition(self, auto_schema):  # noqa: ANN001 - drf-spectacular's signature
+    def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
 
 
@@ -169,7 +166,7 @@ class PartnerOrStaff(permissions.BasePermission):
 
     message = "Your account has no role that may use the API."
 
-    def has_permission(self, request: Request, view) -> bool:  # noqa: ANN001
+    def has_permission(self, request: Request, view) -> bool:
         if partner_of(request) is not None:
             return True
         user = request.user
@@ -223,7 +220,7 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return getattr(settings, "API_THROTTLE_RATE", "600/min")
 
-    def get_cache_key(self, request: Request, view) -> str | None:  # noqa: ANN001
+    def get_cache_key(self, request: Request, view) -> str | None:
         self._request = request  # where throttle_success/failure leave the budget for the headers
         partner = partner_of(request)
         if partner is not None:
@@ -259,7 +256,7 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         request._request.rate_limit = (self.num_requests, remaining, reset)
 
 
-def add_rate_limit_headers(request: Request, response) -> None:  # noqa: ANN001 - any HttpResponse
+def add_rate_limit_headers(request: Request, response) -> None:
     """RateLimit-Limit, -Remaining and -Reset (the IETF draft's names) on every answer to a counted caller."""
     budget = getattr(getattr(request, "_request", request), "rate_limit", None)
     if budget is None:
@@ -273,38 +270,22 @@ def add_rate_limit_headers(request: Request, response) -> None:  # noqa: ANN001 
 # --- Scope: what a caller may see --------------------------------------------------------------------------
 
 
-def frameworks_visible_to(request: Request) -> QuerySet[Framework]:
-    """Every framework for staff; for a partner, those its organisation is party to (or one of its bodies)."""
+def organisation_of(request: Request) -> Organisation | None:
+    """The partner organisation a request speaks for, or None for staff (who see everything)."""
     partner = partner_of(request)
-    if partner is None:
-        return Framework.objects.all()
-    return Framework.objects.filter(pk__in=Framework.objects.for_organisation(partner.organisation).values("pk"))
+    return partner.organisation if partner is not None else None
+
+
+# The scope rules live on the querysets (`visible_to`); these read the caller from the request.
+
+
+def frameworks_visible_to(request: Request) -> QuerySet[Framework]:
+    return Framework.objects.visible_to(organisation_of(request))
 
 
 def organisations_visible_to(request: Request) -> QuerySet[Organisation]:
-    """For a partner: itself, the bodies it belongs to, and the parties and members of what it can see."""
-    partner = partner_of(request)
-    if partner is None:
-        return Organisation.objects.all()
-    from followups.models import CommitmentOwner
-
-    organisation = partner.organisation
-    frameworks = Framework.objects.for_organisation(organisation).values("pk")
-    return Organisation.objects.filter(
-        Q(pk=organisation.pk)
-        | Q(pk__in=Membership.objects.filter(member=organisation).values("body"))
-        | Q(pk__in=Party.objects.filter(framework__in=frameworks).values("organisation"))
-        | Q(pk__in=WorkingGroupMember.objects.filter(working_group__framework__in=frameworks).values("organisation"))
-        | Exists(
-            CommitmentOwner.objects.filter(
-                organisation=OuterRef("pk"),
-                commitment__in=CommitmentOwner.objects.filter(organisation=organisation).values("commitment"),
-            )
-        )
-    )
+    return Organisation.objects.visible_to(organisation_of(request))
 
 
 def working_groups_visible_to(request: Request) -> QuerySet[WorkingGroup]:
-    if partner_of(request) is None:
-        return WorkingGroup.objects.all()
-    return WorkingGroup.objects.filter(framework__in=frameworks_visible_to(request).values("pk"))
+    return WorkingGroup.objects.visible_to(organisation_of(request))

@@ -44,7 +44,7 @@ from agreements.roles import (
 from agreements.selectors import framework_facts
 from followups import selectors
 from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
-from followups.models import CommitmentOwner, Deadline, Status
+from followups.models import Commitment, CommitmentOwner, Deadline, Status
 from followups.services import (
     anchor_change_preview,
     framework_change_dates,
@@ -433,7 +433,7 @@ class OrganisationDetailView(StaffMixin, TemplateView):
         owed = list(
             selectors.commitment_list_queryset()
             .filter(framework__in=frameworks)
-            .exclude(ownerships__organisation=organisation)
+            .exclude(pk__in=Commitment.objects.owned_by(organisation).values("pk"))
             .order_by("ref")
         )
         context.update(

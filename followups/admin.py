@@ -134,7 +134,7 @@ def deadline_dates_html(obj: Deadline) -> str:
     if obj.recurrence:
         parts.append(format_html("current occurrence due <strong>{}</strong>", obj.due_on))
     if obj.is_overdue():
-        parts.append(mark_safe('<span class="tracker-admin-overdue">overdue</span>'))  # noqa: S308 - a constant
+        parts.append(mark_safe('<span class="tracker-admin-overdue">overdue</span>'))
     return format_html("<br>".join(["{}"] * len(parts)), *parts)
 
 
@@ -324,7 +324,7 @@ class DeadlineAdmin(HistoryAdmin):
     def overdue(self, obj: Deadline) -> str:
         # Words, not Django's green tick, which reads as "all well".
         if obj.is_overdue():
-            return mark_safe('<strong class="tracker-admin-overdue">overdue</strong>')  # noqa: S308 - a constant
+            return mark_safe('<strong class="tracker-admin-overdue">overdue</strong>')
         return "—"
 
     @admin.display(description="rule")
@@ -441,6 +441,6 @@ class PartyClockAdmin(admin.ModelAdmin):
 
 # The admin of the capability folders: the reminder outbox, its policies and preferences; partners' webhooks and
 # their outbox. Django's autodiscovery imports only this module, so it imports theirs.
+from followups.partner_links import admin as partner_links_admin  # noqa: E402,F401
 from followups.reminders import admin as reminders_admin  # noqa: E402,F401
 from followups.webhooks import admin as webhooks_admin  # noqa: E402,F401
-from followups.partner_links import admin as partner_links_admin  # noqa: E402,F401

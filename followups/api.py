@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agreements.api import BooleanFilter, Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
-from agreements.api_auth import frameworks_visible_to, partner_of
+from agreements.api_auth import organisation_of, partner_of
 from agreements.api_idempotency import idempotent_create
 from agreements.models import Organisation
 from agreements.roles import can_update_status
@@ -47,21 +47,12 @@ PARTNER_STATUSES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.AT_RISK, Stat
 
 def commitments_visible_to(request: Request) -> QuerySet[Commitment]:
     """Staff: all. A partner: commitments under frameworks it can see, and every commitment it owns."""
-    partner = partner_of(request)
-    if partner is None:
-        return Commitment.objects.all()
-    owned = CommitmentOwner.objects.filter(organisation=partner.organisation).values("commitment")
-    return Commitment.objects.filter(Q(framework__in=frameworks_visible_to(request).values("pk")) | Q(pk__in=owned))
+    return Commitment.objects.visible_to(organisation_of(request))
 
 
 def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
     """The commitments a caller may record status updates on: a partner's own, or all for staff."""
-    partner = partner_of(request)
-    if partner is None:
-        return Commitment.objects.all()
-    return Commitment.objects.filter(
-        pk__in=CommitmentOwner.objects.filter(organisation=partner.organisation).values("commitment")
-    )
+    return Commitment.objects.reportable_by(organisation_of(request))
 
 
 # --- Serializers -------------------------------------------------------------------------------------------

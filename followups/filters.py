@@ -82,7 +82,7 @@ class CommitmentFilter(StyledFilterSet):
         fields: list[str] = []
 
     def filter_owner(self, queryset, name, value):
-        return queryset.filter(ownerships__organisation=value) if value else queryset
+        return queryset.owned_by(value) if value else queryset
 
     def filter_scope(self, queryset, name, value):
         if value == "portfolio" and self.request is not None:
@@ -183,7 +183,7 @@ class DeadlineFilter(StyledFilterSet):
         fields: list[str] = []
 
     def filter_owner(self, queryset, name, value):
-        return queryset.filter(commitment__ownerships__organisation=value) if value else queryset
+        return queryset.filter(commitment__in=Commitment.objects.owned_by(value).values("pk")) if value else queryset
 
     def filter_scope(self, queryset, name, value):
         if value == "portfolio" and self.request is not None:

@@ -792,7 +792,7 @@ class DeadlineOccurrence(models.Model):
 
 # Models kept in their capability's folder and registered with this app from here (the reminder outbox, its
 # policies and preferences; partners' webhook endpoints and their delivery outbox).
-from followups.loader.models import LoadBaseline
+from followups.loader.models import LoadBaseline  # noqa: E402
 from followups.partner_links.models import (  # noqa: E402
     ContactPause,
     ContactPreferenceChange,

@@ -47,9 +47,7 @@ def portfolio_of(user) -> list[Organisation]:
 def commitments_for(organisations: Iterable[Organisation] | None) -> QuerySet[Commitment]:
     """All commitments, or those owed by any of `organisations` (a portfolio)."""
     qs = Commitment.objects.all()
-    if organisations is not None:
-        qs = qs.filter(pk__in=CommitmentOwner.objects.filter(organisation__in=list(organisations)).values("commitment"))
-    return qs
+    return qs if organisations is None else qs.owned_by(organisations)
 
 
 def deadlines_for(organisations: Iterable[Organisation] | None) -> QuerySet[Deadline]:

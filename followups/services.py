@@ -73,9 +73,9 @@ def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
 
 def save_with_history(obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = "") -> None:
     """Save, recording who and why in the object's history (user, partner key or system)."""
-    obj._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
+    obj._history_user = by_user
     label = _actor_label(by_user, actor)
-    obj._change_reason = f"{label}: {reason}" if reason else label  # noqa: SLF001
+    obj._change_reason = f"{label}: {reason}" if reason else label
     obj.save()
 
 
@@ -716,14 +716,22 @@ def commitment_owner_set(
     """
     wanted = {o.pk: o for o in organisations}
     for ownership in commitment.ownerships.exclude(organisation_id__in=wanted):
-        ownership._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
-        ownership._change_reason = _actor_label(by_user, actor)  # noqa: SLF001
+        ownership._history_user = by_user
+        ownership._change_reason = _actor_label(by_user, actor)
         ownership.delete()
     existing = set(commitment.ownerships.values_list("organisation_id", flat=True))
     for pk, org in wanted.items():
         if pk not in existing:
             ownership = CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
             save_with_history(ownership, by_user=by_user, actor=actor, reason="owner added")
+    commitments_recipients_changed([commitment])
+
+
+@transaction.atomic
+def commitment_contacts_set(*, commitment: Commitment, contacts: Iterable[Contact]) -> None:
+    """Make exactly these points of contact responsible for the commitment; their reminders follow (new ones get
+    theirs, removed ones lose the pending). Safe to run twice."""
+    commitment.contacts.set(list(contacts))
     commitments_recipients_changed([commitment])
 
 
@@ -736,8 +744,8 @@ def deadline_delete(*, deadline: Deadline, by_user: AbstractBaseUser | None = No
         return
     deadline.cancelled = True  # planned as closed first, so the webhook planner cancels what was pending
     deadlines_changed([deadline])
-    deadline._history_user = by_user  # noqa: SLF001 - simple_history's documented hook
-    deadline._change_reason = _actor_label(by_user, actor)  # noqa: SLF001
+    deadline._history_user = by_user
+    deadline._change_reason = _actor_label(by_user, actor)
     deadline.delete()
 
 
@@ -812,7 +820,7 @@ def staff_profile_changed(*, profile: StaffProfile, portfolio_before: Iterable[i
     commitment owned by an organisation in the old or new portfolio, and the user's own pending reminders, are
     planned again. Safe to run twice."""
     organisations = set(portfolio_before) | set(profile.portfolio.values_list("pk", flat=True))
-    commitments = Commitment.objects.filter(ownerships__organisation_id__in=organisations).distinct()
+    commitments = Commitment.objects.owned_by(Organisation.objects.filter(pk__in=organisations))
     deadline_ids = set(Reminder.objects.filter(user_id=profile.user_id).values_list("deadline_id", flat=True))
     deadline_ids |= set(Deadline.objects.filter(commitment__in=commitments).values_list("pk", flat=True))
     deadlines_changed(list(Deadline.objects.filter(pk__in=deadline_ids)))
@@ -829,7 +837,9 @@ PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
 
 def is_partner_actor(actor: str) -> bool:
     """Whether a change is made by a partner (an API key, or a contact through a signed link), not by staff."""
-    return actor.startswith(PARTNER_ACTOR_PREFIXES) and (actor.startswith("API key ") or actor.endswith("(signed link)"))
+    return actor.startswith(PARTNER_ACTOR_PREFIXES) and (
+        actor.startswith("API key ") or actor.endswith("(signed link)")
+    )
 
 
 def _reporting_contact(actor: str) -> Contact | None:

@@ -22,7 +22,7 @@ from agreements.roles import Role, role_groups_ensure
 from followups import models as followups
 from followups import services
 
-TEST_PASSWORD = "test-pass-2026"  # noqa: S105 - test accounts only
+TEST_PASSWORD = "test-pass-2026"
 
 # ISO 3166 leaves X*, Q[M-Z] and Z* to users: start there so factory countries avoid the dataset's codes.
 _ISO_CODES = [

@@ -109,7 +109,7 @@ def test_run_script_serves_the_site_with_a_worker_and_beat_and_ctrl_c_stops_them
             text = log.read_text()
             if not page:
                 try:
-                    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own server
+                    with urllib.request.urlopen(url, timeout=2) as response:
                         page = response.read().decode()
                 except OSError:
                     pass

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -32,6 +31,7 @@ from followups.models import (
     ReminderAcknowledgement,
     ReminderStatus,
 )
+from followups.outbox import outbox_claim, outbox_resend, outbox_retry_delay
 from followups.partner_links.links import contact_not_now
 from followups.reminders import emails
 from followups.reminders.planner import WEEKLY_OVERDUE
@@ -49,37 +49,17 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
     Concurrent ticks never claim the same row (SKIP LOCKED, then a conditional UPDATE). Safe to run twice.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        # Served by the partial indexes reminder_pending_next_attempt and reminder_sending_lease.
-        rows = list(
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", "contact_id", "user_id", "kind")[:limit]
-        )
-        if len(rows) < limit:
-            rows += list(
-                Reminder.objects.select_for_update(skip_locked=True)
-                .filter(status=ReminderStatus.SENDING, lease_expires_at__lte=now)
-                .order_by("lease_expires_at")
-                .values_list("pk", "contact_id", "user_id", "kind")[: limit - len(rows)]
-            )
-        if not rows:
-            return []
-        ids = [pk for pk, *_ in rows]
-        # One token for the whole tick: a worker holding an older claim on a row sends nothing.
-        token = uuid.uuid4().hex
-        # Conditional, like the SELECT: where row locks are not available (SQLite), a row another tick claimed
-        # meanwhile keeps that tick's token, and only that tick's worker sends it.
-        Reminder.objects.filter(
-            Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, lease_expires_at__lte=now),
-            pk__in=ids,
-        ).update(
-            status=ReminderStatus.SENDING,
-            claim_token=token,
-            lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
-            updated_at=now,
-        )
+    # Served by the partial indexes reminder_pending_next_attempt and reminder_sending_lease. One token for the
+    # whole tick: a worker holding an older claim on a row sends nothing.
+    token, rows = outbox_claim(
+        Reminder,
+        fields=("contact_id", "user_id", "kind"),
+        now=now,
+        limit=limit,
+        lease_seconds=settings.REMINDER_LEASE_SECONDS,
+    )
+    if not rows:
+        return []
     rows.sort(key=lambda r: (r[1] or 0, r[2] or 0, r[0]))  # one recipient's rows together
     contact_ids = {c for _, c, _, _ in rows if c}
     user_ids = {u for _, _, u, _ in rows if u}
@@ -152,8 +132,9 @@ def _classify(exc: Exception) -> tuple[str, str]:
 
 
 def _retry_delay(attempts: int) -> timedelta:
-    seconds = settings.REMINDER_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
-    return timedelta(seconds=min(seconds, settings.REMINDER_RETRY_MAX_SECONDS))
+    return outbox_retry_delay(
+        attempts, base_seconds=settings.REMINDER_RETRY_BASE_SECONDS, max_seconds=settings.REMINDER_RETRY_MAX_SECONDS
+    )
 
 
 def _why_not(row: Reminder) -> tuple[str, str] | None:
@@ -217,108 +198,130 @@ def _drop_connection(backend) -> None:
         backend.close()
 
 
+_SENT_FIELDS = [
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "sent_at",
+    "message_id",
+    "lease_expires_at",
+    "updated_at",
+]
+
+
+class _Smtp:
+    """One SMTP connection for a batch, opened on first use and dropped after a temporary failure."""
+
+    def __init__(self) -> None:
+        self.backend = get_connection()
+        self.is_open = False
+
+    def send(self, message) -> None:
+        if not self.is_open:
+            self.backend.open()
+            self.is_open = True
+        self.backend.send_messages([message])
+
+    def drop(self) -> None:
+        # The connection may be broken: the next unit opens a new one. Drop the socket without a polite QUIT,
+        # which would wait on the same slow server and run into the hard limit.
+        _drop_connection(self.backend)
+        self.is_open = False
+
+    def close(self) -> None:
+        if self.is_open:  # the messages are already accepted or recorded as failed
+            with contextlib.suppress(Exception):
+                self.backend.close()
+
+
+def _claimed_rows(unit: list[int], token: str) -> list[Reminder]:
+    """The unit's rows still claimed with `token`, locked until the transaction ends."""
+    return list(
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("deadline__commitment__framework", "commitment__framework", "contact__organisation", "user")
+        .filter(pk__in=unit, status=ReminderStatus.SENDING, claim_token=token)
+        .order_by("pk")
+    )
+
+
+def _drop_unsendable(rows: list[Reminder], counts: dict[str, int]) -> list[Reminder]:
+    """Record why rows must not go out after all (closed, muted, acknowledged...); return the others."""
+    sendable = []
+    for row in rows:
+        reason = _why_not(row)
+        if reason is None:
+            sendable.append(row)
+            continue
+        row.status, row.last_error = reason
+        row.save(update_fields=["status", "last_error", "updated_at"])
+        counts[row.status] += 1
+    return sendable
+
+
+def _record_failure(rows: list[Reminder], exc: Exception, *, now: datetime, counts: dict[str, int]) -> str:
+    """Put rows back with a back-off after a temporary failure, or fail them; returns temporary|permanent."""
+    kind, reason = _classify(exc)
+    for row in rows:
+        row.last_error = reason
+        if kind == PERMANENT or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+            row.status = ReminderStatus.FAILED
+        else:
+            row.status = ReminderStatus.PENDING
+            row.next_attempt_at = now + _retry_delay(row.attempts)
+        counts[row.status] += 1
+    log.warning("reminders %s not sent (%s): %s", [r.pk for r in rows], kind, reason)
+    return kind
+
+
+def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int]) -> bool:
+    """Send one unit's message and record the outcome on its rows. Returns True at Celery's soft time limit."""
+    now = timezone.now()
+    message = emails.reminder_message(rows=rows)
+    for row in rows:
+        row.attempts += 1
+    out_of_time = False
+    try:
+        smtp.send(message)
+    except Exception as exc:
+        # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
+        out_of_time = isinstance(exc, SoftTimeLimitExceeded)
+        if _record_failure(rows, exc, now=now, counts=counts) == TEMPORARY:
+            smtp.drop()
+    else:
+        for row in rows:
+            row.status, row.sent_at, row.last_error = ReminderStatus.SENT, now, ""
+            row.message_id = message.extra_headers["Message-ID"]
+            counts[row.status] += 1
+    for row in rows:
+        row.lease_expires_at = None
+        row.save(update_fields=_SENT_FIELDS)
+    return out_of_time
+
+
 def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int]:
     """Send one claimed batch over one SMTP connection. Returns counts by outcome.
 
     Each unit (one reminder, or one recipient's digest) is locked, sent and marked in one transaction. Rows
     no longer claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a
-    redelivered task is harmless. Safe to run twice.
+    redelivered task is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a
+    later tick claims them again. Safe to run twice.
     """
     counts: dict[str, int] = defaultdict(int)
-    connection = get_connection()
-    is_open = False
-    out_of_time = False
+    smtp = _Smtp()
     try:
         for unit in units:
-            if out_of_time:
-                # The rest stay SENDING under their lease; a later tick claims them again.
-                break
             with transaction.atomic():
-                rows = list(
-                    Reminder.objects.select_for_update(of=("self",))
-                    .select_related(
-                        "deadline__commitment__framework", "commitment__framework", "contact__organisation", "user"
-                    )
-                    .filter(pk__in=unit, status=ReminderStatus.SENDING, claim_token=token)
-                    .order_by("pk")
-                )
-                now = timezone.now()
-                sendable = []
-                for row in rows:
-                    reason = _why_not(row)
-                    if reason is None:
-                        sendable.append(row)
-                        continue
-                    row.status, row.last_error = reason
-                    row.save(update_fields=["status", "last_error", "updated_at"])
-                    counts[row.status] += 1
-                if not sendable:
-                    continue
-                message = emails.reminder_message(rows=sendable)
-                for row in sendable:
-                    row.attempts += 1
-                try:
-                    if not is_open:
-                        connection.open()
-                        is_open = True
-                    connection.send_messages([message])
-                except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-                    kind, reason = _classify(exc)
-                    # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
-                    out_of_time = isinstance(exc, SoftTimeLimitExceeded)
-                    if kind == TEMPORARY:
-                        # The connection may be broken: the next unit opens a new one. Drop the socket without
-                        # a polite QUIT, which would wait on the same slow server and run into the hard limit.
-                        _drop_connection(connection)
-                        is_open = False
-                    for row in sendable:
-                        row.last_error = reason
-                        if kind == PERMANENT or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-                            row.status = ReminderStatus.FAILED
-                        else:
-                            row.status = ReminderStatus.PENDING
-                            row.next_attempt_at = now + _retry_delay(row.attempts)
-                        counts[row.status] += 1
-                    log.warning("reminders %s not sent (%s): %s", [r.pk for r in sendable], kind, reason)
-                else:
-                    for row in sendable:
-                        row.status = ReminderStatus.SENT
-                        row.sent_at = now
-                        row.message_id = message.extra_headers["Message-ID"]
-                        row.last_error = ""
-                        counts[row.status] += 1
-                for row in sendable:
-                    row.lease_expires_at = None
-                    row.save(
-                        update_fields=[
-                            "status",
-                            "attempts",
-                            "last_error",
-                            "next_attempt_at",
-                            "sent_at",
-                            "message_id",
-                            "lease_expires_at",
-                            "updated_at",
-                        ]
-                    )
+                sendable = _drop_unsendable(_claimed_rows(unit, token), counts)
+                if sendable and _send_unit(sendable, smtp, counts):
+                    break
     finally:
-        if is_open:
-            # The messages are already accepted or recorded as failed.
-            with contextlib.suppress(Exception):
-                connection.close()
+        smtp.close()
     return dict(counts)
 
 
 @transaction.atomic
 def reminder_resend(*, reminder: Reminder) -> Reminder:
     """Put a FAILED reminder back in the queue, due now (the admin's "resend"). Safe to run twice."""
-    updated = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.FAILED).update(
-        status=ReminderStatus.PENDING,
-        attempts=0,
-        next_attempt_at=timezone.now(),
-        last_error="",
-        updated_at=timezone.now(),
-    )
-    if updated:
-        reminder.refresh_from_db()
+    outbox_resend(reminder)
     return reminder

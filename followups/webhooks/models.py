@@ -28,7 +28,6 @@ class WebhookEvent(models.TextChoices):
     COMPLETION_RETURNED = "commitment.completion_returned", _("Staff returned a reported completion with a reason")
 
 
-
 class WebhookDeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")
@@ -58,9 +57,9 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.CharField(max_length=200, blank=True, editable=False, help_text=_("Key or user."))
     updated_at = models.DateTimeField(auto_now=True)
+
     # Who registered, changed or paused it; the secret is never copied into history.
     history = TrackedHistory(excluded_fields=["secret", "updated_at"])
-
 
     class Meta:
         ordering = ["created_at", "pk"]

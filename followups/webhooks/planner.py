@@ -140,6 +140,59 @@ def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[
 # --- Enqueue: deadlines approaching -------------------------------------------------------------------------------
 
 
+def _approaching_payload(deadline: Deadline, *, days: int, moment: datetime, event_id: uuid.UUID) -> dict:
+    commitment = deadline.commitment
+    return {
+        "id": str(event_id),
+        "event": WebhookEvent.DEADLINE_APPROACHING.value,
+        "occurred_at": moment.isoformat(),
+        "data": {
+            "deadline": {
+                "ref": deadline.ref,
+                "title": deadline.title,
+                "due_on": deadline.due_on.isoformat(),
+                "days_before": days,
+                "url": _api_url("deadlines", deadline.ref),
+            },
+            "commitment": {
+                "ref": commitment.ref,
+                "title": commitment.title,
+                "framework": commitment.framework.ref,
+                "url": _api_url("commitments", commitment.ref),
+            },
+        },
+    }
+
+
+def _approaching_wanted(
+    deadline: Deadline, *, endpoints: list[WebhookEndpoint], now: datetime
+) -> dict[tuple[int, uuid.UUID], WebhookDelivery]:
+    """The deliveries one open deadline calls for: one per lead day still ahead, per endpoint of its owners."""
+    wanted: dict[tuple[int, uuid.UUID], WebhookDelivery] = {}
+    if not endpoints or not deadline.is_open or deadline.commitment.status in CLOSED_STATUSES:
+        return wanted
+    at = time.fromisoformat(settings.REMINDER_LOCAL_TIME)
+    lead, _overdue = deadline.notice_days()
+    for days in lead:
+        moment = local_instant(day=deadline.due_on - timedelta(days=days), zone="UTC", at=at)
+        if moment <= now:
+            continue  # a lead moment already past is not sent: the partner reads its deadlines through the API
+        event_id = _event_id(f"{WebhookEvent.DEADLINE_APPROACHING}:{deadline.pk}:{days}:{deadline.due_on}")
+        payload = _approaching_payload(deadline, days=days, moment=moment, event_id=event_id)
+        for endpoint in endpoints:
+            wanted[(endpoint.pk, event_id)] = WebhookDelivery(
+                endpoint=endpoint,
+                event=WebhookEvent.DEADLINE_APPROACHING,
+                event_id=event_id,
+                payload=payload,
+                commitment=deadline.commitment,
+                deadline=deadline,
+                next_attempt_at=moment,
+                created_at=now,
+            )
+    return wanted
+
+
 def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | None = None) -> None:
     """Write the `deadline.approaching` deliveries the deadlines call for, in the caller's transaction (an outbox).
 
@@ -147,7 +200,6 @@ def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | No
     cancelled; a cancelled one wanted again (a reopened deadline) is pending again. Safe to run twice.
     """
     now = now or timezone.now()
-    at = time.fromisoformat(settings.REMINDER_LOCAL_TIME)
     ids = [d.pk for d in deadlines]
     if not ids:
         return
@@ -173,47 +225,18 @@ def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | No
             "commitment__framework__reminder_policy", "reminder_policy"
         )
         for deadline in rows:
-            commitment = deadline.commitment
-            if not deadline.is_open or commitment.status in CLOSED_STATUSES:
-                continue
-            lead, _overdue = deadline.notice_days()
-            for days in lead:
-                moment = local_instant(day=deadline.due_on - timedelta(days=days), zone="UTC", at=at)
-                if moment <= now:
-                    continue
-                event_id = _event_id(f"{WebhookEvent.DEADLINE_APPROACHING}:{deadline.pk}:{days}:{deadline.due_on}")
-                payload = {
-                    "id": str(event_id),
-                    "event": WebhookEvent.DEADLINE_APPROACHING.value,
-                    "occurred_at": moment.isoformat(),
-                    "data": {
-                        "deadline": {
-                            "ref": deadline.ref,
-                            "title": deadline.title,
-                            "due_on": deadline.due_on.isoformat(),
-                            "days_before": days,
-                            "url": _api_url("deadlines", deadline.ref),
-                        },
-                        "commitment": {
-                            "ref": commitment.ref,
-                            "title": commitment.title,
-                            "framework": commitment.framework.ref,
-                            "url": _api_url("commitments", commitment.ref),
-                        },
-                    },
-                }
-                for org in owners[commitment.pk]:
-                    for endpoint in endpoints.get(org, []):
-                        wanted[(endpoint.pk, event_id)] = WebhookDelivery(
-                            endpoint=endpoint,
-                            event=WebhookEvent.DEADLINE_APPROACHING,
-                            event_id=event_id,
-                            payload=payload,
-                            commitment=commitment,
-                            deadline=deadline,
-                            next_attempt_at=moment,
-                            created_at=now,
-                        )
+            listening = [e for org in owners[deadline.commitment_id] for e in endpoints.get(org, [])]
+            wanted.update(_approaching_wanted(deadline, endpoints=listening, now=now))
+    _reconcile(existing, wanted, now=now)
+
+
+def _reconcile(
+    existing: dict[tuple[int, uuid.UUID], WebhookDelivery],
+    wanted: dict[tuple[int, uuid.UUID], WebhookDelivery],
+    *,
+    now: datetime,
+) -> None:
+    """Cancel the pending rows no longer wanted, revive the cancelled ones wanted again, create the new ones."""
     to_update = []
     for key, row in existing.items():
         row.updated_at = now

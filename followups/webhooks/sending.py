@@ -20,7 +20,6 @@ import logging
 import socket
 import ssl
 import urllib.error
-import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -29,10 +28,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from followups.models import WebhookDelivery, WebhookDeliveryStatus
+from followups.outbox import outbox_claim, outbox_resend, outbox_retry_delay
 from followups.webhooks.endpoints import webhook_address_problem, webhook_resolve, webhook_url_problem
 
 log = logging.getLogger(__name__)
@@ -66,33 +65,11 @@ def webhooks_claim(*, now: datetime | None = None, limit: int = 10_000) -> list[
     UPDATE). Safe to run twice.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        # Served by the partial indexes webhook_pending_next_attempt and webhook_sending_lease.
-        ids = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if len(ids) < limit:
-            ids += list(
-                WebhookDelivery.objects.select_for_update(skip_locked=True)
-                .filter(status=Status.SENDING, lease_expires_at__lte=now)
-                .order_by("lease_expires_at")
-                .values_list("pk", flat=True)[: limit - len(ids)]
-            )
-        if not ids:
-            return []
-        token = uuid.uuid4().hex
-        # Conditional, like the SELECT: without row locks (SQLite) a row another tick claimed keeps its token.
-        WebhookDelivery.objects.filter(
-            Q(status=Status.PENDING) | Q(status=Status.SENDING, lease_expires_at__lte=now), pk__in=ids
-        ).update(
-            status=Status.SENDING,
-            claim_token=token,
-            lease_expires_at=now + timedelta(seconds=settings.REMINDER_LEASE_SECONDS),
-            updated_at=now,
-        )
+    # Served by the partial indexes webhook_pending_next_attempt and webhook_sending_lease.
+    token, rows = outbox_claim(
+        WebhookDelivery, fields=(), now=now, limit=limit, lease_seconds=settings.REMINDER_LEASE_SECONDS
+    )
+    ids = [pk for (pk,) in rows]
     size = max(1, settings.WEBHOOK_BATCH_SIZE)
     return [(token, ids[start : start + size]) for start in range(0, len(ids), size)]
 
@@ -157,7 +134,7 @@ def _post(row: WebhookDelivery) -> int:
         )
     else:
         connection = http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
-    connection._create_connection = lambda where, *args, **kwargs: socket.create_connection(  # noqa: SLF001
+    connection._create_connection = lambda where, *args, **kwargs: socket.create_connection(
         (address, where[1]), *args, **kwargs
     )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -183,16 +160,18 @@ def _post(row: WebhookDelivery) -> int:
 
 
 def _retry_delay(attempts: int, retry_after: str | None) -> timedelta:
-    seconds = settings.WEBHOOK_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
-    if retry_after and retry_after.strip().isdigit():
-        seconds = max(seconds, float(retry_after))
-    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+    return outbox_retry_delay(
+        attempts,
+        base_seconds=settings.WEBHOOK_RETRY_BASE_SECONDS,
+        max_seconds=settings.WEBHOOK_RETRY_MAX_SECONDS,
+        retry_after=retry_after,
+    )
 
 
 def _http_error_text(exc: urllib.error.HTTPError) -> str:
     try:
         text = exc.read(ERROR_BODY_CHARS).decode(errors="replace").strip()
-    except Exception:  # noqa: BLE001 - the answer's body is only a hint for the reason
+    except Exception:
         text = ""
     reason = f"HTTP {exc.code} {exc.reason}"
     if 300 <= exc.code < 400:
@@ -273,10 +252,5 @@ def _send_one(row: WebhookDelivery) -> bool:
 @transaction.atomic
 def webhook_delivery_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Put a FAILED delivery back in the queue, due now, same event id (the admin's "resend"). Safe to run twice."""
-    now = timezone.now()
-    updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=now, last_error="", updated_at=now
-    )
-    if updated:
-        delivery.refresh_from_db()
+    outbox_resend(delivery)
     return delivery
