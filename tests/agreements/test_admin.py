@@ -84,6 +84,9 @@ def test_every_model_has_a_working_list_and_add_page(clerk_client):
             continue
         opts = model._meta
         listing = clerk_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        if opts.label == "agreements.SecurityEvent":
+            assert listing.status_code == 403  # the security records are for coordinators only
+            continue
         assert listing.status_code == 200, opts.label
         if model_admin.search_fields:
             assert clerk_client.get(listing.request["PATH_INFO"], {"q": "AU"}).status_code == 200, opts.label
