@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from agreements.admin import HistoryAdmin
 from followups import services
 from followups.models import (
     ContactReminderPreference,
@@ -50,7 +51,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(admin.ModelAdmin):
+class ReminderPolicyAdmin(HistoryAdmin):
     list_display = ["__str__", "framework", "deadline", "lead_days", "overdue_days"]
     raw_id_fields = ["framework", "deadline"]
 
@@ -67,7 +68,7 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactReminderPreference)
-class ContactReminderPreferenceAdmin(admin.ModelAdmin):
+class ContactReminderPreferenceAdmin(HistoryAdmin):
     list_display = ["contact", "digest", "muted"]
     list_filter = ["muted", "digest"]
     raw_id_fields = ["contact"]

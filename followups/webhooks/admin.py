@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from agreements.admin import HistoryAdmin
 from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks.endpoints import webhook_endpoint_register, webhook_endpoint_update, webhook_url_problem
 from followups.webhooks.sending import webhook_delivery_resend
@@ -46,7 +47,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(HistoryAdmin):
     form = WebhookEndpointForm
     list_display = ["url", "organisation", "events", "is_active", "created_at", "created_by"]
     list_filter = ["is_active"]

@@ -92,6 +92,8 @@ def test_a_policy_edited_in_the_admin_moves_the_planned_reminders(clerk):
     assert clerk.post(url, data).status_code == 302
 
     assert _pending(deadline, contact=contact) == {"before_14", "before_3", "overdue_2"}
+    history = clerk.get(reverse("admin:followups_reminderpolicy_history", args=[policy.pk]))
+    assert history.status_code == 200 and "[14, 3]" in history.content.decode()
 
     # Deleted: the defaults by priority come back.
     delete = reverse("admin:followups_reminderpolicy_delete", args=[policy.pk])
