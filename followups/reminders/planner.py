@@ -249,7 +249,6 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
     Safe to run twice.
     """
     now = now or timezone.now()
-    today = now.date()
     ids = [d.pk for d in deadlines]
     if not ids:
         return
@@ -261,66 +260,87 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
             "commitment__contacts__reminder_preference", "commitment__contacts__organisation", "commitment__owners"
         )
     )
-    commitment_ids = {d.commitment_id for d in rows}
     acked: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for ack in ReminderAcknowledgement.objects.filter(commitment_id__in=commitment_ids):
+    for ack in ReminderAcknowledgement.objects.filter(commitment_id__in={d.commitment_id for d in rows}):
         acked[ack.commitment_id].add(("c", ack.contact_id) if ack.contact_id else ("u", ack.user_id))
     existing: dict[int, dict[tuple, Reminder]] = defaultdict(dict)
     for row in Reminder.objects.select_for_update().filter(deadline_id__in=ids):
         existing[row.deadline_id][_key(row)] = row
 
-    to_create: list[Reminder] = []
-    to_update: list[Reminder] = []
+    plan = _Plan(now=now)
     for deadline in rows:
-        have = existing[deadline.pk]
         live = deadline.is_open and deadline.commitment.status not in CLOSED_STATUSES
-        wanted = _wanted(deadline, staff, acked[deadline.commitment_id], today) if live else {}
+        wanted = _wanted(deadline, staff, acked[deadline.commitment_id], now.date()) if live else {}
+        plan.reconcile(deadline, wanted, existing[deadline.pk])
+    plan.write()
+
+
+class _Plan:
+    """The rows to create and update for a planning run, reconciled deadline by deadline."""
+
+    def __init__(self, *, now: datetime) -> None:
+        self.now = now
+        self.to_create: list[Reminder] = []
+        self.to_update: list[Reminder] = []
+
+    def reconcile(self, deadline: Deadline, wanted: dict[tuple, _Wanted], have: dict[tuple, Reminder]) -> None:
+        """New rows for what is wanted, moved or revived rows for what changed, cancelled ones for the rest."""
         fresh: list[Reminder] = []
         for key, want in wanted.items():
             row = have.get(key)
             if row is None:
-                row = Reminder(
-                    deadline=deadline,
-                    commitment_id=deadline.commitment_id,
-                    contact_id=want.recipient.contact_id,
-                    user_id=want.recipient.user_id,
-                    kind=want.kind,
-                    escalation=want.escalation,
-                    due_at=want.due_at,
-                    next_attempt_at=want.due_at,
-                    created_at=now,
-                )
-                to_create.append(row)
+                row = self._new(deadline, want)
+                self.to_create.append(row)
                 fresh.append(row)
-            elif row.status == ReminderStatus.PENDING:
-                if row.due_at != want.due_at:
-                    row.due_at = row.next_attempt_at = want.due_at
-                    to_update.append(row)
-                    fresh.append(row)
-            elif want.due_at > now - CATCH_UP_WINDOW and (
-                row.status == ReminderStatus.CANCELLED
-                or (row.status in (ReminderStatus.SKIPPED, ReminderStatus.SENT) and row.due_at != want.due_at)
-            ):
-                # Reopened, or moved to a new date: it is to be sent (again) at its new moment; a moment that
-                # passed within the last day (a deadline extended to next week) is a late entry, like a new row.
-                row.status = ReminderStatus.PENDING
-                row.due_at = row.next_attempt_at = want.due_at
-                row.attempts, row.last_error, row.sent_at, row.message_id = 0, "", None, ""
-                to_update.append(row)
+            elif self._moved_or_revived(row, want):
+                self.to_update.append(row)
                 fresh.append(row)
         for key, row in have.items():
             if key not in wanted and row.status == ReminderStatus.PENDING:
                 row.status = ReminderStatus.CANCELLED
                 row.last_error = "no longer due: deadline closed, moved or acknowledged"
-                to_update.append(row)
-        _apply_late_entry_rule(fresh, have.values(), now=now)
+                self.to_update.append(row)
+        _apply_late_entry_rule(fresh, have.values(), now=self.now)
 
-    Reminder.objects.bulk_create(to_create, batch_size=1000)
-    Reminder.objects.bulk_update(
-        to_update,
-        ["status", "due_at", "next_attempt_at", "attempts", "last_error", "sent_at", "message_id", "catch_up"],
-        batch_size=1000,
-    )
+    def _new(self, deadline: Deadline, want: _Wanted) -> Reminder:
+        return Reminder(
+            deadline=deadline,
+            commitment_id=deadline.commitment_id,
+            contact_id=want.recipient.contact_id,
+            user_id=want.recipient.user_id,
+            kind=want.kind,
+            escalation=want.escalation,
+            due_at=want.due_at,
+            next_attempt_at=want.due_at,
+            created_at=self.now,
+        )
+
+    def _moved_or_revived(self, row: Reminder, want: _Wanted) -> bool:
+        """Update an existing row to what is wanted now; whether it changed (and so is to be planned again)."""
+        if row.status == ReminderStatus.PENDING:
+            if row.due_at == want.due_at:
+                return False
+            row.due_at = row.next_attempt_at = want.due_at
+            return True
+        if want.due_at > self.now - CATCH_UP_WINDOW and (
+            row.status == ReminderStatus.CANCELLED
+            or (row.status in (ReminderStatus.SKIPPED, ReminderStatus.SENT) and row.due_at != want.due_at)
+        ):
+            # Reopened, or moved to a new date: it is to be sent (again) at its new moment; a moment that passed
+            # within the last day (a deadline extended to next week) is a late entry, like a new row.
+            row.status = ReminderStatus.PENDING
+            row.due_at = row.next_attempt_at = want.due_at
+            row.attempts, row.last_error, row.sent_at, row.message_id = 0, "", None, ""
+            return True
+        return False
+
+    def write(self) -> None:
+        Reminder.objects.bulk_create(self.to_create, batch_size=1000)
+        Reminder.objects.bulk_update(
+            self.to_update,
+            ["status", "due_at", "next_attempt_at", "attempts", "last_error", "sent_at", "message_id", "catch_up"],
+            batch_size=1000,
+        )
 
 
 def _apply_late_entry_rule(fresh: list[Reminder], existing: Iterable[Reminder], *, now: datetime) -> None:
