@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -488,21 +488,9 @@ def commitment_update_status(
             actor=actor,
         )
 
-    open_deadlines = list(commitment.deadlines.open())
-    if status == Status.COMPLETED and any(d.due_on < happened_on for d in open_deadlines):
-        status = Status.COMPLETED_LATE
-    targets = [o.status for o in ownerships if owner is None or o.organisation_id == owner.pk]
-    if status == Status.COMPLETED and targets and all(t == Status.COMPLETED_LATE for t in targets):
-        status = Status.COMPLETED_LATE  # a repeated "completed" (a retry) never rewrites a late completion
-
+    status = _status_as_recorded(commitment, ownerships, status, owner=owner, happened_on=happened_on)
     now = timezone.now()
-    changed_owners: list[tuple[CommitmentOwner, str]] = []
-    for ownership in ownerships:
-        if (owner is None or ownership.organisation_id == owner.pk) and ownership.status != status:
-            changed_owners.append((ownership, ownership.status))
-            ownership.status = status
-            ownership.status_changed_at = now
-            save_with_history(ownership, by_user=by_user, actor=actor)
+    changed_owners = _owners_take_status(ownerships, status, owner=owner, now=now, by_user=by_user, actor=actor)
     old_status = commitment.status
     new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
     update = StatusUpdate.objects.create(
@@ -530,6 +518,46 @@ def commitment_update_status(
     webhooks_status_changed(update=update, changed_owners=changed_owners)
     quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
     return update
+
+
+def _status_as_recorded(
+    commitment: Commitment,
+    ownerships: list[CommitmentOwner],
+    status: str,
+    *,
+    owner: Organisation | None,
+    happened_on: date,
+) -> str:
+    """Completed with an open deadline already past is completed late; a repeated "completed" (a retry) never
+    rewrites a late completion."""
+    if status != Status.COMPLETED:
+        return status
+    if any(d.due_on < happened_on for d in commitment.deadlines.open()):
+        return Status.COMPLETED_LATE
+    targets = [o.status for o in ownerships if owner is None or o.organisation_id == owner.pk]
+    if targets and all(t == Status.COMPLETED_LATE for t in targets):
+        return Status.COMPLETED_LATE
+    return status
+
+
+def _owners_take_status(
+    ownerships: list[CommitmentOwner],
+    status: str,
+    *,
+    owner: Organisation | None,
+    now: datetime,
+    by_user: AbstractBaseUser | None,
+    actor: str,
+) -> list[tuple[CommitmentOwner, str]]:
+    """Set the status of the owner concerned (or of every owner); returns each changed owner with its old status."""
+    changed: list[tuple[CommitmentOwner, str]] = []
+    for ownership in ownerships:
+        if (owner is None or ownership.organisation_id == owner.pk) and ownership.status != status:
+            changed.append((ownership, ownership.status))
+            ownership.status = status
+            ownership.status_changed_at = now
+            save_with_history(ownership, by_user=by_user, actor=actor)
+    return changed
 
 
 def _sync_deadlines_with_status(
