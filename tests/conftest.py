@@ -230,3 +230,24 @@ def data_clerk_client(client_for, data_clerk):
 @pytest.fixture
 def viewer_client(client_for, viewer):
     return client_for(viewer)
+
+
+# --- One headless Chromium for the whole session (tests/browser, tests/partner, tests/production) ----------------
+# Two sync Playwright instances cannot run in one process, so every folder shares these.
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()

@@ -59,19 +59,8 @@ def screenshot_path(name: str) -> Path:
     return SCREENSHOTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:150] + ".png")
 
 
-@pytest.fixture(scope="session")
-def playwright_instance() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_instance) -> Iterator[object]:
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-    yield browser
-    browser.close()
+# The session's Playwright and Chromium (`playwright_instance`, `browser`) are in tests/conftest.py: one for
+# every folder, since two sync Playwright instances cannot run at once.
 
 
 @pytest.fixture

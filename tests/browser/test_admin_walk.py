@@ -160,7 +160,8 @@ def test_clerk_finds_edits_and_traces_the_ministerial_in_the_admin(page, live_se
     walk.visited("commitment-history")
     latest = page.locator("#change-history tbody tr").first
     assert "Changed" in latest.inner_text()
-    assert "clerk" in latest.locator("td").nth(3).inner_text()
+    # The kind of actor and the clerk's own name (the demo clerk is Chris Clerk, user "clerk").
+    assert latest.locator("td").nth(3).inner_text() == "User: Chris Clerk"
     changes = latest.locator("td").last.inner_text()
     assert "Working group: (none)" in changes and "US-Australia Critical Minerals Supply Security Response" in changes
     assert "load_ministerial" in page.locator("#change-history tbody tr").last.inner_text()  # who created it

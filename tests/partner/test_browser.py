@@ -15,14 +15,7 @@ from agreements.roles import Role
 from followups.models import AnchorKind, CommitmentOwner, Completion, Reminder, ReminderStatus, Status, StatusUpdate
 from followups.reminders.sending import reminders_tick
 from tests import factories as f
-from tests.browser.conftest import (  # noqa: F401 - the session's Chromium fixtures
-    VIEWPORT,
-    assert_accessible,
-    browser,
-    login,
-    playwright_instance,
-    screenshot_path,
-)
+from tests.browser.conftest import VIEWPORT, assert_accessible, login, screenshot_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +23,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone(browser):  # noqa: F811 - the session's Chromium from tests/browser
+def phone(browser):
     context = browser.new_context(viewport=PHONE, locale="es-AR", timezone_id="America/Argentina/Buenos_Aires")
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -94,7 +87,7 @@ def test_a_partner_contact_reports_from_the_email_and_manages_reminders_on_a_pho
     assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.SENDING).exists()
 
 
-def test_a_desk_officer_accepts_a_reported_completion_from_the_commitment_page(browser, live_server):  # noqa: F811
+def test_a_desk_officer_accepts_a_reported_completion_from_the_commitment_page(browser, live_server):
     from followups import services
 
     argentina = f.OrganisationFactory(ref="ORG-T-AR", name="Argentina")

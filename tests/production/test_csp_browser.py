@@ -39,21 +39,16 @@ def plain_http_server(production_env, collected_static, tmp_path_factory) -> Ite
 
 
 @pytest.fixture
-def chromium_page():
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_init_script(WATCH_CSP)
-        page = context.new_page()
-        console: list[str] = []
-        page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
-        page.console_csp = console
-        yield page
-        browser.close()
+def chromium_page(browser):
+    """A page of the session's Chromium (tests/conftest.py) that records every CSP violation it reports."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    page.console_csp = console
+    yield page
+    context.close()
 
 
 def visit(page, url: str) -> list[str]:
