@@ -336,3 +336,16 @@ class StatusUpdateFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return services.commitment_update_status(**kwargs)
+
+
+# --- Builders of whole situations, through the services --------------------------------------------------------
+
+
+def fixed_deadline(
+    due: date, *, commitment: followups.Commitment | None = None, **commitment_kwargs
+) -> followups.Deadline:
+    """A deadline due on `due` (a fixed date), of `commitment` or of a new one (CommitmentFactory with
+    `commitment_kwargs`, e.g. contacts=[...], owners=[...]); saved through services.deadline_save_rule, so its
+    reminders and partners' `deadline.approaching` deliveries are planned as in production."""
+    commitment = commitment or CommitmentFactory(**commitment_kwargs)
+    return DeadlineFactory(commitment=commitment, anchor_kind=followups.AnchorKind.FIXED, anchor_date=due, offset="")
