@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
@@ -27,6 +27,7 @@ from agreements.models import (
     Milestone,
     Organisation,
     Party,
+    Source,
     StaffProfile,
 )
 from followups.deadlines import RuleError
@@ -63,7 +64,7 @@ class DeadlineChange:
     new_due_on: date
 
 
-def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
+def _actor_label(by_user: User | None, actor: str) -> str:
     if actor:
         return actor
     if by_user is not None:
@@ -71,11 +72,16 @@ def _actor_label(by_user: AbstractBaseUser | None, actor: str) -> str:
     return "system"
 
 
-def save_with_history(obj: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str = "") -> None:
+def _history_note(obj: models.Model, *, by_user: User | None, reason: str) -> None:
+    """Who and why, for the history row django-simple-history writes at the object's next save or delete."""
+    # simple_history reads these two attributes of the instance, which no model class declares.
+    obj._history_user, obj._change_reason = by_user, reason  # type: ignore[attr-defined]
+
+
+def save_with_history(obj: models.Model, *, by_user: User | None, actor: str, reason: str = "") -> None:
     """Save, recording who and why in the object's history (user, partner key or system)."""
-    obj._history_user = by_user
     label = _actor_label(by_user, actor)
-    obj._change_reason = f"{label}: {reason}" if reason else label
+    _history_note(obj, by_user=by_user, reason=f"{label}: {reason}" if reason else label)
     obj.save()
 
 
@@ -140,7 +146,7 @@ def _dependents(anchors: Iterable[models.Model]) -> list[Deadline]:
 
 
 def _recompute_dependents(
-    anchor: models.Model, *, by_user: AbstractBaseUser | None, actor: str, reason: str
+    anchor: models.Model, *, by_user: User | None, actor: str, reason: str
 ) -> list[DeadlineChange]:
     """Recompute every deadline that depends on `anchor`, directly or through other deadlines."""
     changes: list[DeadlineChange] = []
@@ -226,7 +232,7 @@ def framework_change_dates(
     framework: Framework,
     signed_on: date | None,
     effective_on: date | None = None,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
     reason: str = "",
 ) -> list[DeadlineChange]:
@@ -250,7 +256,7 @@ def milestone_change_date(
     *,
     milestone: Milestone,
     new_date: date,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
     reason: str = "",
 ) -> list[DeadlineChange]:
@@ -265,7 +271,7 @@ def event_change_date(
     *,
     event: Event,
     new_date: date,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
     reason: str = "",
 ) -> list[DeadlineChange]:
@@ -284,8 +290,10 @@ def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = 
     def change() -> list[DeadlineChange]:
         if isinstance(anchor, Framework):
             dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on}
-            dates[field or "signed_on"] = new_date
-            return framework_change_dates(framework=anchor, actor="preview", **dates)
+            dates[field or "signed_on"] = new_date  # the form offers only these two fields
+            return framework_change_dates(
+                framework=anchor, actor="preview", signed_on=dates["signed_on"], effective_on=dates["effective_on"]
+            )
         if isinstance(anchor, Milestone):
             return milestone_change_date(milestone=anchor, new_date=new_date, actor="preview")
         if isinstance(anchor, Event):
@@ -302,7 +310,7 @@ def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = 
 
 @transaction.atomic
 def deadline_save_rule(
-    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+    *, deadline: Deadline, by_user: User | None = None, actor: str = "", reason: str = ""
 ) -> list[DeadlineChange]:
     """Save a new or edited deadline rule: compute its dates, then everything anchored on it.
 
@@ -346,7 +354,7 @@ def _party_deadline(clock: PartyClock, party: Party) -> Deadline:
 
 @transaction.atomic
 def deadline_rule_per_party_apply(
-    *, clock: PartyClock, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+    *, clock: PartyClock, by_user: User | None = None, actor: str = "", reason: str = ""
 ) -> list[Deadline]:
     """Give each party the clock concerns its own deadline (its own date + the clock's offset), update the ones
     that exist, and remove those of parties it no longer concerns; their reminders and webhooks follow.
@@ -366,7 +374,7 @@ def deadline_rule_per_party_apply(
 
 
 @transaction.atomic
-def party_deadlines_plan(*, party: Party, by_user: AbstractBaseUser | None = None, actor: str = "") -> list[Deadline]:
+def party_deadlines_plan(*, party: Party, by_user: User | None = None, actor: str = "") -> list[Deadline]:
     """After a party was added or its own date changed: the per-party clocks of its framework give it its
     deadlines (or move them, with everything anchored on them); a party no clock concerns any more loses them.
 
@@ -384,7 +392,7 @@ def party_deadlines_plan(*, party: Party, by_user: AbstractBaseUser | None = Non
 
 
 @transaction.atomic
-def party_save(*, party: Party, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = "") -> None:
+def party_save(*, party: Party, by_user: User | None = None, actor: str = "", reason: str = "") -> None:
     """Save a new or changed party (the admin, the loader) and plan its own deadlines in the same transaction.
     Safe to run twice."""
     party.full_clean(exclude=["sources"], validate_unique=False, validate_constraints=False)
@@ -398,7 +406,7 @@ def deadline_extend(
     deadline: Deadline,
     new_due_on: date,
     reason: str,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
 ) -> list[DeadlineChange]:
     """Extend a deadline to a later date, keeping the date the rule gave. Safe to run twice."""
@@ -452,7 +460,7 @@ def commitment_update_status(
     evidence_url: str = "",
     evidence_file: UploadedFile | None = None,
     happened_on: date | None = None,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
     source_refs: Iterable[str] = (),
 ) -> StatusUpdate:
@@ -467,15 +475,8 @@ def commitment_update_status(
       `webhooks_status_changed`), in this transaction.
     Not idempotent: each call is one timeline entry.
     """
-    if status not in Status.values:
-        raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."})
-    happened_on = happened_on or timezone.localdate()
-    if happened_on > timezone.localdate():
-        raise ValidationError({"happened_on": "A status update cannot be dated in the future."})
-    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
-    ownerships = list(commitment.ownerships.select_related("organisation"))
-    if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
-        raise ValidationError({"owner": f"{owner} does not owe {commitment.ref}."})
+    happened_on = _checked_status_and_date(status, happened_on)
+    commitment, ownerships = _locked_with_owners(commitment, owner)
     if status in DONE_STATUSES and owner is not None and by_user is None and is_partner_actor(actor):
         # A partner's "completed" is a claim until staff verify it (see "Claimed versus verified" below).
         return commitment_completion_report(
@@ -491,12 +492,10 @@ def commitment_update_status(
     status = _status_as_recorded(commitment, ownerships, status, owner=owner, happened_on=happened_on)
     now = timezone.now()
     changed_owners = _owners_take_status(ownerships, status, owner=owner, now=now, by_user=by_user, actor=actor)
-    old_status = commitment.status
-    new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
     update = StatusUpdate.objects.create(
         commitment=commitment,
         owner=owner,
-        old_status=old_status,
+        old_status=commitment.status,
         new_status=status,
         note=note.strip(),
         evidence_url=evidence_url,
@@ -506,18 +505,51 @@ def commitment_update_status(
         actor=_actor_label(by_user, actor),
     )
     if source_refs:
-        from agreements.models import Source
-
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
-    if new_overall != old_status:
-        commitment.status = new_overall
-        save_with_history(commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}")
-        _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
-    else:
-        Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+    new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
+    _commitment_takes_status(commitment, new_overall, happened_on=happened_on, now=now, by_user=by_user, actor=actor)
     webhooks_status_changed(update=update, changed_owners=changed_owners)
     quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
     return update
+
+
+def _commitment_takes_status(
+    commitment: Commitment,
+    new_overall: str,
+    *,
+    happened_on: date,
+    now: datetime,
+    by_user: User | None,
+    actor: str,
+) -> None:
+    """Set the overall status (its deadlines follow: closed, cancelled or reopened); an unchanged status only
+    marks the commitment updated."""
+    old_status = commitment.status
+    if new_overall == old_status:
+        Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+        return
+    commitment.status = new_overall
+    save_with_history(commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}")
+    _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
+
+
+def _locked_with_owners(commitment: Commitment, owner: Organisation | None) -> tuple[Commitment, list[CommitmentOwner]]:
+    """The commitment locked for the update, and its owners; `owner`, when given, must be one of them."""
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    ownerships = list(commitment.ownerships.select_related("organisation"))
+    if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
+        raise ValidationError({"owner": f"{owner} does not owe {commitment.ref}."})
+    return commitment, ownerships
+
+
+def _checked_status_and_date(status: str, happened_on: date | None) -> date:
+    """The day a status update happened on (today by default), once the status is known and the day not ahead."""
+    if status not in Status.values:
+        raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(Status.values)}."})
+    happened_on = happened_on or timezone.localdate()
+    if happened_on > timezone.localdate():
+        raise ValidationError({"happened_on": "A status update cannot be dated in the future."})
+    return happened_on
 
 
 def _status_as_recorded(
@@ -546,7 +578,7 @@ def _owners_take_status(
     *,
     owner: Organisation | None,
     now: datetime,
-    by_user: AbstractBaseUser | None,
+    by_user: User | None,
     actor: str,
 ) -> list[tuple[CommitmentOwner, str]]:
     """Set the status of the owner concerned (or of every owner); returns each changed owner with its old status."""
@@ -561,7 +593,7 @@ def _owners_take_status(
 
 
 def _sync_deadlines_with_status(
-    commitment: Commitment, status: str, *, happened_on: date, by_user: AbstractBaseUser | None, actor: str
+    commitment: Commitment, status: str, *, happened_on: date, by_user: User | None, actor: str
 ) -> None:
     changed: list[Deadline] = []
     for deadline in commitment.deadlines.all():
@@ -591,7 +623,7 @@ def deadline_record_occurrence(
     evidence_url: str = "",
     evidence_file: UploadedFile | None = None,
     happened_on: date | None = None,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
 ) -> DeadlineOccurrence:
     """Record the current occurrence of a recurring obligation as met (with a note and evidence) or missed, keep
@@ -638,9 +670,7 @@ def deadline_record_occurrence(
     return occurrence
 
 
-def deadline_complete_occurrence(
-    *, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = ""
-) -> Deadline:
+def deadline_complete_occurrence(*, deadline: Deadline, by_user: User | None = None, actor: str = "") -> Deadline:
     """Mark the current occurrence as met (see `deadline_record_occurrence`). Not idempotent."""
     deadline_record_occurrence(deadline=deadline, outcome="met", by_user=by_user, actor=actor)
     deadline.refresh_from_db()
@@ -653,7 +683,7 @@ def _review_ref(commitment: Commitment) -> str:
 
 @transaction.atomic
 def commitment_schedule_review(
-    *, commitment: Commitment, by_user: AbstractBaseUser | None = None, actor: str = ""
+    *, commitment: Commitment, by_user: User | None = None, actor: str = ""
 ) -> Deadline | None:
     """Keep the periodic review deadline that the commitment's `review_every` (such as P6M) calls for: first due
     one period after its framework took effect (or was signed; else after the commitment was entered), then every
@@ -734,7 +764,7 @@ def commitment_owner_set(
     *,
     commitment: Commitment,
     organisations: Iterable[Organisation],
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
     actor: str = "",
 ) -> None:
     """Make exactly these organisations the owners, keeping the status of those already owning it.
@@ -744,8 +774,7 @@ def commitment_owner_set(
     """
     wanted = {o.pk: o for o in organisations}
     for ownership in commitment.ownerships.exclude(organisation_id__in=wanted):
-        ownership._history_user = by_user
-        ownership._change_reason = _actor_label(by_user, actor)
+        _history_note(ownership, by_user=by_user, reason=_actor_label(by_user, actor))
         ownership.delete()
     existing = set(commitment.ownerships.values_list("organisation_id", flat=True))
     for pk, org in wanted.items():
@@ -764,17 +793,16 @@ def commitment_contacts_set(*, commitment: Commitment, contacts: Iterable[Contac
 
 
 @transaction.atomic
-def deadline_delete(*, deadline: Deadline, by_user: AbstractBaseUser | None = None, actor: str = "") -> None:
+def deadline_delete(*, deadline: Deadline, by_user: User | None = None, actor: str = "") -> None:
     """Delete a deadline entered by mistake; its history keeps who deleted it. Its reminder rows go with it, and
     its partners' pending `deadline.approaching` deliveries are cancelled. Safe to run twice."""
-    deadline = Deadline.objects.filter(pk=deadline.pk).first()
-    if deadline is None:
+    current = Deadline.objects.filter(pk=deadline.pk).first()
+    if current is None:
         return
-    deadline.cancelled = True  # planned as closed first, so the webhook planner cancels what was pending
-    deadlines_changed([deadline])
-    deadline._history_user = by_user
-    deadline._change_reason = _actor_label(by_user, actor)
-    deadline.delete()
+    current.cancelled = True  # planned as closed first, so the webhook planner cancels what was pending
+    deadlines_changed([current])
+    _history_note(current, by_user=by_user, reason=_actor_label(by_user, actor))
+    current.delete()
 
 
 # --- Frameworks -------------------------------------------------------------------------------------------------
@@ -782,7 +810,7 @@ def deadline_delete(*, deadline: Deadline, by_user: AbstractBaseUser | None = No
 
 @transaction.atomic
 def framework_set_status(
-    *, framework: Framework, status: str, by_user: AbstractBaseUser | None = None, actor: str = "", reason: str = ""
+    *, framework: Framework, status: str, by_user: User | None = None, actor: str = "", reason: str = ""
 ) -> Framework:
     """Record a framework's new status (signed, in force, superseded...) in its history. Safe to run twice."""
     if status not in FrameworkStatus.values:
@@ -801,11 +829,13 @@ def framework_set_status(
 def _deadlines_under_policy(policy: ReminderPolicy) -> list[Deadline]:
     if policy.deadline_id:
         return list(Deadline.objects.filter(pk=policy.deadline_id))
+    if policy.framework_id is None:  # neither: reminder_policy_one_scope forbids it
+        return []
     return list(Deadline.objects.filter(commitment__framework_id=policy.framework_id))
 
 
 @transaction.atomic
-def reminder_policy_save(*, policy: ReminderPolicy, by_user: AbstractBaseUser | None = None) -> ReminderPolicy:
+def reminder_policy_save(*, policy: ReminderPolicy, by_user: User | None = None) -> ReminderPolicy:
     """Save a framework's or a deadline's lead and overdue days; the reminders and partners' deadline notices of
     every deadline under it are planned again in the same transaction. Safe to run twice."""
     policy.full_clean()
@@ -819,7 +849,7 @@ def reminder_policy_save(*, policy: ReminderPolicy, by_user: AbstractBaseUser | 
 
 
 @transaction.atomic
-def reminder_policy_delete(*, policy: ReminderPolicy, by_user: AbstractBaseUser | None = None) -> None:
+def reminder_policy_delete(*, policy: ReminderPolicy, by_user: User | None = None) -> None:
     """Remove a policy; its deadlines fall back to the framework's policy or the defaults. Safe to run twice."""
     affected = _deadlines_under_policy(policy)
     ReminderPolicy.objects.filter(pk=policy.pk).delete()
@@ -828,7 +858,7 @@ def reminder_policy_delete(*, policy: ReminderPolicy, by_user: AbstractBaseUser 
 
 @transaction.atomic
 def contact_reminder_preference_set(
-    *, contact: Contact, digest: bool, muted: bool, by_user: AbstractBaseUser | None = None
+    *, contact: Contact, digest: bool, muted: bool, by_user: User | None = None
 ) -> ContactReminderPreference:
     """A point of contact's choice of single messages or a weekly digest, or no reminders at all (muted).
 
@@ -934,7 +964,7 @@ def commitment_completion_report(
 
 
 def _claim_for_verification(
-    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser
+    *, commitment: Commitment, owner: Organisation, by_user: User
 ) -> tuple[Commitment, CommitmentOwner]:
     from agreements.roles import can_update_status
 
@@ -965,7 +995,7 @@ def _clear_claim(ownership: CommitmentOwner) -> tuple[str, date | None, Contact 
 
 @transaction.atomic
 def commitment_completion_accept(
-    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser, note: str = ""
+    *, commitment: Commitment, owner: Organisation, by_user: User, note: str = ""
 ) -> StatusUpdate:
     """A coordinator or desk officer accepts a party's reported completion: the party's status becomes completed
     (late if a deadline had passed on the reported day) and, when every party is done, the deadlines close. The
@@ -997,7 +1027,7 @@ def commitment_completion_accept(
 
 @transaction.atomic
 def commitment_completion_return(
-    *, commitment: Commitment, owner: Organisation, by_user: AbstractBaseUser, reason: str
+    *, commitment: Commitment, owner: Organisation, by_user: User, reason: str
 ) -> StatusUpdate:
     """A coordinator or desk officer returns a party's reported completion with a reason: the party's status stays,
     its contacts are reminded again, and the reporting contact is e-mailed the reason with a fresh link (queued
@@ -1037,7 +1067,7 @@ def commitment_completion_return(
 
 @transaction.atomic
 def organisation_set_active(
-    *, organisation: Organisation, active: bool, by: AbstractBaseUser | None = None, reason: str = ""
+    *, organisation: Organisation, active: bool, by: User | None = None, reason: str = ""
 ) -> Organisation:
     """Deactivate or reactivate a partner organisation, with everything that follows, in one transaction.
 

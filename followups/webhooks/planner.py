@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -73,6 +74,73 @@ def _with_actor(payload: dict, actor: str) -> dict:
     return {**payload, "data": data}
 
 
+def _status_update_payload(
+    update: StatusUpdate,
+    *,
+    event: str,
+    event_id: uuid.UUID,
+    commitment: dict[str, Any],
+    status_update: dict[str, Any],
+    **sections: Any,
+) -> dict[str, Any]:
+    """The payload of an event a status update makes (`commitment.status_changed`, `commitment.completion_*`):
+    the commitment, the event's own `sections`, then the update; `commitment` and `status_update` add the event's
+    own fields to those every such event carries. The actor is left blank: `_queue_per_organisation` sets it."""
+    subject = update.commitment
+    return {
+        "id": str(event_id),
+        "event": event,
+        "occurred_at": update.created_at.isoformat(),
+        "data": {
+            "commitment": {
+                "ref": subject.ref,
+                "title": subject.title,
+                "framework": subject.framework.ref,
+                "status": subject.status,
+                **commitment,
+                "url": _api_url("commitments", subject.ref),
+            },
+            **sections,
+            "status_update": {
+                "id": str(update.uuid),
+                **status_update,
+                "note": update.note,
+                "happened_on": update.happened_on.isoformat(),
+                "actor": "",  # set per receiving organisation: never a staff user's name
+            },
+        },
+    }
+
+
+def _queue_per_organisation(
+    update: StatusUpdate,
+    *,
+    event: str,
+    event_id: uuid.UUID,
+    payload: dict[str, Any],
+    endpoints: dict[int, list[WebhookEndpoint]],
+) -> None:
+    """One delivery per endpoint, due now, each with the update's author as the receiving organisation may see it.
+    A repeated call for the same update queues nothing more (the event id is the update's)."""
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=endpoint,
+                event=event,
+                event_id=event_id,
+                payload=_with_actor(payload, update.actor_shown_to(org_id)),
+                commitment=update.commitment,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for org_id, group in endpoints.items()
+            for endpoint in group
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[CommitmentOwner, str]]) -> None:
     """Queue `commitment.status_changed` for the owners' endpoints, in the status update's transaction.
 
@@ -87,53 +155,19 @@ def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[
         return
     previous = {o.pk: old for o, old in changed_owners}
     event_id = _event_id(f"{WebhookEvent.STATUS_CHANGED}:{update.pk}")
-    payload = {
-        "id": str(event_id),
-        "event": WebhookEvent.STATUS_CHANGED.value,
-        "occurred_at": update.created_at.isoformat(),
-        "data": {
-            "commitment": {
-                "ref": commitment.ref,
-                "title": commitment.title,
-                "framework": commitment.framework.ref,
-                "status": commitment.status,
-                "previous_status": update.old_status,
-                "url": _api_url("commitments", commitment.ref),
-            },
-            "owners": [
-                {
-                    "organisation": o.organisation.ref,
-                    "status": o.status,
-                    "previous_status": previous.get(o.pk, o.status),
-                }
-                for o in sorted(ownerships, key=lambda o: o.organisation.ref)
-            ],
-            "status_update": {
-                "id": str(update.uuid),
-                "owner": update.owner.ref if update.owner_id else None,
-                "status": update.new_status,
-                "note": update.note,
-                "happened_on": update.happened_on.isoformat(),
-                "actor": "",  # set per receiving organisation: never a staff user's name
-            },
-        },
-    }
-    now = timezone.now()
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                endpoint=endpoint,
-                event=WebhookEvent.STATUS_CHANGED,
-                event_id=event_id,
-                payload=_with_actor(payload, update.actor_shown_to(org_id)),
-                commitment=commitment,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for org_id, group in endpoints.items()
-            for endpoint in group
+    payload = _status_update_payload(
+        update,
+        event=WebhookEvent.STATUS_CHANGED.value,
+        event_id=event_id,
+        commitment={"previous_status": update.old_status},
+        owners=[
+            {"organisation": o.organisation.ref, "status": o.status, "previous_status": previous.get(o.pk, o.status)}
+            for o in sorted(ownerships, key=lambda o: o.organisation.ref)
         ],
-        ignore_conflicts=True,  # a repeated call for the same status update queues nothing more
+        status_update={"owner": update.owner.ref if update.owner_id else None, "status": update.new_status},
+    )
+    _queue_per_organisation(
+        update, event=WebhookEvent.STATUS_CHANGED, event_id=event_id, payload=payload, endpoints=endpoints
     )
 
 
@@ -265,53 +299,22 @@ def webhooks_completion_event(*, update: StatusUpdate, ownership: CommitmentOwne
     caller's transaction (followups.services.commitment_completion_*). Safe to run twice (the event id is the
     update's).
     """
-    commitment = update.commitment
     endpoints = endpoints_by_org(
-        CommitmentOwner.objects.filter(commitment=commitment).values_list("organisation_id", flat=True), event
+        CommitmentOwner.objects.filter(commitment=update.commitment).values_list("organisation_id", flat=True), event
     )
     if not endpoints:
         return
     event_id = _event_id(f"{event}:{update.pk}")
-    payload = {
-        "id": str(event_id),
-        "event": event,
-        "occurred_at": update.created_at.isoformat(),
-        "data": {
-            "commitment": {
-                "ref": commitment.ref,
-                "title": commitment.title,
-                "framework": commitment.framework.ref,
-                "status": commitment.status,
-                "url": _api_url("commitments", commitment.ref),
-            },
-            "owner": {
-                "organisation": ownership.organisation.ref,
-                "status": ownership.status,
-                "awaiting_verification": ownership.completion_reported_at is not None,
-            },
-            "status_update": {
-                "id": str(update.uuid),
-                "completion": update.completion,
-                "note": update.note,
-                "happened_on": update.happened_on.isoformat(),
-                "actor": "",  # set per receiving organisation: never a staff user's name
-            },
+    payload = _status_update_payload(
+        update,
+        event=event,
+        event_id=event_id,
+        commitment={},
+        owner={
+            "organisation": ownership.organisation.ref,
+            "status": ownership.status,
+            "awaiting_verification": ownership.completion_reported_at is not None,
         },
-    }
-    now = timezone.now()
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                endpoint=endpoint,
-                event=event,
-                event_id=event_id,
-                payload=_with_actor(payload, update.actor_shown_to(org_id)),
-                commitment=commitment,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for org_id, group in endpoints.items()
-            for endpoint in group
-        ],
-        ignore_conflicts=True,
+        status_update={"completion": update.completion},
     )
+    _queue_per_organisation(update, event=event, event_id=event_id, payload=payload, endpoints=endpoints)
