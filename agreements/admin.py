@@ -6,6 +6,8 @@ every dependent due date is recomputed in the same transaction and the clerk is 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
@@ -29,9 +31,22 @@ from agreements.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from agreements.roles import Role, user_has_role
+from agreements.roles import Role, signed_in_user, user_has_role
 from agreements.security import SecurityEvent
 from followups import services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+# What the admins' get_queryset annotates, for the typed list columns below.
+class _FrameworkCounts(TypedDict):
+    _parties: int
+    _commitments: int
+
+
+class _GroupCounts(TypedDict):
+    _members: int
 
 
 def report_moved_deadlines(request: HttpRequest, changes: list[services.DeadlineChange]) -> None:
@@ -105,19 +120,19 @@ class OrganisationAdmin(EvidenceLastMixin, HistoryAdmin):
             obj.is_active = not wanted  # the service makes the switch, with what follows
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data:
-            services.organisation_set_active(organisation=obj, active=wanted, by=request.user)
+            services.organisation_set_active(organisation=obj, active=wanted, by=signed_in_user(request.user))
             obj.refresh_from_db()
 
     @admin.action(description="Deactivate: stop their API keys, webhooks and contacts' reminders")
     def deactivate(self, request: HttpRequest, queryset) -> None:
         for organisation in queryset:
-            services.organisation_set_active(organisation=organisation, active=False, by=request.user)
+            services.organisation_set_active(organisation=organisation, active=False, by=signed_in_user(request.user))
         self.message_user(request, f"{queryset.count()} deactivated; their pending deliveries were cancelled.")
 
     @admin.action(description="Reactivate (what fell due meanwhile is not sent)")
     def reactivate(self, request: HttpRequest, queryset) -> None:
         for organisation in queryset:
-            services.organisation_set_active(organisation=organisation, active=True, by=request.user)
+            services.organisation_set_active(organisation=organisation, active=True, by=signed_in_user(request.user))
         self.message_user(request, f"{queryset.count()} reactivated.")
 
 
@@ -199,11 +214,11 @@ class FrameworkAdmin(HistoryAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="parties", ordering="_parties")
-    def party_count(self, obj: Framework) -> int:
+    def party_count(self, obj: WithAnnotations[Framework, _FrameworkCounts]) -> int:
         return obj._parties
 
     @admin.display(description="commitments", ordering="_commitments")
-    def commitment_count(self, obj: Framework) -> int:
+    def commitment_count(self, obj: WithAnnotations[Framework, _FrameworkCounts]) -> int:
         return obj._commitments
 
     def save_model(self, request, obj: Framework, form, change):
@@ -288,7 +303,7 @@ class WorkingGroupAdmin(EvidenceLastMixin, HistoryAdmin):
         return obj.framework.ref
 
     @admin.display(description="members", ordering="_members")
-    def member_count(self, obj: WorkingGroup) -> int:
+    def member_count(self, obj: WithAnnotations[WorkingGroup, _GroupCounts]) -> int:
         return obj._members
 
 

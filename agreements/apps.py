@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -9,7 +9,7 @@ class AgreementsConfig(AppConfig):
     def ready(self) -> None:
         # The role groups exist wherever the tracker is migrated, production included. Connected to the last
         # of our apps so that every model's permissions exist by then.
-        post_migrate.connect(_ensure_role_groups, sender=self.apps.get_app_config("followups"))
+        post_migrate.connect(_ensure_role_groups, sender=apps.get_app_config("followups"))
         _connect_security_records()
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -26,6 +26,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
+
+from config.observability import request_id_keep, response_mark_logged
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 log = logging.getLogger("django.request")
 
@@ -94,13 +99,20 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def request_id_of(request: HttpRequest) -> str:
+def request_id_of(request: HttpRequest | Request) -> str:
     """The request's id (config.observability gives one to every request; made here if it did not run)."""
-    request = getattr(request, "_request", request)  # a DRF Request wraps Django's
-    request_id = getattr(request, "request_id", "")
+    django_request: HttpRequest = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    request_id: str = getattr(django_request, "request_id", "")
     if not request_id:
-        request_id = request.request_id = uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
+        request_id_keep(django_request, request_id)
     return request_id
+
+
+class EnvelopeResponse(JsonResponse):
+    """An answer already in the envelope: ApiErrorMiddleware leaves it as it is."""
+
+    api_envelope = True
 
 
 def error_body(*, code: str, message: str, request_id: str, fields: dict | None = None) -> dict[str, Any]:
@@ -141,10 +153,13 @@ def api_exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
     if not isinstance(exc, exceptions.APIException):
         return None
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(max(1, round(exc.wait)))
+    # Set by DRF's APIView on authentication failures, and by Throttled: not declared on APIException.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, round(wait)))
     fields: dict[str, list[str]] = {}
     if isinstance(exc, ApiError):
         message, fields = str(exc.detail), exc.fields
@@ -162,13 +177,11 @@ def api_exception_handler(exc: Exception, context: dict) -> JsonResponse | None:
         message = str(exc.detail)
     from rest_framework.views import set_rollback  # DRF's views import this module's handler through settings
 
-    request = context.get("request")
+    request = context["request"]  # DRF always passes the view's request
     set_rollback()
     body = error_body(code=_drf_code(exc), message=message, fields=fields, request_id=request_id_of(request))
     # Always JSON, whatever the view's renderers (the schema's YAML) or the Accept header asked for.
-    response = JsonResponse(body, status=exc.status_code, headers=headers)
-    response.api_envelope = True
-    return response
+    return EnvelopeResponse(body, status=exc.status_code, headers=headers)
 
 
 def api_error_response(
@@ -181,9 +194,7 @@ def api_error_response(
         fields=fields,
         request_id=request_id_of(request),
     )
-    response = JsonResponse(body, status=status_code)
-    response.api_envelope = True
-    return response
+    return EnvelopeResponse(body, status=status_code)
 
 
 class ApiErrorMiddleware:
@@ -198,6 +209,7 @@ class ApiErrorMiddleware:
         if not is_api(request):
             return self.get_response(request)
         request_id = request_id_of(request)
+        response: HttpResponse
         if self._too_large(request):
             response = api_error_response(request, 413)
         else:
@@ -242,7 +254,7 @@ class ApiErrorMiddleware:
         else:
             log.error("Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500})
             response = api_error_response(request, status.HTTP_500_INTERNAL_SERVER_ERROR)
-        response._has_been_logged = True  # logged above with the traceback; Django would log it again without
+        response_mark_logged(response)  # logged above with the traceback; Django would log it again without
         return response
 
 

@@ -26,6 +26,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from config.observability import response_mark_logged
+
 logger = logging.getLogger(__name__)
 
 CHECKS = ("database", "migrations", "broker", "reminders", "webhooks")
@@ -124,7 +126,7 @@ def readiness(only: list[str] | None = None) -> tuple[bool, dict[str, Any]]:
 def _answer(payload: dict[str, Any], status: int) -> JsonResponse:
     response = JsonResponse(payload, status=status)
     response["Cache-Control"] = "no-store"
-    response._has_been_logged = True  # the failed checks are logged above; Django need not add "Service Unavailable"
+    response_mark_logged(response)  # the failed checks are logged above; Django need not add "Service Unavailable"
     return response
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 logger = logging.getLogger("tracker.request")
 
@@ -29,6 +30,16 @@ _HEALTH = {"/healthz", "/readyz"}
 def current_request_id() -> str:
     """The id of the request being answered in this thread or task, or ""."""
     return _request_id.get()
+
+
+def request_id_keep(request: HttpRequest, request_id: str) -> None:
+    """Keeps the id on the request (config.error_views.request_id_of reads it back)."""
+    request.request_id = request_id  # type: ignore[attr-defined]  # our own attribute: the stubs cannot know it
+
+
+def response_mark_logged(response: HttpResponseBase) -> None:
+    """Tells Django's log_response that this answer was logged already, so that it is not logged twice."""
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's private flag, not in the stubs
 
 
 class RequestIdFilter(logging.Filter):
@@ -61,7 +72,7 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get(HEADER, "")
         request_id = given if _ACCEPTED_ID.match(given) else uuid.uuid4().hex
-        request.request_id = request_id
+        request_id_keep(request, request_id)
         token = _request_id.set(request_id)
         started = time.monotonic()
         try:

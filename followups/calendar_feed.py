@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def calendar_token_issue(*, user: AbstractBaseUser) -> str:
+def calendar_token_issue(*, user: User) -> str:
     """Issue a new feed token for `user` and return it (only its hash is kept). Replaces any earlier token."""
     token = secrets.token_urlsafe(48)
     profile, _ = StaffProfile.objects.get_or_create(user=user)
@@ -33,12 +33,12 @@ def calendar_token_issue(*, user: AbstractBaseUser) -> str:
     return token
 
 
-def calendar_token_revoke(*, user: AbstractBaseUser) -> None:
+def calendar_token_revoke(*, user: User) -> None:
     """Stop the user's feed URL from working. Safe to run twice."""
     StaffProfile.objects.filter(user=user).update(calendar_token_hash="")
 
 
-def calendar_token_user(*, token: str) -> AbstractBaseUser | None:
+def calendar_token_user(*, token: str) -> User | None:
     """The active user a feed token belongs to, or None."""
     if not token or len(token) > 128:
         return None
@@ -58,7 +58,8 @@ def _escape(text: str) -> str:
 
 def _fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545, 3.1), never inside a UTF-8 sequence."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):

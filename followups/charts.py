@@ -12,9 +12,10 @@ not squeeze the rest into a line; what falls outside is said in words, with a li
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
@@ -95,7 +96,9 @@ def deadline_backlog(*, today: date, organisations: Iterable[Organisation] | Non
 # --- Status of commitments per framework ------------------------------------------------------------------------
 
 
-def commitment_status_rows(*, today: date, organisations: Iterable[Organisation] | None = None) -> list[dict]:
+def commitment_status_rows(
+    *, today: date, organisations: Iterable[Organisation] | None = None
+) -> list[Mapping[str, Any]]:
     """Commitments per (framework, status, overdue): one scan that serves the counts and the status chart.
 
     `overdue` is true for a commitment with an open deadline past due; it is derived, never stored.
@@ -140,7 +143,7 @@ class StatusChart:
     max_total: int
 
 
-def chart_status_by_framework(*, status_rows: list[dict]) -> StatusChart:
+def chart_status_by_framework(*, status_rows: Iterable[Mapping[str, Any]]) -> StatusChart:
     """Status of commitments for every framework; commitments still open with an overdue deadline are counted
     as "overdue" rather than under their status. One query (the frameworks), given the status rows."""
     from django.utils.translation import gettext as _

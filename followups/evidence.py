@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -52,7 +52,7 @@ def _extension(name: str) -> str:
     return name[dot:].lower() if dot >= 0 else ""
 
 
-def _ooxml_kind(stream: BinaryIO) -> EvidenceKind | None:
+def _ooxml_kind(stream: IO[bytes]) -> EvidenceKind | None:
     try:
         with zipfile.ZipFile(stream) as archive:
             names = archive.namelist()
@@ -84,7 +84,7 @@ def _is_email(head: bytes) -> bool:
     return _is_text(head) and bool(colon) and name.replace(b"-", b"").isalnum()
 
 
-def evidence_kind(stream: BinaryIO, name: str) -> EvidenceKind | None:
+def evidence_kind(stream: IO[bytes], name: str) -> EvidenceKind | None:
     """The kind of the file by its content, if the content agrees with the name's extension; else None.
 
     Reads from the start of `stream` and puts it back where it was.
@@ -93,6 +93,7 @@ def evidence_kind(stream: BinaryIO, name: str) -> EvidenceKind | None:
     position = stream.tell()
     stream.seek(0)
     head = stream.read(HEAD_BYTES)
+    found: EvidenceKind | None
     try:
         if head.startswith(b"%PDF-"):
             found = PDF

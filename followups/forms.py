@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +42,8 @@ class StatusUpdateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.commitment = commitment
         self.owners = {str(o.organisation_id): o.organisation for o in owners}
-        self.fields["owner"].choices = [("", _("All owners"))] + [
+        # `fields` is typed as plain Fields; this one is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", _("All owners"))] + [
             (key, f"{org.name} ({o.get_status_display()})")
             for (key, org), o in zip(self.owners.items(), owners, strict=True)
         ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from agreements.filters import uswds_widgets
-from agreements.roles import can_update_status
+from agreements.roles import can_update_status, signed_in_user
 from agreements.views import StaffMixin
 from followups.models import Deadline, OccurrenceOutcome
 from followups.services import deadline_record_occurrence
@@ -34,8 +34,8 @@ class OccurrenceForm(forms.Form):
     evidence_url = forms.URLField(label=gettext_lazy("Evidence (link)"), required=False, max_length=500)
     evidence_file = forms.FileField(label=gettext_lazy("Evidence (file)"), required=False)
 
-    def __init__(self, *args, deadline: Deadline, **kwargs) -> None:
-        super().__init__(*args, prefix=f"occurrence-{deadline.pk}", **kwargs)
+    def __init__(self, data=None, files=None, *, deadline: Deadline, **kwargs) -> None:
+        super().__init__(data, files, prefix=f"occurrence-{deadline.pk}", **kwargs)
         self.deadline = deadline
         uswds_widgets(self)
 
@@ -51,7 +51,7 @@ class DeadlineOccurrenceView(StaffMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                occurrence = deadline_record_occurrence(deadline=deadline, by_user=request.user, **data)
+                occurrence = deadline_record_occurrence(deadline=deadline, by_user=signed_in_user(request.user), **data)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:

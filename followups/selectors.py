@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,13 +72,16 @@ class DashboardCounts:
     total: int
 
 
-def commitment_status_rows(*, organisations: Iterable[Organisation] | None = None) -> list[dict]:
+def commitment_status_rows(*, organisations: Iterable[Organisation] | None = None) -> list[Mapping[str, Any]]:
     """Commitments per (framework, status): one scan that serves both the counts and the status chart."""
     return list(commitments_for(organisations).values("framework_id", "status").annotate(n=Count("pk")).order_by())
 
 
 def dashboard_counts(
-    *, today: date, organisations: Iterable[Organisation] | None = None, status_rows: list[dict] | None = None
+    *,
+    today: date,
+    organisations: Iterable[Organisation] | None = None,
+    status_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> DashboardCounts:
     """Open deadlines overdue / due within 7 and 30 days; commitments at risk and completed. Two queries, or
     one when the caller passes the commitment_status_rows it already has."""
@@ -107,7 +110,7 @@ def dashboard_counts_sourced(*, today: date, organisations: Iterable[Organisatio
     return _counts(d, rows)
 
 
-def _counts(d: dict, rows: list[dict]) -> DashboardCounts:
+def _counts(d: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> DashboardCounts:
     return DashboardCounts(
         **d,
         at_risk=sum(r["n"] for r in rows if r["status"] == Status.AT_RISK),

@@ -23,7 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from agreements.models import Event, Milestone
-from agreements.roles import can_extend_deadline, can_update_status
+from agreements.roles import can_extend_deadline, can_update_status, signed_in_user
 from agreements.views import StaffExportView, StaffListView, StaffMixin
 from followups import charts, exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
@@ -226,7 +226,7 @@ class DeadlineExtendView(StaffMixin, View):
                     deadline=deadline,
                     new_due_on=form.cleaned_data["new_due_on"],
                     reason=form.cleaned_data["reason"],
-                    by_user=request.user,
+                    by_user=signed_in_user(request.user),
                 )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
@@ -236,7 +236,8 @@ class DeadlineExtendView(StaffMixin, View):
                     _("%(ref)s extended to %(date)s.") % {"ref": deadline.ref, "date": form.cleaned_data["new_due_on"]},
                 )
         else:
-            errors = [e for field_errors in form.errors.values() for e in field_errors]
+            # An ErrorList yields its messages as strings (the stubs say ValidationError too).
+            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
             messages.error(
                 request, _("%(ref)s was not extended: %(errors)s") % {"ref": deadline.ref, "errors": " ".join(errors)}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import cast
 from zoneinfo import available_timezones
 
 from django import forms
@@ -30,7 +31,8 @@ class PartnerReportForm(forms.Form):
     def __init__(self, *args, ownership: CommitmentOwner, **kwargs):
         super().__init__(*args, **kwargs)
         self.ownership = ownership
-        self.fields["status"].choices = [(s.value, s.label) for s in PARTNER_STATUSES]
+        # `fields` is typed as plain Fields; this one is the ChoiceField declared above.
+        cast(forms.ChoiceField, self.fields["status"]).choices = [(s.value, s.label) for s in PARTNER_STATUSES]
         self.fields["status"].initial = ownership.status if ownership.status in PARTNER_STATUSES else ""
         self.fields["happened_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         uswds_widgets(self)

@@ -17,7 +17,7 @@ from email.utils import getaddresses, parseaddr
 from typing import cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -108,7 +108,7 @@ def inbound_reply_receive(*, raw: bytes, recipients: Sequence[str] = ()) -> Inbo
         message_id=message_id[:300],
         defaults={
             "contact": link.contact,
-            "commitment": link.commitment,
+            "commitment": link.linked_commitment,
             "link": link,
             "from_address": parseaddr(str(message.get("From", "")))[1][:300],
             "subject": str(message.get("Subject", ""))[:300],
@@ -119,7 +119,7 @@ def inbound_reply_receive(*, raw: bytes, recipients: Sequence[str] = ()) -> Inbo
     return reply
 
 
-def _review(reply: InboundReply, by_user: AbstractBaseUser) -> InboundReply:
+def _review(reply: InboundReply, by_user: User) -> InboundReply:
     from agreements.roles import can_update_status
 
     if not can_update_status(by_user):
@@ -131,7 +131,7 @@ def _review(reply: InboundReply, by_user: AbstractBaseUser) -> InboundReply:
 
 
 @transaction.atomic
-def inbound_reply_accept(*, reply: InboundReply, by_user: AbstractBaseUser) -> StatusUpdate:
+def inbound_reply_accept(*, reply: InboundReply, by_user: User) -> StatusUpdate:
     """Put a reply on the commitment's timeline as a note from the contact (for their party; no status changes:
     a change of status is the reviewer's own update). Not safe to run twice: the second call raises."""
     reply = _review(reply, by_user)
@@ -156,7 +156,7 @@ def inbound_reply_accept(*, reply: InboundReply, by_user: AbstractBaseUser) -> S
 
 
 @transaction.atomic
-def inbound_reply_dismiss(*, reply: InboundReply, by_user: AbstractBaseUser) -> InboundReply:
+def inbound_reply_dismiss(*, reply: InboundReply, by_user: User) -> InboundReply:
     """Dismiss a reply (spam, the wrong commitment): nothing reaches the timeline. Not safe to run twice."""
     reply = _review(reply, by_user)
     reply.status, reply.reviewed_by, reply.reviewed_at = InboundReplyStatus.DISMISSED, by_user, timezone.now()

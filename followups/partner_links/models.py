@@ -10,13 +10,16 @@ contact's live links (followups.partner_links.links.partner_link_urls).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from followups.models import Commitment
 
 __all__ = [
     "PartnerLinkPurpose",
@@ -96,6 +99,13 @@ class PartnerLink(models.Model):
         """How changes made through this link are recorded in the history and on the timeline."""
         return f"contact {self.contact.ref} (signed link)"
 
+    @property
+    def linked_commitment(self) -> Commitment:
+        """The commitment of a report or reply link: always there (constraint partner_link_report_commitment)."""
+        if self.commitment is None:
+            raise ValueError(f"the {self.purpose} link {self.pk} names no commitment")
+        return self.commitment
+
 
 class PartnerMessageKind(models.TextChoices):
     FRESH_LINK = "fresh_link", _("A fresh link, asked for from an expired one")
@@ -104,13 +114,15 @@ class PartnerMessageKind(models.TextChoices):
 
 class PartnerMessageStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
 
 class PartnerMessage(models.Model):
     """One e-mail to a point of contact that is not a reminder, written in the transaction that calls for it and
-    sent by the reminder tick (followups.partner_links.outbox.partner_messages_send)."""
+    sent by the reminder tick (followups.partner_links.outbox.partner_messages_send). An outbox row
+    (followups.outbox): PENDING -> SENDING (claimed, with a lease) -> SENT | FAILED."""
 
     contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="partner_messages")
     commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="+")
@@ -120,14 +132,22 @@ class PartnerMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Changes at every claim: a sender holding an older claim sends nothing.
+    claim_token = models.CharField(max_length=32, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The tick's claim (partner_messages_send): pending rows whose time has come.
+            # The tick's claim (followups.outbox.outbox_claim): pending rows whose time has come, then rows whose
+            # sender's lease expired.
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="partner_message_pending"),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="sending"), name="partner_message_sending_lease"
+            ),
         ]
 
     def __str__(self) -> str:

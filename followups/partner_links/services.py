@@ -31,11 +31,12 @@ def partner_report(
     A "completed" becomes a claim awaiting verification (followups.services.commitment_update_status decides).
     Not idempotent: each call is one timeline entry.
     """
-    party = contact_party(contact=link.contact, commitment=link.commitment)
+    commitment = link.linked_commitment
+    party = contact_party(contact=link.contact, commitment=commitment)
     if party is None:
         raise PermissionError("the contact's organisation does not owe this commitment")
     update = commitment_update_status(
-        commitment=link.commitment,
+        commitment=commitment,
         status=status,
         note=note,
         owner=party.organisation,

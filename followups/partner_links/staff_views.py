@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from agreements.models import Organisation
-from agreements.roles import can_update_status
+from agreements.roles import can_update_status, signed_in_user
 from agreements.views import StaffMixin
 from followups.models import Commitment, InboundReply
 from followups.services import commitment_completion_accept, commitment_completion_return
@@ -28,11 +28,13 @@ class CommitmentCompletionView(StaffMixin, View):
         values = {"ref": commitment.ref, "org": owner.name}
         try:
             if request.POST.get("decision") == "accept":
-                commitment_completion_accept(commitment=commitment, owner=owner, by_user=request.user)
+                commitment_completion_accept(commitment=commitment, owner=owner, by_user=signed_in_user(request.user))
                 messages.success(request, _("Completion of %(ref)s by %(org)s accepted.") % values)
             elif request.POST.get("decision") == "return":
                 reason = request.POST.get("reason", "")[:2000]
-                commitment_completion_return(commitment=commitment, owner=owner, by_user=request.user, reason=reason)
+                commitment_completion_return(
+                    commitment=commitment, owner=owner, by_user=signed_in_user(request.user), reason=reason
+                )
                 messages.success(
                     request, _("Completion of %(ref)s by %(org)s returned; the contact is told why.") % values
                 )
@@ -55,10 +57,10 @@ class InboundReplyReviewView(StaffMixin, View):
         reply = get_object_or_404(InboundReply, pk=pk, commitment__ref=ref)
         try:
             if request.POST.get("decision") == "accept":
-                inbound_reply_accept(reply=reply, by_user=request.user)
+                inbound_reply_accept(reply=reply, by_user=signed_in_user(request.user))
                 messages.success(request, _("The reply is on the timeline."))
             elif request.POST.get("decision") == "dismiss":
-                inbound_reply_dismiss(reply=reply, by_user=request.user)
+                inbound_reply_dismiss(reply=reply, by_user=signed_in_user(request.user))
                 messages.success(request, _("The reply is dismissed."))
             else:
                 return HttpResponse(status=400)

@@ -68,7 +68,7 @@ def partner_report(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token, PartnerLinkPurpose.REPORT)
     if isinstance(link, HttpResponse):
         return link
-    contact, commitment = link.contact, link.commitment
+    contact, commitment = link.contact, link.linked_commitment
     party = links.contact_party(contact=contact, commitment=commitment)
     language = contact.language
     form = None
@@ -152,10 +152,10 @@ def _preferences_post(request: HttpRequest, link: PartnerLink, forms: dict) -> b
             return False
         services.contact_preferences_change(contact=contact, change="language", values=form.cleaned_data)
     elif action == "pause":
-        forms["pause_form"] = form = PartnerPauseForm(request.POST)
-        if not form.is_valid():
+        forms["pause_form"] = pause_form = PartnerPauseForm(request.POST)
+        if not pause_form.is_valid():
             return False
-        until = form.cleaned_data["until"].isoformat()
+        until = pause_form.cleaned_data["until"].isoformat()
         services.contact_preferences_change(contact=contact, change="pause", values={"paused_until": until})
     elif action in PREFERENCE_ACTIONS:
         change, values = PREFERENCE_ACTIONS[action]

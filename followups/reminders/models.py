@@ -137,9 +137,12 @@ class Reminder(models.Model):
 
     @property
     def recipient_label(self) -> str:
-        if self.contact_id:
+        # A reminder goes to a contact or to a staff user (reminder_one_recipient).
+        if self.contact is not None:
             return str(self.contact.email)
-        return str(self.user.email or self.user.get_username())
+        if self.user is not None:
+            return str(self.user.email or self.user.get_username())
+        return ""
 
 
 class ReminderPolicy(models.Model):

@@ -52,6 +52,9 @@ def reminder_instant(*, day: date, zone: str) -> datetime:
 
 # --- Who ------------------------------------------------------------------------------------------------------
 
+# ("c", contact id) or ("u", user id): a reminder's one recipient (reminder_one_recipient), as a key.
+RecipientKey = tuple[str, int | None]
+
 
 @dataclass(frozen=True)
 class _Recipient:
@@ -61,7 +64,7 @@ class _Recipient:
     digest: bool
 
     @property
-    def key(self) -> tuple[str, int]:
+    def key(self) -> RecipientKey:
         return ("c", self.contact_id) if self.contact_id else ("u", self.user_id)
 
 
@@ -164,7 +167,7 @@ class _Wanted:
     escalation: bool
 
 
-def _wanted(deadline: Deadline, staff: _Staff, acked: set[tuple[str, int]], today: date) -> dict[tuple, _Wanted]:
+def _wanted(deadline: Deadline, staff: _Staff, acked: set[RecipientKey], today: date) -> dict[tuple, _Wanted]:
     commitment = deadline.commitment
     lead, overdue = deadline.notice_days()
     contacts = [r for r in _contact_recipients(commitment) if r.key not in acked]
@@ -260,10 +263,11 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
             "commitment__contacts__reminder_preference", "commitment__contacts__organisation", "commitment__owners"
         )
     )
-    acked: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    acked: dict[int, set[RecipientKey]] = defaultdict(set)
     for ack in ReminderAcknowledgement.objects.filter(commitment_id__in={d.commitment_id for d in rows}):
         acked[ack.commitment_id].add(("c", ack.contact_id) if ack.contact_id else ("u", ack.user_id))
-    existing: dict[int, dict[tuple, Reminder]] = defaultdict(dict)
+    # Keyed by deadline id (never None here: the rows are filtered by it).
+    existing: dict[int | None, dict[tuple, Reminder]] = defaultdict(dict)
     for row in Reminder.objects.select_for_update().filter(deadline_id__in=ids):
         existing[row.deadline_id][_key(row)] = row
 

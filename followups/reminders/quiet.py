@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from followups.models import Commitment, Reminder, ReminderAcknowledgement, ReminderStatus
-from followups.reminders.planner import _contact_recipients, _Recipient, _Staff, reminder_instant
+from followups.reminders.planner import RecipientKey, _contact_recipients, _Recipient, _Staff, reminder_instant
 
 QUIET = "quiet_"
 
@@ -34,7 +34,7 @@ def quiet_clock_of(kind: str) -> str:
 
 
 def _wanted(
-    commitment: Commitment, staff: _Staff, acked: set[tuple[str, int]], *, now: datetime
+    commitment: Commitment, staff: _Staff, acked: set[RecipientKey], *, now: datetime
 ) -> dict[tuple, tuple[_Recipient, str, datetime, bool]]:
     """(recipient key, kind) -> (recipient, kind, due instant, escalation) for the window ending now or tomorrow."""
     today = now.date()
@@ -81,10 +81,11 @@ def quiet_plan(*, commitments: Iterable[Commitment], now: datetime | None = None
         .select_related("framework__reminder_policy")
         .prefetch_related("contacts__reminder_preference", "contacts__organisation", "owners")
     )
-    acked: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    acked: dict[int, set[RecipientKey]] = defaultdict(set)
     for ack in ReminderAcknowledgement.objects.filter(commitment_id__in=ids):
         acked[ack.commitment_id].add(("c", ack.contact_id) if ack.contact_id else ("u", ack.user_id))
-    existing: dict[int, dict[tuple, Reminder]] = defaultdict(dict)
+    # Keyed by commitment id (never None here: the rows are filtered by it).
+    existing: dict[int | None, dict[tuple, Reminder]] = defaultdict(dict)
     for row in Reminder.objects.select_for_update().filter(commitment_id__in=ids, deadline__isnull=True):
         key = ("c", row.contact_id, row.kind) if row.contact_id else ("u", row.user_id, row.kind)
         existing[row.commitment_id][key] = row

@@ -31,10 +31,23 @@ class WebhookEndpointForm(forms.ModelForm):
         return url
 
 
+# Shown and read-only alike (a tuple: the admin's two attributes are typed differently).
+_DELIVERY_COLUMNS = (
+    "event",
+    "event_id",
+    "status",
+    "attempts",
+    "response_status",
+    "last_error",
+    "next_attempt_at",
+    "sent_at",
+)
+
+
 class WebhookDeliveryInline(admin.TabularInline):
     model = WebhookDelivery
-    fields = ["event", "event_id", "status", "attempts", "response_status", "last_error", "next_attempt_at", "sent_at"]
-    readonly_fields = fields
+    fields = _DELIVERY_COLUMNS
+    readonly_fields = _DELIVERY_COLUMNS
     ordering = ["-created_at"]
     extra = 0
     max_num = 0

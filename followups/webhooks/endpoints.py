@@ -114,7 +114,7 @@ def webhook_url_problem(url: str, *, resolve: bool | None = None) -> str:
 def webhook_resolve(host: str, port: int) -> list[IPAddress]:
     """Every address `host` resolves to (raises OSError when it does not resolve)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(sockaddr[0].split("%")[0]) for *_rest, sockaddr in infos]
+    return [ipaddress.ip_address(str(sockaddr[0]).split("%")[0]) for *_rest, sockaddr in infos]
 
 
 def webhook_events_clean(events: Iterable[str]) -> list[str]:

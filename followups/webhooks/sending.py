@@ -126,7 +126,9 @@ def _post(row: WebhookDelivery) -> int:
     body = _body(row.payload)
     timestamp = str(int(timezone.now().timestamp()))
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    hostname = parts.hostname or ""  # never empty: _checked_address refused such a URL
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         # TLS still checks the certificate against the host name (SNI and verification), not the address.
         connection = http.client.HTTPSConnection(
@@ -134,7 +136,8 @@ def _post(row: WebhookDelivery) -> int:
         )
     else:
         connection = http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
-    connection._create_connection = lambda where, *args, **kwargs: socket.create_connection(
+    # CPython's hook for opening the socket (not in typeshed): connect to the checked address only.
+    connection._create_connection = lambda where, *args, **kwargs: socket.create_connection(  # type: ignore[attr-defined]
         (address, where[1]), *args, **kwargs
     )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
