@@ -1,5 +1,5 @@
 """Admin for contacts' signed links (revoke them; never create or edit: only e-mails carry the token) and for the
-partner-message outbox and contacts' own preference changes (read only)."""
+partner-message outbox (read only; resend FAILED ones) and contacts' own preference changes (read only)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from followups.models import ContactPreferenceChange, PartnerLink, PartnerMessage
+from followups.models import ContactPreferenceChange, PartnerLink, PartnerMessage, PartnerMessageStatus
 from followups.partner_links.links import partner_link_revoke
+from followups.partner_links.outbox import partner_message_resend
 
 
 @admin.register(PartnerLink)
@@ -48,9 +49,20 @@ class PartnerMessageAdmin(admin.ModelAdmin):
     search_fields = ["contact__email", "commitment__ref"]
     list_select_related = ["contact", "commitment"]
     readonly_fields = [f.name for f in PartnerMessage._meta.fields]
+    actions = ["resend"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Resend the selected failed messages")
+    def resend(self, request: HttpRequest, queryset: QuerySet[PartnerMessage]) -> None:
+        failed = list(queryset.filter(status=PartnerMessageStatus.FAILED))
+        for message in failed:
+            partner_message_resend(message=message)
+        skipped = queryset.count() - len(failed)
+        self.message_user(request, f"{len(failed)} message(s) queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
 
 
 @admin.register(ContactPreferenceChange)
