@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from config.history import TrackedHistory
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from agreements.models import Organisation
 
@@ -60,7 +60,7 @@ class ApiKey(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
-    # Refreshed at most every few minutes (agreements.api_auth), so that reads do not each cost a write.
+    # Refreshed at most every few minutes (agreements.api.auth), so that reads do not each cost a write.
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
@@ -100,7 +100,7 @@ def api_key_issue(
     name: str,
     expires_in_days: int = DEFAULT_LIFETIME_DAYS,
     expires_at: datetime | None = None,
-    by_user: AbstractBaseUser | None = None,
+    by_user: User | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `organisation` and return it with the raw key, which is shown once and never stored.
 
@@ -129,7 +129,7 @@ def api_key_issue(
     return key, raw
 
 
-def api_key_revoke(*, api_key: ApiKey, by_user: AbstractBaseUser | None = None) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, by_user: User | None = None) -> ApiKey:
     """Revoke a key; it fails on the next request. Safe to run twice (the first revocation time is kept)."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=by_user)
     api_key.refresh_from_db(fields=["revoked_at", "revoked_by"])
@@ -137,7 +137,7 @@ def api_key_revoke(*, api_key: ApiKey, by_user: AbstractBaseUser | None = None) 
 
 
 class IdempotencyKey(models.Model):
-    """A POST made with an `Idempotency-Key` header and the answer it got (agreements.api_idempotency).
+    """A POST made with an `Idempotency-Key` header and the answer it got (agreements.api.idempotency).
 
     A retry with the same key and body within IDEMPOTENCY_WINDOW gets this answer again without a second effect;
     the same key with another body is a 409. Keys belong to one caller: an API key, or a staff user.
@@ -154,11 +154,11 @@ class IdempotencyKey(models.Model):
     class Meta:
         verbose_name = _("idempotency key")
         constraints = [
-            # Looked up by agreements.api_idempotency on every POST that carries a key; also its lock.
+            # Looked up by agreements.api.idempotency on every POST that carries a key; also its lock.
             models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_unique_per_caller"),
         ]
         indexes = [
-            # Expired rows are deleted by caller (agreements.api_idempotency.idempotent_create).
+            # Expired rows are deleted by caller (agreements.api.idempotency.idempotent_create).
             models.Index(fields=["caller", "created_at"], name="idempotency_key_caller_age"),
         ]
 

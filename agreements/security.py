@@ -4,7 +4,7 @@ SECURITY_EVENT_RETENTION_DAYS (a year and more) and readable by coordinators in 
 django-axes keeps its own AccessAttempt rows only until the next successful login (AXES_RESET_ON_SUCCESS), so
 these records are ours. Django's and axes' authentication signals are the only places where a login attempt is
 seen whichever page it came through, so the receivers below (connected in AgreementsConfig.ready) record them;
-the API's refusals are recorded by name in agreements.api_auth.
+the API's refusals are recorded by name in agreements.api.auth.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from agreements.api import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
+from agreements.api.resources import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
 from config.error_views import api_error_response
 from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
 from followups.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet

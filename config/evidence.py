@@ -14,21 +14,22 @@ from pathlib import PurePosixPath
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from agreements.api_auth import partner_of
+from agreements.api.auth import partner_of
 from agreements.roles import can_read_staff_pages
 from followups.evidence import evidence_kind
 from followups.models import Commitment, StatusUpdate
 
 
 def _serve(update: StatusUpdate) -> FileResponse:
-    if not update.evidence_file:
+    if not update.evidence_file.name:  # what the file's truth value tests
         raise Http404("This update has no evidence file.")
     stored = update.evidence_file.open("rb")
     name = PurePosixPath(update.evidence_file.name).name
@@ -44,7 +45,7 @@ def _serve(update: StatusUpdate) -> FileResponse:
     return response
 
 
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A status update's evidence file, for staff with a role."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -66,7 +67,7 @@ class EvidenceApiDownload(APIView):
         },
         tags=["status-updates"],
     )
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         partner = partner_of(request)
         commitments = Commitment.objects.reportable_by(partner.organisation if partner else None)
         update = get_object_or_404(StatusUpdate, pk=pk, commitment__in=commitments.values("pk"))

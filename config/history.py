@@ -29,7 +29,7 @@ ACTOR_KINDS = {
 
 
 def history_user(request: Any = None, **kwargs: Any) -> Any:
-    """The Django user behind the request, if a person: a partner's key (agreements.api_auth.Partner) is not one."""
+    """The Django user behind the request, if a person: a partner's key (agreements.api.auth.Partner) is not one."""
     user = getattr(request, "user", None)
     return user if isinstance(user, get_user_model()) and user.is_authenticated else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -296,6 +297,7 @@ PERMISSIONS_POLICY = env.str(
 )
 # Content-Security-Policy (django-csp): our own files only, no inline script or style; a page that needs an
 # inline script gives it the request's nonce (request.csp_nonce). CSP_REPORT_ONLY=true to try a change first.
+CONTENT_SECURITY_POLICY: dict[str, dict[str, object]] | None  # None when CSP_REPORT_ONLY (below)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -383,26 +385,26 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default
 with contextlib.suppress(OSError):
     Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 
-# --- Partner REST API (issue 5; agreements.api_auth, config.api_router) ------------------------------------
+# --- Partner REST API (issue 5; agreements.api.auth, config.api_router) ------------------------------------
 # Swagger UI and Redoc assets served as our own static files, never from a CDN.
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 REST_FRAMEWORK = {
     # A partner's key first; staff may use the API with their session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "agreements.api_auth.ApiKeyAuthentication",
-        "agreements.api_auth.SessionAuthentication",
+        "agreements.api.auth.ApiKeyAuthentication",
+        "agreements.api.auth.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["agreements.api_auth.PartnerOrStaff"],
+    "DEFAULT_PERMISSION_CLASSES": ["agreements.api.auth.PartnerOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         # `ordering` outside the view's ordering fields is a 400, not silently ignored.
-        "agreements.api_input.OrderingFilter",
+        "agreements.api.input.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["agreements.api_auth.PerKeyThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["agreements.api.auth.PerKeyThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only; too large, not UTF-8, too deep or holding NUL or lone surrogates is a 4xx, never a 500.
-    "DEFAULT_PARSER_CLASSES": ["agreements.api_input.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["agreements.api.input.JSONParser"],
     # Every error in one envelope: {"error": {"code", "message", "fields", "request_id"}} (config.error_views).
     "EXCEPTION_HANDLER": "config.error_views.api_exception_handler",
 }
@@ -410,7 +412,7 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 # Throttle counts must be shared by every web process: API_THROTTLE_CACHE_URL (redis://HOST:6379/1), else the
 # Celery broker when it is Redis, else (a fresh clone, one process) counted in memory.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, Any]] = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CACHES["api_throttle"] = env.cache_url_config(
     env.str(
         "API_THROTTLE_CACHE_URL",
@@ -419,7 +421,7 @@ CACHES["api_throttle"] = env.cache_url_config(
 )
 CACHES["api_throttle"]["KEY_PREFIX"] = "api-throttle"
 if CACHES["api_throttle"]["BACKEND"].endswith("RedisCache"):
-    # Never wait on a down or slow Redis: the throttle then counts in this process instead (agreements.api_auth).
+    # Never wait on a down or slow Redis: the throttle then counts in this process instead (agreements.api.auth).
     CACHES["api_throttle"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 0.25, "socket_timeout": 0.25})
 CACHES["api_throttle_local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-local"}
 API_THROTTLE_CACHE = "api_throttle"
@@ -433,8 +435,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (BASE_DIR / "docs" / "partner-guide.md").read_text(encoding="utf-8").strip(),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # API_DOCS_PUBLIC decides who reads the schema and the docs (agreements.api_auth.DocsAccess).
-    "SERVE_PERMISSIONS": ["agreements.api_auth.DocsAccess"],
+    # API_DOCS_PUBLIC decides who reads the schema and the docs (agreements.api.auth.DocsAccess).
+    "SERVE_PERMISSIONS": ["agreements.api.auth.DocsAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -442,7 +444,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "agreements.api.add_error_responses",
+        "agreements.api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "CommitmentStatusEnum": "followups.models.Status",

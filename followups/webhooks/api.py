@@ -17,11 +17,12 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api import ETagMixin
-from agreements.api_auth import partner_of
-from agreements.api_idempotency import idempotent_create
-from agreements.api_input import Cursor
-from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from agreements.api.auth import partner_of
+from agreements.api.base import ETagMixin
+from agreements.api.idempotency import idempotent_create
+from agreements.api.input import Cursor
+from agreements.models import Organisation
+from followups.models import Commitment, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks import endpoints
 
 # Any value reaches the viewset, so that a malformed id is a JSON 404 like an unknown one.
@@ -73,7 +74,9 @@ class EventsField(serializers.ListField):
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), read_only=True)
 
     class Meta:
@@ -118,7 +121,9 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     endpoint = serializers.UUIDField(source="endpoint.uuid", read_only=True)
     event_id = serializers.UUIDField(read_only=True, help_text="Sent as X-Tracker-Delivery; the same at every attempt.")
-    commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
+    commitment: serializers.SlugRelatedField[Commitment] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True, allow_null=True
+    )
     payload = serializers.JSONField(read_only=True, help_text="The JSON body POSTed.")
 
     class Meta:
@@ -241,7 +246,7 @@ class WebhookDeliveryFilter(django_filters.FilterSet):
 
     class Meta:
         model = WebhookDelivery
-        fields = []
+        fields: list[str] = []
 
 
 class WebhookDeliveryViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,7 +1,7 @@
 """What the API accepts: JSON bodies, cursors, page sizes, orderings, booleans and query parameters, strictly.
 
 Anything a client may send that is not what the schema says is a 4xx in the error envelope, naming what is
-wrong; nothing reaches the database as a 500. Kept apart from `agreements.api` because DRF's settings import
+wrong; nothing reaches the database as a 500. Kept apart from the resources because DRF's settings import
 the parser and the ordering filter while its views are being defined.
 """
 

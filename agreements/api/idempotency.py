@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api_auth import partner_of
+from agreements.api.auth import partner_of
 from agreements.models import IdempotencyKey
 from config.error_views import ApiError
 

@@ -1,0 +1,107 @@
+"""The pieces every API resource shares: lookup by reference, the `updated_since` filter, conditional GET
+(ETag), strict query parameters and the RateLimit headers. The resources (here and in followups) build on them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+
+import django_filters
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.http import parse_etags
+from rest_framework import serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agreements.api.auth import Partner, add_rate_limit_headers
+from agreements.api.input import Cursor, check_query_parameters
+
+# Any value reaches the viewset, so that a malformed reference is a JSON 404 like any unknown one.
+REF_REGEX = r"[^/]+"
+
+
+class RefRelatedField(serializers.SlugRelatedField):
+    """A foreign key given by reference (CMT-AU-01). A value that cannot be a reference (not text, a NUL byte,
+    too long) is the same "does not exist" error as an unknown one, before it reaches the database."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="ref", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data or len(data) > 40:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
+class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
+
+    def clean(self, value):
+        result = super().clean(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("This instant is out of range.") from exc
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    """`updated_since`: records changed at or after an ISO 8601 instant (for syncing)."""
+
+    field_class = UTCIsoDateTimeField
+
+    def __init__(self, field_name: str, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Changed at or after this ISO 8601 instant, e.g. 2026-03-15T00:00:00Z.")
+        super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
+
+
+class ETagMixin:
+    """Conditional GET on detail views: a strong ETag of the representation, 304 when it matches.
+
+    Detail views ignore the list filters (DRF would otherwise apply `?status=...` to a lookup by reference).
+    Every API view includes it, so it also keeps a partner out of Django's `request.user` (below).
+    """
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.user, Partner):
+            # DRF copies the principal to the Django request, where simple_history would take it for the
+            # author of a history row (a User foreign key); a partner is named by `actor` instead.
+            request._request.user = AnonymousUser()
+        check_query_parameters(self, request)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        if not force and "format" in request.query_params:
+            # DRF would answer 404 for ?format=xml: it is an unknown parameter like any other (JSON only).
+            check_query_parameters(self, request)
+        return super().perform_content_negotiation(request, force)
+
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_rate_limit_headers(request, response)
+        return response
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        data = self.get_serializer(self.get_object()).data
+        body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder).encode()
+        etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
+        match = request.headers.get("If-None-Match", "")
+        if match and (etag in parse_etags(match) or match.strip() == "*"):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
+
+
+class RefViewSet(ETagMixin, viewsets.ReadOnlyModelViewSet):
+    """A read-only resource fetched by its reference; subclasses scope `get_queryset` to the caller."""
+
+    lookup_field = "ref"
+    lookup_value_regex = REF_REGEX
+    pagination_class = Cursor
+    ordering_fields = ["ref"]
