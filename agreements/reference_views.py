@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
+from agreements.lists import StaffMixin
 from agreements.models import (
     DataCaveat,
     Event,
@@ -19,7 +20,6 @@ from agreements.models import (
     Organisation,
 )
 from agreements.selectors import milestone_related
-from agreements.views import StaffMixin
 from followups.models import Deadline
 
 

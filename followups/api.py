@@ -7,6 +7,8 @@ its organisation owns: status, note, evidence link (and the date it happened), r
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -18,11 +20,12 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api import BooleanFilter, Cursor, ETagMixin, RefRelatedField, RefViewSet, SinceFilter
-from agreements.api_auth import organisation_of, partner_of
-from agreements.api_idempotency import idempotent_create
-from agreements.models import Organisation
-from agreements.roles import can_update_status
+from agreements.api.auth import organisation_of, partner_of
+from agreements.api.base import ETagMixin, RefRelatedField, RefViewSet, SinceFilter
+from agreements.api.idempotency import idempotent_create
+from agreements.api.input import BooleanFilter, Cursor
+from agreements.models import Framework, Organisation, WorkingGroup
+from agreements.roles import can_update_status, signed_in_user
 from followups import services
 from followups.models import (
     Category,
@@ -59,7 +62,9 @@ def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
 
 
 class OwnerSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     awaiting_verification = serializers.BooleanField(
         read_only=True,
@@ -81,7 +86,9 @@ class OwnerSerializer(serializers.ModelSerializer):
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
-    commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    commitment: serializers.SlugRelatedField[Commitment] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
     is_overdue = serializers.SerializerMethodField(help_text="Open and past its due date (derived, never stored).")
 
     class Meta:
@@ -107,13 +114,15 @@ class DeadlineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_overdue(self, obj: Deadline) -> bool:
-        return obj.is_overdue(today=self.context.setdefault("today", timezone.localdate()))
+        # One "today" per response, kept in the context: a dict, which the stubs type as a read-only Mapping.
+        context = cast(dict[str, Any], self.context)
+        return obj.is_overdue(today=context.setdefault("today", timezone.localdate()))
 
 
 class OccurrenceSerializer(serializers.ModelSerializer):
     """One past occurrence of a recurring obligation and its outcome."""
 
-    deadline = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    deadline: serializers.SlugRelatedField[Deadline] = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     number = serializers.SerializerMethodField(help_text="1 for the first occurrence.")
     next_due_on = serializers.DateField(source="deadline.due_on", read_only=True)
 
@@ -151,8 +160,10 @@ class CommitmentDeadlineSerializer(DeadlineSerializer):
 
 
 class CommitmentSerializer(serializers.ModelSerializer):
-    framework = serializers.SlugRelatedField(slug_field="ref", read_only=True)
-    working_group = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
+    framework: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    working_group: serializers.SlugRelatedField[WorkingGroup] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True, allow_null=True
+    )
     owners = OwnerSerializer(source="ownerships", many=True, read_only=True)
     deadlines = CommitmentDeadlineSerializer(many=True, read_only=True)
     next_due_on = serializers.SerializerMethodField(help_text="The earliest due date among its open deadlines.")
@@ -193,8 +204,10 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
-    commitment = serializers.SlugRelatedField(slug_field="ref", read_only=True)
-    owner = serializers.SlugRelatedField(
+    commitment: serializers.SlugRelatedField[Commitment] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
+    owner: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="ref", read_only=True, allow_null=True, help_text="The owning party it is for; null for all."
     )
     id = serializers.UUIDField(source="uuid", read_only=True)
@@ -263,9 +276,14 @@ class StatusUpdateCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["commitment"].queryset = commitments_reportable_by(request)
+            # `fields` is typed as plain Fields; these two are the related and choice fields declared above. The
+            # stubs type RelatedField.queryset as a Manager, which mypy then reads as a descriptor.
+            commitment_field = cast(serializers.RelatedField, self.fields["commitment"])
+            commitment_field.queryset = commitments_reportable_by(request)  # type: ignore[arg-type]
             if partner_of(request) is not None:
-                self.fields["status"].choices = [(s.value, s.label) for s in PARTNER_STATUSES]
+                cast(serializers.ChoiceField, self.fields["status"]).choices = [
+                    (s.value, s.label) for s in PARTNER_STATUSES
+                ]
                 del self.fields["owner"]
 
     def to_internal_value(self, data):
@@ -314,7 +332,7 @@ class CommitmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Commitment
-        fields = []
+        fields: list[str] = []
 
     def filter_updated_since(self, queryset: QuerySet[Commitment], name: str, value) -> QuerySet[Commitment]:
         # A corrected anchor moves due dates without touching the commitment row: a sync must still see it.
@@ -341,7 +359,7 @@ class DeadlineFilter(django_filters.FilterSet):
 
     class Meta:
         model = Deadline
-        fields = []
+        fields: list[str] = []
 
     def filter_overdue(self, queryset: QuerySet[Deadline], name: str, value: bool | None) -> QuerySet[Deadline]:
         if value is None:
@@ -365,7 +383,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
 
     class Meta:
         model = StatusUpdate
-        fields = []
+        fields: list[str] = []
 
 
 # --- Viewsets ----------------------------------------------------------------------------------------------
@@ -458,7 +476,7 @@ class DeadlineViewSet(RefViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             occurrence = services.deadline_record_occurrence(
-                deadline=deadline, by_user=request.user, **serializer.validated_data
+                deadline=deadline, by_user=signed_in_user(request.user), **serializer.validated_data
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
@@ -490,7 +508,10 @@ class StatusUpdateViewSet(
     def get_serializer_class(self):
         return StatusUpdateCreateSerializer if self.action == "create" else StatusUpdateSerializer
 
-    def perform_create(self, serializer: StatusUpdateCreateSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
+        serializer.instance = self._record(serializer)
+
+    def _record(self, serializer: serializers.BaseSerializer[Any]) -> StatusUpdate:
         data = serializer.validated_data
         partner = partner_of(self.request)
         try:
@@ -501,12 +522,12 @@ class StatusUpdateViewSet(
                 evidence_url=data["evidence_url"],
                 happened_on=data["happened_on"],
                 owner=partner.organisation if partner else data.get("owner"),
-                by_user=None if partner else self.request.user,
+                by_user=None if partner else signed_in_user(self.request.user),
                 actor=partner.actor if partner else "",
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
-        serializer.instance = update
+        return update
 
     @extend_schema(request=StatusUpdateCreateSerializer, responses={201: StatusUpdateSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -515,8 +536,8 @@ class StatusUpdateViewSet(
     def _create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.perform_create(serializer)
-        update = StatusUpdate.objects.select_related("commitment", "owner").get(pk=serializer.instance.pk)
+        created = self._record(serializer)  # what perform_create does, typed
+        update = StatusUpdate.objects.select_related("commitment", "owner").get(pk=created.pk)
         return Response(
             StatusUpdateSerializer(update, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from agreements.filters import uswds_widgets
+from agreements.lists import StaffMixin
 from agreements.roles import can_update_status, signed_in_user
-from agreements.views import StaffMixin
 from followups.models import Deadline, OccurrenceOutcome
 from followups.services import deadline_record_occurrence
 

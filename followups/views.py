@@ -22,9 +22,9 @@ from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from agreements.lists import StaffExportView, StaffListView, StaffMixin
 from agreements.models import Event, Milestone
 from agreements.roles import can_extend_deadline, can_update_status, signed_in_user
-from agreements.views import StaffExportView, StaffListView, StaffMixin
 from followups import charts, exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter

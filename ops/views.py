@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from agreements.filters import uswds_widgets
+from agreements.lists import StaffMixin
 from agreements.roles import Role, user_has_role
-from agreements.views import StaffMixin
 from config.history import ACTOR_KINDS
 from ops.activity import activity_entries, historied_models
 

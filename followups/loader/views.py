@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from agreements.lists import StaffMixin
 from agreements.roles import Role, user_has_role
-from agreements.views import StaffMixin
 from followups.loader.models import LoadBaseline
 
 

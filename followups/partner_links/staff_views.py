@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from agreements.lists import StaffMixin
 from agreements.models import Organisation
 from agreements.roles import can_update_status, signed_in_user
-from agreements.views import StaffMixin
 from followups.models import Commitment, InboundReply
 from followups.services import commitment_completion_accept, commitment_completion_return
 
