@@ -6,16 +6,23 @@ and shown read-only beside the rule. A status changed here becomes a status upda
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from agreements.admin import EvidenceLastMixin, HistoryAdmin, report_moved_deadlines
 from followups import services
-from followups.deadlines import RuleError
+from followups.deadlines import RuleError, describe_rule, span_of_offset, span_of_recurrence, upcoming_due_dates
+from followups.loader.records import deadline_ref
 from followups.models import (
     AnchorKind,
     Commitment,
@@ -26,10 +33,25 @@ from followups.models import (
     Project,
     StatusUpdate,
 )
+from followups.rule_fields import offset_field, recurrence_field, representable
+
+# The fields that make up a rule: the preview reads only their errors.
+RULE_FIELDS = (
+    "anchor_kind",
+    "anchor_framework",
+    "anchor_milestone",
+    "anchor_event",
+    "anchor_deadline",
+    "anchor_date",
+    "offset",
+    "recurrence",
+)
 
 
 class DeadlineRuleForm(forms.ModelForm):
-    """A deadline's rule; checks that it yields a date and fills in the anchor date from the anchor."""
+    """A deadline's rule, entered as an anchor, a number and a unit, and an optional "repeat every"; checks that
+    it yields a date and fills in the anchor date from the anchor. The preview (DeadlineAdmin.rule_preview_view)
+    runs this same form."""
 
     class Meta:
         model = Deadline
@@ -51,58 +73,192 @@ class DeadlineRuleForm(forms.ModelForm):
             "completed_on",
             "cancelled",
         ]
-        help_texts = {"anchor_date": "Only for a fixed date; other anchors give their own date."}
+        help_texts = {"anchor_date": _("Only for a fixed date; other anchors give their own date.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.trial: Deadline | None = None
         if "anchor_date" in self.fields:
             self.fields["anchor_date"].required = False
+        # A number and a unit instead of P6M and FREQ=...; a stored rule that has no such form (P1M2D) keeps
+        # its text box, so that nothing is lost.
+        for name, make, read in (
+            ("offset", offset_field, span_of_offset),
+            ("recurrence", recurrence_field, span_of_recurrence),
+        ):
+            if name in self.fields and representable(read, getattr(self.instance, name)):
+                self.fields[name] = make()
+        if "ref" in self.fields:
+            self.fields["ref"].required = False
+            self.fields["ref"].help_text = _(
+                "Leave empty for the usual reference: DL- and the commitment's reference without CMT- "
+                "(CMT-AU-01 gives DL-AU-01; -2, -3... when taken)."
+            )
+            commitment = self.instance.commitment if self.instance.commitment_id else self.initial.get("commitment")
+            if not self.instance.pk and commitment and not self.initial.get("ref"):
+                self.initial["ref"] = deadline_ref_proposed(commitment)
+
+    def clean_ref(self) -> str:
+        ref = self.cleaned_data.get("ref") or ""
+        commitment = (
+            self.instance.commitment if self.instance.commitment_id else self.data.get(self.add_prefix("commitment"))
+        )
+        if not ref and commitment:
+            ref = deadline_ref_proposed(commitment)
+        if not ref:
+            raise ValidationError(_("Choose the commitment first, or enter a reference such as DL-AU-01."))
+        return ref
 
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("anchor_kind")
         if kind == AnchorKind.PARTY_JOINED and self.instance.anchor_party_id is None:
-            self.add_error("anchor_kind", "A deadline per party comes from a per-party clock (Party clocks).")
+            self.add_error("anchor_kind", _("A deadline per party comes from a per-party clock (Party clocks)."))
             return cleaned
         anchor = Deadline.ANCHORS.get(kind) if kind else None
         needed = "anchor_date" if kind == AnchorKind.FIXED else anchor.field if anchor else None
         if needed in self.fields and not cleaned.get(needed):
-            self.add_error(needed, f"Required when the anchor is '{AnchorKind(kind).label}'.")
+            self.add_error(needed, _("Required when the anchor is '%(kind)s'.") % {"kind": AnchorKind(kind).label})
             return cleaned
         for other in ("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"):
             if other != needed:
                 cleaned[other] = None
         if cleaned.get("extended_due_on") and not (cleaned.get("extension_reason") or "").strip():
-            self.add_error("extension_reason", "Say why the deadline is extended.")
-        # Compute on a copy, so a rule that yields no date is a form error, not a server error.
-        trial = Deadline(**{k: v for k, v in cleaned.items() if k in {f.name for f in Deadline._meta.fields}})
+            self.add_error("extension_reason", _("Say why the deadline is extended."))
+        if any(field in self.errors for field in RULE_FIELDS):
+            return cleaned
+        trial = self._trial(cleaned, needed)
+        if trial is None:
+            return cleaned
+        if cleaned.get("extended_due_on") and cleaned["extended_due_on"] <= trial.original_due_on:
+            self.add_error(
+                "extended_due_on",
+                _("An extension must be later than the rule's date %(date)s.") % {"date": trial.original_due_on},
+            )
+        cleaned["anchor_date"] = trial.anchor_date
+        self.trial = trial
+        return cleaned
+
+    def _trial(self, cleaned: dict, needed: str | None) -> Deadline | None:
+        """The rule computed on a copy, so that a rule that yields no date is an error beside its field."""
+        model_fields = {f.name for f in Deadline._meta.fields}
+        trial = Deadline(**{k: v for k, v in cleaned.items() if k in model_fields and k != "commitment"})
         trial.occurrence_index = self.instance.occurrence_index
-        trial.anchor_party = self.instance.anchor_party if kind == AnchorKind.PARTY_JOINED else None
+        trial.anchor_party = (
+            self.instance.anchor_party if cleaned.get("anchor_kind") == AnchorKind.PARTY_JOINED else None
+        )
         try:
             trial.clean()
             services.deadline_apply_rule(trial)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
-            return cleaned
+            return None
         except RuleError as exc:
-            self.add_error(None, f"This rule gives no due date: {exc}.")
-            return cleaned
-        if cleaned.get("extended_due_on") and cleaned["extended_due_on"] <= trial.original_due_on:
-            self.add_error(
-                "extended_due_on", f"An extension must be later than the rule's date {trial.original_due_on}."
+            # Most often an anchor with no date yet (a framework not signed): said beside the anchor.
+            beside = needed if needed in self.fields else None
+            self.add_error(beside, _("This rule gives no due date: %(problem)s.") % {"problem": exc})
+            return None
+        return trial
+
+    def preview(self) -> dict:
+        """What the rule gives, for the live preview: its words and next due dates, or the rule fields' errors."""
+        self.is_valid()
+        errors = {
+            (field if field != NON_FIELD_ERRORS else "rule"): [str(m) for m in messages_]
+            for field, messages_ in self.errors.items()
+            if field in RULE_FIELDS or field == NON_FIELD_ERRORS
+        }
+        if errors or self.trial is None:
+            return {"errors": errors or {"rule": [str(_("Choose an anchor."))]}, "dates": []}
+        trial = self.trial
+        dates = upcoming_due_dates(trial.original_due_on, trial.recurrence_rule(), start=trial.occurrence_index)
+        return {"errors": {}, "rule": rule_in_words(trial), "dates": [_date_item(d) for d in dates]}
+
+
+def _date_item(day) -> dict:
+    return {"iso": day.isoformat(), "text": date_format(day, "j F Y")}
+
+
+def rule_in_words(deadline: Deadline) -> str:
+    anchor = deadline.anchor_object
+    return describe_rule(
+        anchor_kind=deadline.anchor_kind,
+        anchor_name=str(getattr(anchor, "ref", anchor) or ""),
+        anchor_date=deadline.anchor_date,
+        offset=deadline.offset,
+        recurrence=deadline.recurrence,
+    )
+
+
+def deadline_ref_proposed(commitment: Commitment | int | str) -> str:
+    """The dataset's convention, as the loader names deadlines: DL-<the commitment's ref without CMT->, then
+    -2, -3... when that reference is taken."""
+    found = commitment if isinstance(commitment, Commitment) else None
+    if found is None and str(commitment).isdigit():
+        found = Commitment.objects.filter(pk=str(commitment)).first()
+    if found is None:
+        return ""
+    base = deadline_ref(found.ref)
+    taken = set(Deadline.objects.filter(ref__startswith=base).values_list("ref", flat=True))
+    ref, n = base, 1
+    while ref in taken:
+        n += 1
+        ref = f"{base}-{n}"
+    return ref
+
+
+class DeadlineInlineFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if (index is None or index >= self.initial_form_count()) and self.instance.pk:
+            # A new deadline under a saved commitment: its reference proposed from the convention.
+            kwargs["initial"] = {**kwargs.get("initial", {}), "ref": deadline_ref_proposed(self.instance)}
+        return kwargs
+
+
+class RulePreviewMixin:
+    """The live preview of a rule's next due dates (static/js/admin-deadline-rule.js asks rule_preview_view)."""
+
+    class Media:
+        js = ["js/admin-deadline-rule.js"]
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description=_("next due dates"))
+    def rule_preview(self, obj: Deadline | None) -> str:
+        anchors = {str(kind): anchor.field for kind, anchor in Deadline.ANCHORS.items()}
+        anchors[AnchorKind.FIXED.value] = "anchor_date"
+        if obj is not None and obj.pk:
+            dates = upcoming_due_dates(obj.original_due_on, obj.recurrence_rule(), start=obj.occurrence_index)
+            shown = format_html(
+                "<p>{}</p><ol>{}</ol>",
+                rule_in_words(obj),
+                format_html_join(
+                    "",
+                    '<li><time datetime="{}">{}</time></li>',
+                    ((d.isoformat(), date_format(d, "j F Y")) for d in dates),
+                ),
             )
-        cleaned["anchor_date"] = trial.anchor_date
-        return cleaned
+        else:
+            shown = format_html("<p>{}</p>", _("Choose an anchor and enter the time after it to see the due dates."))
+        return format_html(
+            '<div class="tracker-rule-preview" data-url="{}" data-object="{}" data-anchors="{}" aria-live="polite">'
+            "{}</div>",
+            reverse("admin:followups_deadline_rule_preview"),
+            obj.pk if obj is not None and obj.pk else "",
+            json.dumps(anchors),
+            shown,
+        )
 
 
-class DeadlineInline(admin.StackedInline):
+class DeadlineInline(RulePreviewMixin, admin.StackedInline):
     model = Deadline
     form = DeadlineRuleForm
+    formset = DeadlineInlineFormSet
     fk_name = "commitment"
     extra = 0
     autocomplete_fields = ["anchor_framework", "anchor_milestone", "anchor_deadline"]
-    readonly_fields = ["computed_dates"]
+    readonly_fields = ["computed_dates", "rule_preview"]
     fieldsets = [
         (
             None,
@@ -112,6 +268,7 @@ class DeadlineInline(admin.StackedInline):
                     ("anchor_kind", "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"),
                     ("anchor_date", "anchor_estimated"),
                     ("offset", "recurrence", "basis"),
+                    "rule_preview",
                     "computed_dates",
                     ("extended_due_on", "extension_reason"),
                     ("completed_on", "cancelled"),
@@ -284,7 +441,7 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(HistoryAdmin):
+class DeadlineAdmin(RulePreviewMixin, HistoryAdmin):
     form = DeadlineRuleForm
     inlines = [OccurrenceInline]
     # The commitment's full title pushed the dates out of sight; its ref is enough to find it. The rule's own date
@@ -295,7 +452,7 @@ class DeadlineAdmin(HistoryAdmin):
     date_hierarchy = "due_on"
     autocomplete_fields = ["commitment", "anchor_framework", "anchor_milestone", "anchor_deadline"]
     list_select_related = ["commitment", "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"]
-    readonly_fields = ["computed_dates", "original_due_on", "due_on", "updated_at"]
+    readonly_fields = ["computed_dates", "rule_preview", "original_due_on", "due_on", "updated_at"]
     fieldsets = [
         (None, {"fields": ["ref", "commitment", "title"]}),
         (
@@ -311,6 +468,7 @@ class DeadlineAdmin(HistoryAdmin):
                     "anchor_estimated",
                     "offset",
                     "recurrence",
+                    "rule_preview",
                     "basis",
                     "computed_dates",
                 ]
@@ -319,6 +477,24 @@ class DeadlineAdmin(HistoryAdmin):
         ("Extension", {"fields": ["extended_due_on", "extension_reason"]}),
         ("Outcome", {"fields": ["completed_on", "cancelled", "updated_at"]}),
     ]
+
+    def get_urls(self):
+        preview = path(
+            "rule-preview/",
+            self.admin_site.admin_view(self.rule_preview_view),
+            name="followups_deadline_rule_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def rule_preview_view(self, request):
+        """The rule's words and next due dates as JSON, computed by the form that saves it (staff only)."""
+        if not (self.has_view_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        instance = None
+        if (object_id := request.GET.get("object", "")).isdigit():
+            instance = Deadline.objects.filter(pk=object_id).first()
+        form = DeadlineRuleForm(data=request.GET, instance=instance)
+        return JsonResponse(form.preview())
 
     @admin.display(description="overdue")
     def overdue(self, obj: Deadline) -> str:

@@ -153,6 +153,55 @@ def _unit(freq: str) -> str:
     return {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days"}[freq]
 
 
+# --- A rule as a clerk enters it: a number and a unit (the admin's rule widget) -------------------------------
+
+SPAN_UNITS = ("days", "weeks", "months", "years")
+_UNIT_FREQ = {"days": "DAILY", "weeks": "WEEKLY", "months": "MONTHLY", "years": "YEARLY"}
+
+
+def offset_of_span(number: int, unit: str) -> Offset:
+    """6, "months" -> P6M. The number is at least 1 and the unit one of SPAN_UNITS."""
+    if unit not in SPAN_UNITS:
+        raise RuleError(f"unit {unit!r} is not one of {', '.join(SPAN_UNITS)}")
+    if number < 1:
+        raise RuleError("the number must be at least 1")
+    return Offset(**{unit: number})
+
+
+def span_of_offset(offset: str | None) -> tuple[int, str] | None:
+    """P6M -> (6, "months"); blank -> None. An offset of two units is read in the smaller one when that
+    gives the same dates (P1Y6M -> 18 months, P1W3D -> 10 days); P1M2D has no single unit and raises RuleError."""
+    parsed = Offset.parse(offset)
+    if parsed == Offset():
+        return None
+    if not (parsed.weeks or parsed.days):
+        return (parsed.years, "years") if not parsed.months else (parsed.years * 12 + parsed.months, "months")
+    if not (parsed.years or parsed.months):
+        return (parsed.weeks, "weeks") if not parsed.days else (parsed.weeks * 7 + parsed.days, "days")
+    raise RuleError(f"offset {offset!r} mixes months and days: it cannot be entered as one number and unit")
+
+
+def recurrence_of_span(number: int, unit: str) -> Recurrence:
+    """3, "months" -> FREQ=MONTHLY;INTERVAL=3 (the form the loader stores)."""
+    offset_of_span(number, unit)  # the same checks
+    return Recurrence(freq=_UNIT_FREQ[unit], interval=number)
+
+
+def span_of_recurrence(recurrence: str | None) -> tuple[int, str] | None:
+    """FREQ=MONTHLY;INTERVAL=3 (or P3M) -> (3, "months"); blank -> None."""
+    if not recurrence:
+        return None
+    rule = Recurrence.parse(recurrence)
+    return rule.interval, _unit(rule.freq)
+
+
+def upcoming_due_dates(first: date, recurrence: Recurrence | None, *, start: int = 0, count: int = 3) -> list[date]:
+    """The due dates from occurrence `start` on: `count` of them for a recurring rule, else the one date."""
+    if recurrence is None:
+        return [first]
+    return [recurrence.occurrence(first, index) for index in range(start, start + count)]
+
+
 def local_instant(*, day: date, zone: str, at: time) -> datetime:
     """The UTC instant of the local time `at` on `day` in the IANA zone `zone` (DST included; UTC if unknown).
 

@@ -123,11 +123,11 @@ def test_a_deadline_rule_that_gives_no_date_is_a_form_error(clerk_client):
     deadline = Deadline.objects.get(ref="DL-AU-01")
     url = reverse("admin:followups_deadline_change", args=[deadline.pk])
     data = form_of(clerk_client, url)
-    data["offset"] = ["six months"]
+    data["offset_0"] = ["six"]  # the rule is a number and a unit (tests/followups/test_admin_rule.py)
     response = clerk_client.post(url, data)
     assert response.status_code == 200
-    assert "is not an ISO-8601 date duration" in response.content.decode()
-    data["offset"] = ["P6M"]
+    assert "Enter a whole number, such as 6." in response.content.decode()
+    data["offset_0"] = ["6"]
     data["anchor_kind"] = ["fixed"]
     data["anchor_date"] = [""]
     response = clerk_client.post(url, data)
@@ -146,15 +146,17 @@ def test_a_deadline_added_under_a_commitment_gets_its_due_date(clerk_client):
     data[f"{prefix}-TOTAL_FORMS"] = [str(total + 1)]
     data.update(
         {
-            f"{new}-ref": ["DL-AU-02-EXTRA"],
+            f"{new}-ref": [""],  # left empty: the convention's DL-AU-02-2 (DL-AU-02 is taken)
             f"{new}-anchor_kind": ["fixed"],
             f"{new}-anchor_date": ["2026-01-31"],
-            f"{new}-offset": ["P1M"],
+            f"{new}-offset_0": ["1"],
+            f"{new}-offset_1": ["months"],
         }
     )
     response = clerk_client.post(url, data, follow=True)
     assert response.status_code == 200, response.content.decode()[:500]
-    assert Deadline.objects.get(ref="DL-AU-02-EXTRA").due_on == date(2026, 2, 28)
+    added = Deadline.objects.get(ref="DL-AU-02-2")
+    assert (added.offset, added.due_on) == ("P1M", date(2026, 2, 28))
 
 
 def test_a_status_changed_in_the_admin_is_on_the_timeline_with_its_author(clerk_client):

@@ -142,7 +142,9 @@ def test_clerk_finds_edits_and_traces_the_ministerial_in_the_admin(page, live_se
     walk.visited("commitment-cmt-au-01")
     deadlines = page.locator(".inline-group", has_text="Deadlines")
     assert deadlines.get_by_text("Deadline: DL-AU-01 due 2026-04-20").is_visible()
-    assert page.locator("#id_deadlines-0-offset").input_value() == "P6M"
+    # The rule as a number and a unit (no ISO-8601 to type), with its due date previewed in words.
+    assert page.locator("#id_deadlines-0-offset_0").input_value() == "6"
+    assert page.locator("#id_deadlines-0-offset_1").input_value() == "months"
     computed = deadlines.locator(".inline-related:not(.empty-form) .field-computed_dates")
     assert "2026-04-20 = Framework signed FW-US-AU (2025-10-20) + P6M" in computed.inner_text()
 
