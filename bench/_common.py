@@ -403,3 +403,52 @@ def _wrk_latency(out: str, label: str) -> float:
                 if value.endswith(suffix):
                     return round(float(value[: -len(suffix)]) * factor, 2)
     return 0.0
+
+
+@dataclass
+class LoadRun:
+    """The tracker and its bare WSGI app served in turn on one port, each loaded the same way."""
+
+    results: dict[str, Timing]
+    bodies: dict[str, bytes]
+    memory: dict[str, float]
+    errors: list[str]
+    tool: str
+
+
+def under_load_both(address: str, headers: dict, bare_env: dict, seconds: float, connections: int = 8) -> LoadRun:
+    """Serve the tracker (config.wsgi) then the bare app (bench/_bare_wsgi.py with `bare_env`) with two gunicorn
+    workers each on the same port (links in the bodies hold the host), keep the first body of each, load each for
+    `seconds`, and read the workers' peak resident memory."""
+    port = address.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+    results, bodies, memory, errors = {}, {}, {}, []
+    bare = {"PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}", **bare_env}
+    for side, app, env in (("tracker", "config.wsgi:application", {}), ("bare", "_bare_wsgi:app", bare)):
+        server = gunicorn(app, int(port), workers=2, env=env)
+        try:
+            wait_http(address, headers)
+            request = urllib.request.Request(address, headers=headers)  # noqa: S310 - our own loopback server
+            with urllib.request.urlopen(request) as response:  # noqa: S310
+                bodies[side] = response.read()
+            results[side], error = load(address, headers, seconds, connections=connections)
+            if error:
+                errors.append(f"{side}: {error}")
+            memory[side] = workers_peak_rss_mb(server)
+        finally:
+            stop(server)
+        time.sleep(0.5)
+    tool = "wrk" if shutil.which("wrk") else "Python threads"
+    return LoadRun(results, bodies, memory, errors, tool)
+
+
+def run_two_sizes(script: str, title: str, rounds: int, load_seconds: float, no_load: bool) -> None:
+    """The page benchmarks' parent: 10,000 then 100,000 commitments (times BENCH_SCALE), each in a child process;
+    the load test at the largest size only."""
+    sizes = [scaled(10_000), scaled(100_000)]
+    rows = []
+    for size in sizes:
+        extra = ["--rounds", str(rounds), "--load-seconds", str(load_seconds)]
+        if no_load or size != sizes[-1]:
+            extra.append("--no-load")
+        rows += run_sizes(script, [size], extra)
+    print_table(title, rows)

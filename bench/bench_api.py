@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -97,41 +95,22 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
 
 def under_load(url: str, raw: str, seconds: float, size: int) -> c.Row:
     """Tracker then bare on the same port (the cursor link holds the host), two workers each."""
-    port = c.free_port()
-    address = f"http://127.0.0.1:{port}/api/v1/commitments/?page_size={PAGE}"
-    headers = {"Authorization": f"Bearer {raw}"}
-    results, bodies, memory, errors = {}, {}, {}, []
-    for side, app, env in (
-        ("tracker", "config.wsgi:application", {}),
-        ("bare", "_bare_wsgi:app", {"PYTHONPATH": f"{c.ROOT}:{c.ROOT / 'bench'}", "BENCH_URL": url}),
-    ):
-        server = c.gunicorn(app, port, workers=2, env=env)
-        try:
-            c.wait_http(address, headers)
-            with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
-                bodies[side] = response.read()
-            results[side], error = c.load(address, headers, seconds, connections=8)
-            if error:
-                errors.append(f"{side}: {error}")
-            memory[side] = c.workers_peak_rss_mb(server)
-        finally:
-            c.stop(server)
-        time.sleep(0.5)
-    same = bodies["tracker"] == bodies["bare"]
+    address = f"http://127.0.0.1:{c.free_port()}/api/v1/commitments/?page_size={PAGE}"
+    run = c.under_load_both(address, {"Authorization": f"Bearer {raw}"}, {"BENCH_URL": url}, seconds)
+    same = run.bodies["tracker"] == run.bodies["bare"]
     if not same:
-        print(f"  API bodies under load differ {first_difference(bodies['tracker'], bodies['bare'])}", flush=True)
-    tool = "wrk" if c.shutil.which("wrk") else "Python threads"
+        print(f"  API bodies under load differ {first_difference(run.bodies['tracker'], run.bodies['bare'])}")
     return c.Row(
-        path=f"API page under load ({tool}, 8 connections, 2 workers)",
+        path=f"API page under load ({run.tool}, 8 connections, 2 workers)",
         size=size,
-        tracker=results["tracker"],
-        bare=results["bare"],
+        tracker=run.results["tracker"],
+        bare=run.results["bare"],
         same_output=same,
-        tracker_mem_mb=memory["tracker"],
-        bare_mem_mb=memory["bare"],
+        tracker_mem_mb=run.memory["tracker"],
+        bare_mem_mb=run.memory["bare"],
         mem_note="(worker RSS)",
         unit="req/s",
-        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in errors),
+        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in run.errors),
     )
 
 
@@ -146,14 +125,7 @@ def main() -> None:
     if args.child:
         child(args.size, args.rounds, 0 if args.no_load else args.load_seconds)
         return
-    sizes = [c.scaled(10_000), c.scaled(100_000)]
-    rows = []
-    for size in sizes:
-        extra = ["--rounds", str(args.rounds), "--load-seconds", str(args.load_seconds)]
-        if args.no_load or size != sizes[-1]:
-            extra.append("--no-load")
-        rows += c.run_sizes(__file__, [size], extra)
-    c.print_table("API", rows)
+    c.run_two_sizes(__file__, "API", args.rounds, args.load_seconds, args.no_load)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,6 @@ import argparse
 import json
 import os
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -186,41 +184,21 @@ def explain(name: str, t_out: bytes, b_out) -> None:
 
 
 def under_load(url: str, session: str, names: dict, closed: list[str], seconds: float, size: int) -> c.Row:
-    port = c.free_port()
-    address = f"http://127.0.0.1:{port}/commitments/"
-    headers = {"Cookie": f"sessionid={session}"}
-    bare_env = {
-        "PYTHONPATH": f"{c.ROOT}:{c.ROOT / 'bench'}",
-        "BENCH_URL": url,
-        "BENCH_LABELS": json.dumps({"labels": names, "closed": closed}),
-    }
-    results, bodies, memory, errors = {}, {}, {}, []
-    for side, app, env in (("tracker", "config.wsgi:application", {}), ("bare", "_bare_wsgi:app", bare_env)):
-        server = c.gunicorn(app, port, workers=2, env=env)
-        try:
-            c.wait_http(address, headers)
-            with urllib.request.urlopen(urllib.request.Request(address, headers=headers)) as response:
-                bodies[side] = response.read().decode()
-            results[side], error = c.load(address, headers, seconds, connections=8)
-            if error:
-                errors.append(f"{side}: {error}")
-            memory[side] = c.workers_peak_rss_mb(server)
-        finally:
-            c.stop(server)
-        time.sleep(0.5)
-    same = list_rows(bodies["tracker"]) == list_rows(bodies["bare"]) and len(list_rows(bodies["bare"])) == 50
-    tool = "wrk" if c.shutil.which("wrk") else "Python threads"
+    address = f"http://127.0.0.1:{c.free_port()}/commitments/"
+    bare_env = {"BENCH_URL": url, "BENCH_LABELS": json.dumps({"labels": names, "closed": closed})}
+    run = c.under_load_both(address, {"Cookie": f"sessionid={session}"}, bare_env, seconds)
+    tracker_rows, bare_rows = (list_rows(run.bodies[side].decode()) for side in ("tracker", "bare"))
     return c.Row(
-        path=f"staff list under load ({tool}, 8 connections, 2 workers)",
+        path=f"staff list under load ({run.tool}, 8 connections, 2 workers)",
         size=size,
-        tracker=results["tracker"],
-        bare=results["bare"],
-        same_output=same,
-        tracker_mem_mb=memory["tracker"],
-        bare_mem_mb=memory["bare"],
+        tracker=run.results["tracker"],
+        bare=run.results["bare"],
+        same_output=tracker_rows == bare_rows and len(bare_rows) == 50,
+        tracker_mem_mb=run.memory["tracker"],
+        bare_mem_mb=run.memory["bare"],
         mem_note="(worker RSS)",
         unit="req/s",
-        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in errors),
+        note="p95 column: latency ms (wrk: 99th)" + "".join(f"; {e}" for e in run.errors),
     )
 
 
@@ -235,14 +213,7 @@ def main() -> None:
     if args.child:
         child(args.size, args.rounds, 0 if args.no_load else args.load_seconds)
         return
-    sizes = [c.scaled(10_000), c.scaled(100_000)]
-    rows = []
-    for size in sizes:
-        extra = ["--rounds", str(args.rounds), "--load-seconds", str(args.load_seconds)]
-        if args.no_load or size != sizes[-1]:
-            extra.append("--no-load")
-        rows += c.run_sizes(__file__, [size], extra)
-    c.print_table("Staff pages", rows)
+    c.run_two_sizes(__file__, "Staff pages", args.rounds, args.load_seconds, args.no_load)
 
 
 if __name__ == "__main__":
