@@ -1,0 +1,248 @@
+"""Commitments and their owners. "Overdue" is never stored: it is derived from the open deadlines
+(`CommitmentQuerySet.overdue`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import (
+    Contact,
+    Framework,
+    Organisation,
+    Sourced,
+    WorkingGroup,
+    ref_validator,
+)
+from config.history import TrackedHistory
+from followups.models.choices import (
+    CLOSED_STATUSES,
+    DEFAULT_QUIET_DAYS,
+    DEFAULT_QUIET_GRACE_DAYS,
+    DONE_STATUSES,
+    Category,
+    Priority,
+    Status,
+)
+from followups.models.deadlines import Deadline
+from followups.models.status_updates import StatusUpdate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class CommitmentQuerySet(models.QuerySet["Commitment"]):
+    def open(self) -> Self:
+        return self.exclude(status__in=CLOSED_STATUSES)
+
+    def overdue(self, *, today: date) -> Self:
+        """Commitments with at least one deadline past due and still open."""
+        return self.filter(Exists(Deadline.objects.overdue(today=today).filter(commitment=OuterRef("pk"))))
+
+    def owned_by(self, organisations: Organisation | Iterable[Organisation]) -> Self:
+        """Commitments owed by the organisation (or by any of several: a desk officer's portfolio)."""
+        orgs = [organisations] if isinstance(organisations, Organisation) else list(organisations)
+        return self.filter(pk__in=CommitmentOwner.objects.filter(organisation__in=orgs).values("commitment"))
+
+    def awaiting_verification(self) -> Self:
+        """Commitments with a party's "completed" reported by a partner and not yet accepted or returned."""
+        # A claim that staff overtook by completing the party themselves waits for nobody.
+        claims = CommitmentOwner.objects.filter(commitment=OuterRef("pk"), completion_reported_at__isnull=False)
+        return self.filter(Exists(claims.exclude(status__in=DONE_STATUSES)))
+
+    def with_last_update(self) -> Self:
+        """Annotate `last_update_on`: the day of the latest status update, else the day it was entered."""
+        latest = StatusUpdate.objects.filter(commitment=OuterRef("pk")).order_by("-happened_on").values("happened_on")
+        return self.annotate(last_update_on=Coalesce(Subquery(latest[:1]), TruncDate("created_at")))
+
+    def quiet(self, *, today: date) -> Self:
+        """Open commitments with no status update for longer than their window (by priority; the framework's
+        reminder policy overrides the defaults), with or without a deadline (`Commitment.is_quiet` for one)."""
+        from followups.reminders.models import ReminderPolicy
+
+        condition = Q()
+        overridden: dict[str, list[int]] = {p: [] for p in DEFAULT_QUIET_DAYS}
+        for policy in ReminderPolicy.objects.filter(framework__isnull=False):
+            for priority in DEFAULT_QUIET_DAYS:
+                days = getattr(policy, f"quiet_days_{priority}")
+                if days:
+                    overridden[priority].append(policy.framework_id)
+                    condition |= Q(
+                        framework_id=policy.framework_id,
+                        priority=priority,
+                        last_update_on__lt=today - timedelta(days=days),
+                    )
+        for priority, days in DEFAULT_QUIET_DAYS.items():
+            condition |= Q(priority=priority, last_update_on__lt=today - timedelta(days=days)) & ~Q(
+                framework_id__in=overridden[priority]
+            )
+        return self.open().with_last_update().filter(condition)
+
+    def in_portfolio(self, user: AbstractBaseUser) -> Self:
+        """Commitments owed by the organisations a desk officer follows (none for other users)."""
+        return self.filter(
+            pk__in=CommitmentOwner.objects.filter(organisation__desk_officers__user=user).values("commitment")
+        )
+
+    def visible_to(self, organisation: Organisation | None) -> Self:
+        """What a partner may read (None: staff, all): commitments under the frameworks it can see, and every
+        commitment it owns. The API, the webhooks and the tasks start from this."""
+        if organisation is None:
+            return self.all()
+        frameworks = Framework.objects.visible_to(organisation).values("pk")
+        return self.filter(Q(framework__in=frameworks) | Q(pk__in=self.owned_by(organisation).values("pk")))
+
+    def reportable_by(self, organisation: Organisation | None) -> Self:
+        """What a partner may record progress on (None: staff, all): the commitments its organisation owes."""
+        return self.all() if organisation is None else self.owned_by(organisation)
+
+
+class Commitment(Sourced):
+    """Something one or more parties undertook under a framework, with owners, deadlines and a status.
+
+    `status` is the commitment's overall status. When several parties owe it, each owner has its own
+    status (`CommitmentOwner.status`) and the overall one is rolled up from theirs by
+    `services.commitment_update_status`.
+    """
+
+    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="commitments")
+    title = models.TextField()
+    category = models.CharField(max_length=40, choices=Category.choices, default=Category.OTHER)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    status_basis = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text=_("'sourced' or 'illustrative': where the loaded status came from."),
+    )
+    owners = models.ManyToManyField(Organisation, through="CommitmentOwner", related_name="commitments_owned")
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="commitments", help_text=_("Responsible points of contact.")
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="commitments"
+    )
+    projects = models.ManyToManyField("followups.Project", blank=True, related_name="commitments")
+    review_every = models.CharField(
+        max_length=20, blank=True, help_text=_("A review cadence with no dated anchor, such as P6M.")
+    )
+    # The dataset's `recurrence.basis`: where the repetition (review_every or the deadline's RRULE) comes from.
+    recurrence_basis = models.CharField(
+        max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
+
+    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ref"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_status_valid"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="commitment_priority_valid"),
+        ]
+        indexes = [
+            # Dashboard counts and list filters by status within a framework.
+            models.Index(fields=["framework", "status"], name="commitment_framework_status"),
+            models.Index(fields=["status", "priority"], name="commitment_status_priority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.title[:80]}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def last_update(self) -> date:
+        """The day of the latest status update, else the day it was entered (annotated by `with_last_update`)."""
+        annotated = getattr(self, "last_update_on", None)
+        if annotated is not None:
+            return annotated
+        latest = self.status_updates.order_by("-happened_on").values_list("happened_on", flat=True).first()
+        self.last_update_on = latest or timezone.localtime(self.created_at).date()  # read once per instance
+        return self.last_update_on
+
+    def days_since_update(self, *, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.last_update).days
+
+    def quiet_window(self) -> tuple[int, int]:
+        """(days without an update before it has gone quiet, grace days before its desk officers hear): the
+        framework's reminder policy, else DEFAULT_QUIET_DAYS by priority and DEFAULT_QUIET_GRACE_DAYS."""
+        from django.core.exceptions import ObjectDoesNotExist
+
+        window, grace = DEFAULT_QUIET_DAYS.get(self.priority, DEFAULT_QUIET_DAYS["normal"]), DEFAULT_QUIET_GRACE_DAYS
+        try:
+            policy = self.framework.reminder_policy
+        except ObjectDoesNotExist:
+            return window, grace
+        return getattr(policy, f"quiet_days_{self.priority}", None) or window, policy.quiet_grace_days or grace
+
+    def is_quiet(self, *, today: date | None = None) -> bool:
+        return not self.is_closed and self.days_since_update(today=today) > self.quiet_window()[0]
+
+
+class CommitmentOwner(models.Model):
+    """One party that owes a commitment, with that party's own status."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="ownerships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ownerships")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # A partner's "completed" is a claim (DESIGN.md): the party's status stays as it was, so the roll-up and the
+    # deadlines do not move, until staff accept it (services.commitment_completion_accept) or return it.
+    completion_reported_at = models.DateTimeField(null=True, blank=True)
+    completion_reported_on = models.DateField(null=True, blank=True, help_text=_("When it was done, as reported."))
+    completion_reported_by = models.CharField(max_length=200, blank=True, help_text=_("Who reported it, in words."))
+    completion_reported_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The reporter's own login, if any (a contact with a staff account): never the verifier.
+    completion_reported_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = TrackedHistory()
+
+    class Meta:
+        ordering = ["commitment", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["commitment", "organisation"], name="commitment_owner_unique"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_owner_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_status_display()}"
+
+    @property
+    def awaiting_verification(self) -> bool:
+        """A partner reported it complete and staff have neither answered nor completed it themselves."""
+        return self.completion_reported_at is not None and self.status not in DONE_STATUSES
+
+    @property
+    def last_update(self) -> date:
+        """The day of the latest status update for this owner (or for the whole commitment), else the day the
+        commitment was entered."""
+        latest = (
+            StatusUpdate.objects.filter(commitment_id=self.commitment_id)
+            .filter(Q(owner_id=self.organisation_id) | Q(owner__isnull=True))
+            .order_by("-happened_on")
+            .values_list("happened_on", flat=True)
+            .first()
+        )
+        return latest or timezone.localtime(self.commitment.created_at).date()
+
+    def days_since_update(self, *, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.last_update).days

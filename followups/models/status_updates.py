@@ -1,0 +1,86 @@
+"""The status timeline: every update of a commitment, who made it (a person, a partner's key or link, the
+loader) and what it says."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agreements.models import (
+    Organisation,
+)
+from followups.models.choices import Status
+
+if TYPE_CHECKING:
+    pass
+
+
+class Completion(models.TextChoices):
+    """What a timeline entry does to a partner's claim of completion (blank: an ordinary update)."""
+
+    REPORTED = "reported", _("Reported complete, awaiting verification")
+    VERIFIED = "verified", _("Completion verified")
+    RETURNED = "returned", _("Completion returned")
+
+
+# How partners are recorded as actors (agreements.partner_access.ApiKey.actor_label, a contact's signed link).
+PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
+COORDINATING_OFFICE = _("Coordinating office")
+
+
+class StatusUpdate(models.Model):
+    """One entry of a commitment's timeline: a status change (or a note) with who, when and evidence."""
+
+    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="status_updates")
+    # The public id (API, webhooks): opaque, so that partners cannot count what others post.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The owning party this update is for; blank for the commitment as a whole."),
+    )
+    old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=Status.choices)
+    completion = models.CharField(max_length=10, choices=Completion.choices, blank=True)
+    note = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    happened_on = models.DateField(help_text=_("When it happened, which may be before it was recorded."))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Who: a staff user, a partner's API key, or the system (the loader, a task), named in `actor`.
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=200, help_text=_("Who made the change, in words."))
+    sources = models.ManyToManyField("agreements.Source", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-happened_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(new_status__in=Status.values), name="status_update_status_valid"),
+        ]
+        indexes = [models.Index(fields=["commitment", "-created_at"], name="status_update_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
+
+    def actor_shown_to(self, organisation_id: int | None) -> str:
+        """The author as a partner organisation (by id) may see it (None: staff, who see it as recorded).
+
+        A partner sees its own keys and contacts by name, another partner's as that organisation, and staff,
+        the loader and the system as the coordinating office: never a staff user's name.
+        """
+        if organisation_id is None:
+            return self.actor
+        if self.by_user_id is None and self.owner_id is not None and self.actor.startswith(PARTNER_ACTOR_PREFIXES):
+            return self.actor if self.owner_id == organisation_id else self.owner.name
+        return str(COORDINATING_OFFICE)
