@@ -1,0 +1,60 @@
+"""Where a fact comes from: sources, the provenance every record carries (Sourced), and shared validators."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ref_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", _("A reference looks like ORG-AR, FW-US-AU or CMT-AU-01.")
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _zones():
+        raise ValidationError(_("%(value)s is not an IANA time zone such as Europe/Paris."), params={"value": value})
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    return _ZONES
+
+
+_ZONES: set[str] | None = None
+
+
+class Source(models.Model):
+    """A piece of evidence (an official text, a mirror, a news report) that records cite."""
+
+    ref = models.CharField(max_length=20, unique=True)
+    title = models.TextField()
+    # Usually a URL, but some sources are only described ("seed news article").
+    url = models.CharField(max_length=500, blank=True)
+    # Sources give "2026-02-04", "2026-02", "2026" or "n.d.": kept as given.
+    published = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["ref"]
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.title[:80]}"
+
+
+class Sourced(models.Model):
+    """Fields every dataset record shares: its sources and whether it is invented for the demo."""
+
+    sources = models.ManyToManyField(Source, blank=True, related_name="+")
+    illustrative = models.BooleanField(
+        default=False, help_text=_("Invented-but-plausible demo material, not a sourced fact.")
+    )
+    illustrative_fields = models.JSONField(default=list, blank=True, help_text=_("Invented fields of a real record."))
+
+    class Meta:
+        abstract = True
