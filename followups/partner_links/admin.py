@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from followups.models import ContactPreferenceChange, PartnerLink, PartnerMessage, PartnerMessageStatus
+from followups.models import ContactPreferenceChange, PartnerLink, PartnerMessage
+from followups.outbox_admin import OutboxAdmin
 from followups.partner_links.links import partner_link_revoke
 from followups.partner_links.outbox import partner_message_resend
 
@@ -43,26 +44,16 @@ class PartnerLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerMessage)
-class PartnerMessageAdmin(admin.ModelAdmin):
+class PartnerMessageAdmin(OutboxAdmin):
     list_display = ["id", "status", "kind", "contact", "commitment", "created_at", "sent_at", "attempts"]
     list_filter = ["status", "kind"]
     search_fields = ["contact__email", "commitment__ref"]
     list_select_related = ["contact", "commitment"]
-    readonly_fields = [f.name for f in PartnerMessage._meta.fields]
-    actions = ["resend"]
+    readonly_fields = [f.name for f in PartnerMessage._meta.fields if f.name != "claim_token"]
+    exclude = ["claim_token"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.action(description="Resend the selected failed messages")
-    def resend(self, request: HttpRequest, queryset: QuerySet[PartnerMessage]) -> None:
-        failed = list(queryset.filter(status=PartnerMessageStatus.FAILED))
-        for message in failed:
-            partner_message_resend(message=message)
-        skipped = queryset.count() - len(failed)
-        self.message_user(request, f"{len(failed)} message(s) queued again.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
+    def resend_row(self, row: PartnerMessage) -> None:
+        partner_message_resend(message=row)
 
 
 @admin.register(ContactPreferenceChange)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from agreements.admin import HistoryAdmin
 from followups import services
@@ -11,13 +11,13 @@ from followups.models import (
     Reminder,
     ReminderAcknowledgement,
     ReminderPolicy,
-    ReminderStatus,
 )
+from followups.outbox_admin import OutboxAdmin
 from followups.reminders.sending import reminder_resend
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(OutboxAdmin):
     # Beside the filter panel only about six columns fit at 1280px: status and when first; kind is a filter, and
     # attempts and the time sent are on the reminder's page.
     list_display = ["id", "status", "due_at", "deadline", "recipient", "error"]
@@ -25,11 +25,10 @@ class ReminderAdmin(admin.ModelAdmin):
     search_fields = ["deadline__ref", "deadline__commitment__ref", "contact__email", "user__email", "message_id"]
     list_select_related = ["deadline", "contact", "user"]
     date_hierarchy = "due_at"
-    actions = ["resend"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False  # rows are written by the planner, never by hand
+    def resend_row(self, row: Reminder) -> None:
+        reminder_resend(reminder=row)
 
     @admin.display(description="last error")
     def error(self, obj: Reminder) -> str:
@@ -38,16 +37,6 @@ class ReminderAdmin(admin.ModelAdmin):
     @admin.display(description="recipient")
     def recipient(self, obj: Reminder) -> str:
         return obj.recipient_label
-
-    @admin.action(description="Resend the selected failed reminders")
-    def resend(self, request, queryset) -> None:
-        failed = list(queryset.filter(status=ReminderStatus.FAILED))
-        for reminder in failed:
-            reminder_resend(reminder=reminder)
-        skipped = queryset.count() - len(failed)
-        self.message_user(request, f"{len(failed)} reminders queued again.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
 
 
 @admin.register(ReminderPolicy)

@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from agreements.admin import HistoryAdmin
-from followups.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from followups.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from followups.outbox_admin import OutboxAdmin
 from followups.webhooks.endpoints import webhook_endpoint_register, webhook_endpoint_update, webhook_url_problem
 from followups.webhooks.sending import webhook_delivery_resend
 
@@ -105,25 +106,14 @@ class WebhookEndpointAdmin(HistoryAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(OutboxAdmin):
     list_display = ["id", "endpoint", "event", "commitment", "status", "attempts", "response_status", "sent_at"]
     list_filter = ["status", "event"]
     search_fields = ["event_id", "endpoint__url", "endpoint__organisation__ref", "commitment__ref"]
     list_select_related = ["endpoint", "commitment"]
     date_hierarchy = "created_at"
-    actions = ["resend"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields if f.name != "claim_token"]
     exclude = ["claim_token"]
 
-    def has_add_permission(self, request) -> bool:
-        return False  # rows are written by the changes that call for them, never by hand
-
-    @admin.action(description="Resend the selected failed deliveries")
-    def resend(self, request, queryset) -> None:
-        failed = list(queryset.filter(status=WebhookDeliveryStatus.FAILED))
-        for delivery in failed:
-            webhook_delivery_resend(delivery=delivery)
-        skipped = queryset.count() - len(failed)
-        self.message_user(request, f"{len(failed)} deliveries queued again.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
+    def resend_row(self, row: WebhookDelivery) -> None:
+        webhook_delivery_resend(delivery=row)

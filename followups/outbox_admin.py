@@ -1,0 +1,34 @@
+"""The admin of an outbox (reminders, webhook deliveries, partner messages; followups.outbox): the rows are written by
+the changes that call for them, never by hand, and FAILED ones can be put back in the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from followups.outbox import FAILED
+
+
+class OutboxAdmin(admin.ModelAdmin):
+    """A subclass names its capability's resend service in `resend_row`."""
+
+    actions = ["resend"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are written by the changes that call for them, never by hand
+
+    def resend_row(self, row: Any) -> None:
+        raise NotImplementedError
+
+    @admin.action(description="Resend the selected failed %(verbose_name_plural)s")
+    def resend(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
+        failed = list(queryset.filter(status=FAILED))
+        for row in failed:
+            self.resend_row(row)
+        skipped = queryset.count() - len(failed)
+        self.message_user(request, f"{len(failed)} {self.opts.verbose_name_plural} queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
