@@ -4,6 +4,7 @@ the filtered, sortable, paginated list with its filter in the URL (StaffListView
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -31,6 +32,8 @@ ROLE_LABELS = {
 
 class StaffMixin(LoginRequiredMixin):
     """Logged-in staff with a role; puts what the user may do into every template's context."""
+
+    request: HttpRequest  # set by the View it is mixed into
 
     def dispatch(self, request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -60,7 +63,7 @@ class StaffMixin(LoginRequiredMixin):
 class StaffListView(StaffMixin, TemplateView):
     """A filtered, sortable, paginated list; the filter is in the URL so a view can be bookmarked."""
 
-    filterset_class = None
+    filterset_class: type[django_filters.FilterSet] | None = None
     default_page_size = 50
     sort_keys: tuple[str, ...] = ()
     export_name = ""  # URL name of the CSV/Excel export of this list, if any

@@ -27,13 +27,12 @@ from agreements.models import (
     Milestone,
     Organisation,
     Party,
+    Sourced,
     StaffProfile,
     WorkingGroup,
     WorkingGroupMember,
 )
-from agreements.roles import (
-    can_change_anchor,
-)
+from agreements.roles import can_change_anchor, signed_in_user
 from agreements.selectors import framework_facts
 from followups import selectors
 from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
@@ -85,7 +84,7 @@ class ReminderPreferencesView(StaffMixin, View):
     """The profile's reminder section: e-mail language, time zone and the weekly digest."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        profile, _created = StaffProfile.objects.get_or_create(user=request.user)
+        profile, _created = StaffProfile.objects.get_or_create(user=signed_in_user(request.user))
         form = ReminderPreferencesForm(request.POST, instance=profile)
         if not form.is_valid():
             profile_page = ProfileView()
@@ -103,10 +102,10 @@ class ReminderPreferencesView(StaffMixin, View):
 class CalendarTokenView(StaffMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") == "revoke":
-            calendar_token_revoke(user=request.user)
+            calendar_token_revoke(user=signed_in_user(request.user))
             messages.success(request, _("Your calendar feed is revoked: the old address no longer works."))
         else:
-            request.session["calendar_token"] = calendar_token_issue(user=request.user)
+            request.session["calendar_token"] = calendar_token_issue(user=signed_in_user(request.user))
             messages.success(request, _("A new calendar feed address was issued; any older one stopped working."))
         return redirect("profile")
 
@@ -168,7 +167,8 @@ class AnchorChangeView(StaffMixin, TemplateView):
     template_name = "agreements/anchor_change.html"
     model: type[Framework] | type[Milestone] = Framework
 
-    def get_anchor(self) -> Framework | Milestone:
+    def get_anchor(self) -> Sourced:
+        """The framework or milestone (self.model) the URL names; the two share Sourced."""
         anchor = get_object_or_404(self.model, ref=self.kwargs["ref"])
         if not can_change_anchor(self.request.user):
             raise PermissionDenied(_("Only coordinators and data clerks correct anchor dates."))
@@ -232,8 +232,11 @@ class AnchorChangeView(StaffMixin, TemplateView):
     def apply(self, anchor, field: str, new_date, reason: str):
         if isinstance(anchor, Framework):
             dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on, field: new_date}
-            return framework_change_dates(framework=anchor, by_user=self.request.user, reason=reason, **dates)
-        return milestone_change_date(milestone=anchor, new_date=new_date, by_user=self.request.user, reason=reason)
+            by_user = signed_in_user(self.request.user)
+            return framework_change_dates(framework=anchor, by_user=by_user, reason=reason, **dates)
+        return milestone_change_date(
+            milestone=anchor, new_date=new_date, by_user=signed_in_user(self.request.user), reason=reason
+        )
 
 
 class MilestoneDateChangeView(AnchorChangeView):

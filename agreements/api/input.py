@@ -98,7 +98,7 @@ class Cursor(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = "ref"
+    ordering: str | list[str] | tuple[str, ...] = "ref"
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model
@@ -148,7 +148,8 @@ class Cursor(CursorPagination):
         try:
             field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
             value = field.to_python(cursor.position)
-            if value is None or "\x00" in cursor.position:
+            # The position is the text read from the cursor (the stubs say int).
+            if value is None or "\x00" in str(cursor.position):
                 raise invalid
             if isinstance(value, datetime) and value.tzinfo is not None:
                 value.astimezone(UTC)  # an offset that cannot be turned to UTC
@@ -205,7 +206,7 @@ LIST_PARAMETERS = ("cursor", "page_size", "ordering")
 def check_query_parameters(view, request: Request) -> None:
     """Refuse (400, naming it) a query parameter the operation does not take, one given twice (unless it is a
     list filter), or one given empty: a typo must not return unfiltered data."""
-    method = request.method.lower()
+    method = (request.method or "").lower()  # always set on a request being answered
     if method not in view.http_method_names or not hasattr(view, method):
         return  # answered 405 next: the method comes before its parameters
     allowed: dict[str, bool] = {}  # name -> may repeat
