@@ -55,40 +55,69 @@ def partner_link_urls(
     first commitment). Every still-valid link of the contact is renewed to the same expiry (each reminder renews
     them). Two queries whatever the number of commitments. Not idempotent: each call issues new links.
     """
+    reports, preferences, _reply = partner_links_issue(wanted=[(contact, commitments, False)], now=now)[0]
+    return reports, preferences
+
+
+def partner_links_issue(
+    *, wanted: list[tuple[Contact, list[Commitment], bool]], now: datetime | None = None
+) -> list[tuple[dict[int, str], str, str]]:
+    """The links of several e-mails at once (a reminder batch): for each (contact, commitments, with a reply
+    token), the report links by commitment pk, the preferences link (bound to the first commitment) and the raw
+    reply token (bound to the first commitment; "" when not asked for). Every still-valid link of those contacts
+    is renewed to the same expiry. Two queries whatever the number of e-mails. Not idempotent: each call issues
+    new links (an e-mail that is not sent after all leaves links nobody holds; they expire).
+    """
     from django.conf import settings
     from django.urls import reverse
 
+    if not wanted:
+        return []
     now = now or timezone.now()
     expires_at = now + LINK_LIFETIME
-    PartnerLink.objects.filter(contact=contact, revoked_at__isnull=True, expires_at__gt=now).update(
+    contact_ids = {contact.pk for contact, _commitments, _reply in wanted}
+    PartnerLink.objects.filter(contact_id__in=contact_ids, revoked_at__isnull=True, expires_at__gt=now).update(
         expires_at=expires_at
     )
-    wanted: list[tuple[str, Commitment | None]] = [(PartnerLinkPurpose.REPORT, c) for c in dict.fromkeys(commitments)]
-    wanted.append((PartnerLinkPurpose.PREFERENCES, commitments[0] if commitments else None))
     rows: list[PartnerLink] = []
-    raws: list[str] = []
-    for purpose, commitment in wanted:
-        raw, prefix = _new_token()
-        raws.append(raw)
-        rows.append(
-            PartnerLink(
-                contact=contact,
-                commitment=commitment,
-                purpose=purpose,
-                prefix=prefix,
-                token_hash=partner_link_hash(raw),
-                created_at=now,
-                expires_at=expires_at,
+    raws: list[list[tuple[str, Commitment | None, str]]] = []
+    for contact, commitments, reply in wanted:
+        first = commitments[0] if commitments else None
+        links: list[tuple[str, Commitment | None]] = [
+            (PartnerLinkPurpose.REPORT, c) for c in dict.fromkeys(commitments)
+        ]
+        links.append((PartnerLinkPurpose.PREFERENCES, first))
+        if reply:
+            links.append((PartnerLinkPurpose.REPLY, first))
+        issued: list[tuple[str, Commitment | None, str]] = []
+        for purpose, commitment in links:
+            raw, prefix = _new_token()
+            issued.append((purpose, commitment, raw))
+            rows.append(
+                PartnerLink(
+                    contact=contact,
+                    commitment=commitment,
+                    purpose=purpose,
+                    prefix=prefix,
+                    token_hash=partner_link_hash(raw),
+                    created_at=now,
+                    expires_at=expires_at,
+                )
             )
-        )
+        raws.append(issued)
     PartnerLink.objects.bulk_create(rows)
     base = settings.SITE_URL
-    reports = {
-        commitment.pk: base + reverse("partner_report", args=[raw])
-        for (_purpose, commitment), raw in zip(wanted[:-1], raws[:-1], strict=True)
-        if commitment is not None
-    }
-    return reports, base + reverse("partner_preferences", args=[raws[-1]])
+    out = []
+    for issued in raws:
+        by_purpose = {purpose: raw for purpose, _c, raw in issued if purpose != PartnerLinkPurpose.REPORT}
+        reports = {
+            c.pk: base + reverse("partner_report", args=[raw])
+            for purpose, c, raw in issued
+            if purpose == PartnerLinkPurpose.REPORT and c is not None
+        }
+        preferences = base + reverse("partner_preferences", args=[by_purpose[PartnerLinkPurpose.PREFERENCES]])
+        out.append((reports, preferences, by_purpose.get(PartnerLinkPurpose.REPLY, "")))
+    return out
 
 
 def partner_reply_token(*, contact: Contact, commitment: Commitment, now: datetime | None = None) -> str:
@@ -218,14 +247,41 @@ def contact_not_now(*, contact: Contact | None, commitment: Commitment, on: date
     """(status, reason) when a reminder to this contact about this commitment is not to go out on day `on`: they
     paused their reminders, or their party reported the commitment complete and staff have not answered yet. None
     for a staff recipient (no contact). Two queries in the usual case (no pause, no claim)."""
-    from followups.models import ContactPause, ReminderStatus
-
     if contact is None:
         return None
-    pause = ContactPause.objects.filter(contact=contact, until__gte=on).first()
-    if pause is not None:
-        return ReminderStatus.SKIPPED, f"paused by the contact until {pause.until}"
-    claimed = CommitmentOwner.objects.filter(commitment=commitment, completion_reported_at__isnull=False)
-    if claimed.exists() and contact_awaiting_verification(contact=contact, commitment=commitment):
-        return ReminderStatus.CANCELLED, "reported complete, awaiting verification"
-    return None
+    return ContactsNotNow(contact_ids={contact.pk}, commitment_ids={commitment.pk}).reason(
+        contact=contact, commitment=commitment, on=on
+    )
+
+
+class ContactsNotNow:
+    """contact_not_now for many reminders at once (a sender's batch): the pauses of the contacts and the
+    commitments with a reported completion read in two queries whatever their number."""
+
+    def __init__(self, *, contact_ids: set[int], commitment_ids: set[int]) -> None:
+        from followups.models import ContactPause
+
+        self.paused: dict[int, date] = {}
+        self.reported: set[int] = set()
+        if contact_ids:
+            # One pause per contact (a one-to-one field).
+            self.paused = dict(
+                ContactPause.objects.filter(contact_id__in=contact_ids).values_list("contact_id", "until")
+            )
+            self.reported = set(
+                CommitmentOwner.objects.filter(
+                    commitment_id__in=commitment_ids, completion_reported_at__isnull=False
+                ).values_list("commitment_id", flat=True)
+            )
+
+    def reason(self, *, contact: Contact | None, commitment: Commitment, on: date) -> tuple[str, str] | None:
+        from followups.models import ReminderStatus
+
+        if contact is None:
+            return None
+        until = self.paused.get(contact.pk)
+        if until is not None and until >= on:
+            return ReminderStatus.SKIPPED, f"paused by the contact until {until}"
+        if commitment.pk in self.reported and contact_awaiting_verification(contact=contact, commitment=commitment):
+            return ReminderStatus.CANCELLED, "reported complete, awaiting verification"
+        return None

@@ -129,60 +129,108 @@ def _subject_and_intro(rows: list[Reminder], first: dict) -> tuple[str, str]:
     return subject % values, _("A commitment you follow is overdue.")
 
 
-def reminder_message(*, rows: list[Reminder]) -> EmailMultiAlternatives:
-    """The e-mail for one reminder, or one recipient's digest of several. Rows share their recipient."""
+# Placeholders for what differs between recipients of the same message (their name and their signed links): the
+# templates are rendered once per distinct message and these are put in per recipient (escaped for the HTML part,
+# as the template would have; escaping is character by character, so the result is the same).
+_NAME = "\x00name\x00"
+_PREFERENCES = "\x00preferences\x00"
+
+
+def _url_mark(i: int) -> str:
+    return f"\x00url{i}\x00"
+
+
+def _ack_mark(i: int) -> str:
+    return f"\x00ack{i}\x00"
+
+
+class Rendered:
+    """Text and HTML bodies rendered once per distinct message (language, items, their days): a batch of reminders
+    about one deadline renders its templates once per language, not once per recipient."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[tuple, tuple[str, str]] = {}
+
+    def bodies(self, key: tuple, context: dict) -> tuple[str, str]:
+        if key not in self._bodies:
+            self._bodies[key] = (
+                render_to_string("emails/reminder.txt", context),
+                render_to_string("emails/reminder.html", context),
+            )
+        return self._bodies[key]
+
+
+def links_wanted(rows: list[Reminder]) -> tuple | None:
+    """(contact, commitments, with a reply token) for partner_links_issue, or None for a staff recipient."""
+    if not rows[0].contact_id:
+        return None
+    commitments = [_commitment_of(row) for row in rows]
+    return rows[0].contact, commitments, bool(settings.REPLY_DOMAIN) and len({c.pk for c in commitments}) == 1
+
+
+def _fill(text: str, values: dict[str, str], escape_value) -> str:
+    for mark, value in values.items():
+        text = text.replace(mark, escape_value(value))
+    return text
+
+
+def _today(zone: str) -> date:
     from zoneinfo import ZoneInfo
 
-    name, address, language, zone = _recipient(rows[0])
     try:
-        today = timezone.now().astimezone(ZoneInfo(zone)).date()
+        return timezone.now().astimezone(ZoneInfo(zone)).date()
     except (ValueError, KeyError):
-        today = timezone.now().date()
+        return timezone.now().date()
+
+
+def reminder_message(
+    *, rows: list[Reminder], links: tuple[dict[int, str], str, str] | None = None, rendered: Rendered | None = None
+) -> EmailMultiAlternatives:
+    """The e-mail for one reminder, or one recipient's digest of several. Rows share their recipient.
+
+    `links` are the contact's signed links issued beforehand (partner_links_issue, for a whole batch); without
+    them they are issued here. `rendered` reuses bodies already rendered for other recipients.
+    """
+    from django.utils.html import escape
+
+    name, address, language, zone = _recipient(rows[0])
     partner_urls: dict[int, str] = {}
-    preferences_url = ""
-    if rows[0].contact_id:
-        from followups.partner_links.links import partner_link_urls
+    preferences_url = reply_token = ""
+    wanted = links_wanted(rows)
+    if wanted is not None:
+        from followups.partner_links.links import partner_links_issue
 
-        commitments = [_commitment_of(row) for row in rows]
-        partner_urls, preferences_url = partner_link_urls(contact=rows[0].contact, commitments=commitments)
+        partner_urls, preferences_url, reply_token = links or partner_links_issue(wanted=[wanted])[0]
     with translation.override(language):
+        today = _today(zone)
         items = [_item(row, today, partner_urls) for row in rows]
-        first = items[0]
-        subject, intro = _subject_and_intro(rows, first)
-        headers = {
-            "Message-ID": message_id_for(rows),
-            "Content-Language": language,
-            "Auto-Submitted": "auto-generated",
-        }
+        subject, intro = _subject_and_intro(rows, items[0])
+        values = {_NAME: name, _PREFERENCES: preferences_url}
+        marked = []
+        for i, item in enumerate(items):
+            values[_url_mark(i)], values[_ack_mark(i)] = item["url"], item["ack_url"]
+            marked.append({**item, "url": _url_mark(i), "ack_url": _ack_mark(i)})
         context = {
-            "hello": _("Hello %(name)s,") % {"name": name},
+            "hello": _("Hello %(name)s,") % {"name": _NAME},
             "intro": intro,
-            "items": items,
+            "items": marked,
             "language": language,
-            "partner": bool(rows[0].contact_id),
+            "partner": wanted is not None,
+            **({"preferences_url": _PREFERENCES} if preferences_url else {}),
         }
-        if preferences_url and settings.REPLY_DOMAIN and len({c.pk for c in commitments}) == 1:
-            # A reply lands on this commitment's timeline, awaiting review (followups.partner_links.inbound).
-            from followups.partner_links.inbound import reply_address
-            from followups.partner_links.links import partner_reply_token
-
-            token = partner_reply_token(contact=rows[0].contact, commitment=commitments[0])
-            headers["Reply-To"] = reply_address(token)
-        if preferences_url:
-            context["preferences_url"] = preferences_url
-            # RFC 8058: a POST to this address (no login, no confirmation page) stops the contact's reminders.
-            headers["List-Unsubscribe"] = f"<{preferences_url}unsubscribe/>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        body = render_to_string("emails/reminder.txt", context)
-        html = render_to_string("emails/reminder.html", context)
+        key: tuple = (language, wanted is not None, bool(preferences_url), len(rows), rows[0].escalation)
+        key += tuple(
+            (row.deadline_id, _commitment_of(row).pk, item["days"]) for row, item in zip(rows, items, strict=True)
+        )
+        body, html = (rendered or Rendered()).bodies(key, context)
         message = EmailMultiAlternatives(
             subject=subject,
-            body=body,
+            body=_fill(body, values, str),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[address],
-            headers=headers,
+            headers=_headers(rows, language, preferences_url, reply_token),
         )
-        message.attach_alternative(html, "text/html")
+        message.attach_alternative(_fill(html, values, escape), "text/html")
         for item in items:
             deadline = item["row"].deadline
             if deadline is None:
@@ -192,3 +240,21 @@ def reminder_message(*, rows: list[Reminder]) -> EmailMultiAlternatives:
             )
             message.attach(f"{deadline.ref}.ics", ics, "text/calendar")
     return message
+
+
+def _headers(rows: list[Reminder], language: str, preferences_url: str, reply_token: str) -> dict[str, str]:
+    headers = {
+        "Message-ID": message_id_for(rows),
+        "Content-Language": language,
+        "Auto-Submitted": "auto-generated",
+    }
+    if reply_token:
+        # A reply lands on this commitment's timeline, awaiting review (followups.partner_links.inbound).
+        from followups.partner_links.inbound import reply_address
+
+        headers["Reply-To"] = reply_address(reply_token)
+    if preferences_url:
+        # RFC 8058: a POST to this address (no login, no confirmation page) stops the contact's reminders.
+        headers["List-Unsubscribe"] = f"<{preferences_url}unsubscribe/>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers

@@ -15,6 +15,8 @@ def _escape(text: str) -> str:
 
 def _fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545, 3.1), never inside a UTF-8 sequence."""
+    if len(line.encode()) <= 75:  # most lines: nothing to fold
+        return line
     out, current = [], ""
     for char in line:
         if len((current + char).encode()) > 75:

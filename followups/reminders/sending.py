@@ -5,7 +5,7 @@
 - `reminders_send_batch` (a worker) sends one batch over one SMTP connection. Each row is locked while its
   mail is handed to the server and marked SENT in the same transaction, so a duplicate happens only if the
   worker dies between the server's acceptance and the commit, and then with the same Message-ID.
-- Muted, inactive and acknowledged recipients are checked again at send time (`_why_not`).
+- Muted, inactive and acknowledged recipients are checked again at send time (`_Checks`, read once per batch).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F
 from django.utils import timezone
 
 from agreements.models import StaffProfile
@@ -32,7 +32,7 @@ from followups.models import (
     ReminderStatus,
 )
 from followups.outbox import outbox_claim, outbox_resend, outbox_retry_delay
-from followups.partner_links.links import contact_not_now
+from followups.partner_links.links import ContactsNotNow, partner_links_issue
 from followups.reminders import emails
 from followups.reminders.planner import WEEKLY_OVERDUE
 
@@ -137,52 +137,76 @@ def _retry_delay(attempts: int) -> timedelta:
     )
 
 
-def _why_not(row: Reminder) -> tuple[str, str] | None:
-    """(status, reason) when a claimed row must not be sent after all."""
-    deadline = row.deadline
-    commitment = deadline.commitment if deadline is not None else row.commitment
-    if commitment is None:  # the check constraint reminder_about_something rules it out
-        return ReminderStatus.CANCELLED, "about nothing"
-    if deadline is not None and (not deadline.is_open or commitment.status in CLOSED_STATUSES):
-        return ReminderStatus.CANCELLED, "deadline closed"
-    if deadline is None and commitment.status in CLOSED_STATUSES:
-        return ReminderStatus.CANCELLED, "commitment closed"
-    reason = _contact_not_reachable(row) if row.contact_id else None
-    # A contact's own pause, or their party's completion awaiting verification (followups.partner_links).
-    reason = reason or contact_not_now(
-        contact=row.contact, commitment=commitment, on=timezone.localtime(row.due_at).date()
-    )
-    if reason:
-        return reason
-    acks = ReminderAcknowledgement.objects.filter(commitment_id=commitment.pk)
-    mine = Q(contact_id=row.contact_id) if row.contact_id else Q(user_id=row.user_id)
-    if acks.filter(mine).exists():
-        return ReminderStatus.CANCELLED, "acknowledged by the recipient"
-    if deadline is None:
-        return _quiet_why_not(row, commitment, acks)
-    if row.escalation and acks.filter(created_at__date__gte=deadline.due_on).exists():
-        return ReminderStatus.SKIPPED, "overdue item acknowledged: no escalation needed"
-    return None
+def _commitment_of(row: Reminder):
+    return row.deadline.commitment if row.deadline is not None else row.commitment
 
 
-def _contact_not_reachable(row: Reminder) -> tuple[str, str] | None:
-    contact = row.contact
-    if not contact.is_active:
-        return ReminderStatus.CANCELLED, "contact inactive"
-    if not contact.organisation.is_active:
-        # Checked here as well as when deactivating: a row claimed just before still stays unsent.
-        return ReminderStatus.CANCELLED, "the contact's organisation is deactivated"
-    if ContactReminderPreference.objects.filter(contact_id=row.contact_id, muted=True).exists():
-        # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
-        return ReminderStatus.CANCELLED, "the contact muted their reminders"
-    return None
+class _Checks:
+    """What a batch's rows are checked against at send time, read once per batch (four queries whatever its size):
+    mutes, pauses, reported completions and acknowledgements. Read when the batch starts, a few seconds at most
+    before each of its mails goes out."""
+
+    def __init__(self, rows: list[Reminder]) -> None:
+        contact_ids = {r.contact_id for r in rows if r.contact_id}
+        commitment_ids = {c.pk for c in map(_commitment_of, rows) if c is not None}
+        self.muted: set[int] = set()
+        if contact_ids:
+            self.muted = set(
+                ContactReminderPreference.objects.filter(contact_id__in=contact_ids, muted=True).values_list(
+                    "contact_id", flat=True
+                )
+            )
+        self.not_now = ContactsNotNow(contact_ids=contact_ids, commitment_ids=commitment_ids)
+        self.acks: dict[int, list[ReminderAcknowledgement]] = defaultdict(list)
+        for ack in ReminderAcknowledgement.objects.filter(commitment_id__in=commitment_ids).only(
+            "commitment_id", "contact_id", "user_id", "created_at"
+        ):
+            self.acks[ack.commitment_id].append(ack)
+
+    def why_not(self, row: Reminder) -> tuple[str, str] | None:
+        """(status, reason) when a claimed row must not be sent after all."""
+        deadline = row.deadline
+        commitment = _commitment_of(row)
+        if commitment is None:  # the check constraint reminder_about_something rules it out
+            return ReminderStatus.CANCELLED, "about nothing"
+        if deadline is not None and (not deadline.is_open or commitment.status in CLOSED_STATUSES):
+            return ReminderStatus.CANCELLED, "deadline closed"
+        if deadline is None and commitment.status in CLOSED_STATUSES:
+            return ReminderStatus.CANCELLED, "commitment closed"
+        reason = self._contact_not_reachable(row) if row.contact_id else None
+        # A contact's own pause, or their party's completion awaiting verification (followups.partner_links).
+        reason = reason or self.not_now.reason(
+            contact=row.contact, commitment=commitment, on=timezone.localtime(row.due_at).date()
+        )
+        if reason:
+            return reason
+        acks = self.acks[commitment.pk]
+        if any((a.contact_id == row.contact_id) if row.contact_id else (a.user_id == row.user_id) for a in acks):
+            return ReminderStatus.CANCELLED, "acknowledged by the recipient"
+        if deadline is None:
+            return _quiet_why_not(row, commitment, acks)
+        if row.escalation and any(timezone.localtime(a.created_at).date() >= deadline.due_on for a in acks):
+            return ReminderStatus.SKIPPED, "overdue item acknowledged: no escalation needed"
+        return None
+
+    def _contact_not_reachable(self, row: Reminder) -> tuple[str, str] | None:
+        contact = row.contact
+        if not contact.is_active:
+            return ReminderStatus.CANCELLED, "contact inactive"
+        if not contact.organisation.is_active:
+            # Checked here as well as when deactivating: a row claimed just before still stays unsent.
+            return ReminderStatus.CANCELLED, "the contact's organisation is deactivated"
+        if row.contact_id in self.muted:
+            # Checked again here: a mute saved after the row was claimed (or by a door that did not re-plan) holds.
+            return ReminderStatus.CANCELLED, "the contact muted their reminders"
+        return None
 
 
-def _quiet_why_not(row: Reminder, commitment, acks) -> tuple[str, str] | None:
+def _quiet_why_not(row: Reminder, commitment, acks: list[ReminderAcknowledgement]) -> tuple[str, str] | None:
     """A quiet-commitment nudge goes out only while its clock is the commitment's (no update since)."""
     if not row.kind.startswith(f"quiet_{commitment.last_update:%Y%m%d}_"):
         return ReminderStatus.CANCELLED, "a status update arrived: no longer quiet"
-    if row.escalation and acks.filter(created_at__gte=row.created_at).exists():
+    if row.escalation and any(a.created_at >= row.created_at for a in acks):
         return ReminderStatus.SKIPPED, "quiet commitment acknowledged: no escalation needed"
     return None
 
@@ -235,28 +259,55 @@ class _Smtp:
                 self.backend.close()
 
 
-def _claimed_rows(unit: list[int], token: str) -> list[Reminder]:
-    """The unit's rows still claimed with `token`, locked until the transaction ends."""
-    return list(
-        Reminder.objects.select_for_update(of=("self",))
-        .select_related("deadline__commitment__framework", "commitment__framework", "contact__organisation", "user")
-        .filter(pk__in=unit, status=ReminderStatus.SENDING, claim_token=token)
+def _batch_rows(units: list[list[int]], token: str) -> dict[int, Reminder]:
+    """The batch's rows still claimed with `token` (not locked: each unit locks its own when it is sent)."""
+    ids = [pk for unit in units for pk in unit]
+    rows = (
+        Reminder.objects.select_related(
+            "deadline__commitment__framework",
+            "commitment__framework",
+            "contact__organisation",
+            "user__staff_profile",
+        )
+        .filter(pk__in=ids, status=ReminderStatus.SENDING, claim_token=token)
         .order_by("pk")
     )
+    return {row.pk: row for row in rows}
 
 
-def _drop_unsendable(rows: list[Reminder], counts: dict[str, int]) -> list[Reminder]:
-    """Record why rows must not go out after all (closed, muted, acknowledged...); return the others."""
-    sendable = []
-    for row in rows:
-        reason = _why_not(row)
-        if reason is None:
-            sendable.append(row)
-            continue
-        row.status, row.last_error = reason
-        row.save(update_fields=["status", "last_error", "updated_at"])
-        counts[row.status] += 1
-    return sendable
+def _drop_unsendable(
+    units: list[list[int]], rows: dict[int, Reminder], token: str, counts: dict[str, int]
+) -> list[list[Reminder]]:
+    """Record why rows must not go out after all (closed, muted, acknowledged...), one UPDATE per reason, each
+    only while the row is still claimed with `token`; return the units of the others."""
+    checks = _Checks(list(rows.values()))
+    dropped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sendable_units = []
+    for unit in units:
+        sendable = []
+        for row in (rows[pk] for pk in sorted(unit) if pk in rows):
+            reason = checks.why_not(row)
+            if reason is None:
+                sendable.append(row)
+            else:
+                dropped[reason].append(row.pk)
+        if sendable:
+            sendable_units.append(sendable)
+    for (status, why), ids in dropped.items():
+        counts[status] += Reminder.objects.filter(pk__in=ids, status=ReminderStatus.SENDING, claim_token=token).update(
+            status=status, last_error=why, updated_at=timezone.now()
+        )
+    return sendable_units
+
+
+def _lock_still_claimed(rows: list[Reminder], token: str) -> list[Reminder]:
+    """The rows still claimed with `token`, locked until the transaction ends (one query)."""
+    locked = set(
+        Reminder.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in rows], status=ReminderStatus.SENDING, claim_token=token)
+        .values_list("pk", flat=True)
+    )
+    return [r for r in rows if r.pk in locked]
 
 
 def _record_failure(rows: list[Reminder], exc: Exception, *, now: datetime, counts: dict[str, int]) -> str:
@@ -269,51 +320,64 @@ def _record_failure(rows: list[Reminder], exc: Exception, *, now: datetime, coun
         else:
             row.status = ReminderStatus.PENDING
             row.next_attempt_at = now + _retry_delay(row.attempts)
+        row.lease_expires_at = None
+        row.save(update_fields=_SENT_FIELDS)
         counts[row.status] += 1
     log.warning("reminders %s not sent (%s): %s", [r.pk for r in rows], kind, reason)
     return kind
 
 
-def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int]) -> bool:
+def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int], message) -> bool:
     """Send one unit's message and record the outcome on its rows. Returns True at Celery's soft time limit."""
     now = timezone.now()
-    message = emails.reminder_message(rows=rows)
     for row in rows:
         row.attempts += 1
-    out_of_time = False
     try:
         smtp.send(message)
     except Exception as exc:
         # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
-        out_of_time = isinstance(exc, SoftTimeLimitExceeded)
         if _record_failure(rows, exc, now=now, counts=counts) == TEMPORARY:
             smtp.drop()
-    else:
-        for row in rows:
-            row.status, row.sent_at, row.last_error = ReminderStatus.SENT, now, ""
-            row.message_id = message.extra_headers["Message-ID"]
-            counts[row.status] += 1
-    for row in rows:
-        row.lease_expires_at = None
-        row.save(update_fields=_SENT_FIELDS)
-    return out_of_time
+        return isinstance(exc, SoftTimeLimitExceeded)
+    # One UPDATE for the unit's rows (a digest's rows share their outcome).
+    Reminder.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=ReminderStatus.SENT,
+        sent_at=now,
+        last_error="",
+        message_id=message.extra_headers["Message-ID"],
+        attempts=F("attempts") + 1,
+        lease_expires_at=None,
+        updated_at=now,
+    )
+    counts[ReminderStatus.SENT] += len(rows)
+    return False
 
 
 def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int]:
     """Send one claimed batch over one SMTP connection. Returns counts by outcome.
 
-    Each unit (one reminder, or one recipient's digest) is locked, sent and marked in one transaction. Rows
-    no longer claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a
-    redelivered task is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a
-    later tick claims them again. Safe to run twice.
+    The batch's rows and what they are checked against (mutes, pauses, acknowledgements) are read once, the
+    contacts' signed links issued at once, and each distinct message rendered once (emails.Rendered). Each unit
+    (one reminder, or one recipient's digest) is then locked, sent and marked in one transaction. Rows no longer
+    claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a redelivered task
+    is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a later tick claims
+    them again. Safe to run twice.
     """
     counts: dict[str, int] = defaultdict(int)
+    sendable = _drop_unsendable(units, _batch_rows(units, token), token, counts)
+    wanted = [emails.links_wanted(rows) for rows in sendable]
+    issued = iter(partner_links_issue(wanted=[w for w in wanted if w is not None]))
+    links = [next(issued) if w is not None else None for w in wanted]
+    rendered = emails.Rendered()
     smtp = _Smtp()
     try:
-        for unit in units:
+        for rows, unit_links in zip(sendable, links, strict=True):
             with transaction.atomic():
-                sendable = _drop_unsendable(_claimed_rows(unit, token), counts)
-                if sendable and _send_unit(sendable, smtp, counts):
+                rows = _lock_still_claimed(rows, token)
+                if not rows:
+                    continue
+                message = emails.reminder_message(rows=rows, links=unit_links, rendered=rendered)
+                if _send_unit(rows, smtp, counts, message):
                     break
     finally:
         smtp.close()
