@@ -36,7 +36,7 @@ from followups.models.deadlines import Deadline
 from followups.models.status_updates import StatusUpdate
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 class CommitmentQuerySet(models.QuerySet["Commitment"]):
@@ -69,7 +69,8 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
         from followups.reminders.models import ReminderPolicy
 
         condition = Q()
-        overridden: dict[str, list[int]] = {p: [] for p in DEFAULT_QUIET_DAYS}
+        # Framework ids (never None: the policies are filtered on it).
+        overridden: dict[str, list[int | None]] = {p: [] for p in DEFAULT_QUIET_DAYS}
         for policy in ReminderPolicy.objects.filter(framework__isnull=False):
             for priority in DEFAULT_QUIET_DAYS:
                 days = getattr(policy, f"quiet_days_{priority}")
@@ -86,7 +87,7 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
             )
         return self.open().with_last_update().filter(condition)
 
-    def in_portfolio(self, user: AbstractBaseUser) -> Self:
+    def in_portfolio(self, user: User) -> Self:
         """Commitments owed by the organisations a desk officer follows (none for other users)."""
         return self.filter(
             pk__in=CommitmentOwner.objects.filter(organisation__desk_officers__user=user).values("commitment")

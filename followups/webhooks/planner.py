@@ -164,7 +164,7 @@ def webhooks_status_changed(*, update: StatusUpdate, changed_owners: list[tuple[
             {"organisation": o.organisation.ref, "status": o.status, "previous_status": previous.get(o.pk, o.status)}
             for o in sorted(ownerships, key=lambda o: o.organisation.ref)
         ],
-        status_update={"owner": update.owner.ref if update.owner_id else None, "status": update.new_status},
+        status_update={"owner": update.owner.ref if update.owner is not None else None, "status": update.new_status},
     )
     _queue_per_organisation(
         update, event=WebhookEvent.STATUS_CHANGED, event_id=event_id, payload=payload, endpoints=endpoints
