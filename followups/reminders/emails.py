@@ -21,16 +21,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from followups.models import Reminder
+from followups.models import Commitment, Reminder
 from followups.reminders.ics import deadline_ics
 
 
 def _recipient(row: Reminder) -> tuple[str, str, str, str]:
     """(name, address, language, time zone) of a row's recipient."""
-    if row.contact_id:
-        c = row.contact
+    c = row.contact
+    if c is not None:
         return c.name, c.email, c.language, c.time_zone
     user = row.user
+    if user is None:  # ruled out by the check constraint reminder_one_recipient
+        raise ValueError(f"reminder {row.pk} has no recipient")
     profile = getattr(user, "staff_profile", None)
     return (
         user.get_full_name() or user.get_username(),
@@ -75,14 +77,18 @@ def _when(days: int) -> str:
     return ngettext("%(days)s day overdue", "%(days)s days overdue", -days) % {"days": -days}
 
 
-def _commitment_of(row: Reminder):
-    return row.deadline.commitment if row.deadline_id else row.commitment
+def _commitment_of(row: Reminder) -> Commitment:
+    """The commitment a row is about: its deadline's, or (a quiet-commitment nudge) its own."""
+    commitment = row.deadline.commitment if row.deadline is not None else row.commitment
+    if commitment is None:  # ruled out by reminder_about_something; the sender cancels such a row first
+        raise ValueError(f"reminder {row.pk} is about nothing")
+    return commitment
 
 
 def _item(row: Reminder, today: date, partner_urls: dict[int, str]) -> dict:
     deadline = row.deadline
     # A quiet-commitment nudge (followups.reminders.quiet) is about the commitment, without a deadline.
-    commitment = deadline.commitment if deadline is not None else row.commitment
+    commitment = _commitment_of(row)
     days = (deadline.due_on - today).days if deadline is not None else None
     # A point of contact has no account: their link opens the one-commitment report page, never a staff login.
     url = partner_urls[commitment.pk] if row.contact_id else _commitment_url(commitment.ref)
