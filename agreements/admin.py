@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
@@ -111,6 +111,21 @@ class OrganisationAdmin(EvidenceLastMixin, HistoryAdmin):
     filter_horizontal = ["sources"]
     inlines = [MembershipInline]
     actions = ["deactivate", "reactivate"]
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """The autocomplete lists the organisation named exactly as typed first, then names that start with it:
+        "United States" is United States, not the Export-Import Bank of the United States (the changelist
+        orders by its own columns afterwards)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return found, may_have_duplicates
+        closeness = Case(
+            When(Q(name__iexact=term) | Q(ref__iexact=term) | Q(iso_alpha2__iexact=term), then=Value(0)),
+            When(name__istartswith=term, then=Value(1)),
+            default=Value(2),
+        )
+        return found.annotate(_closeness=closeness).order_by("_closeness", "name"), may_have_duplicates
 
     def save_model(self, request: HttpRequest, obj: Organisation, form, change: bool) -> None:
         """Switching "active" goes through services.organisation_set_active: keys, webhooks and contacts'

@@ -7,6 +7,8 @@ and shown read-only beside the rule. A status changed here becomes a status upda
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +36,16 @@ from followups.models import (
     StatusUpdate,
 )
 from followups.rule_fields import offset_field, recurrence_field, representable
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _NextDue(TypedDict):
+    """What CommitmentAdmin.get_queryset annotates: the earliest open due date."""
+
+    _next_due: date | None
+
 
 # The fields that make up a rule: the preview reads only their errors.
 RULE_FIELDS = (
@@ -304,14 +316,20 @@ class OwnerInline(admin.TabularInline):
     readonly_fields = ["status", "status_changed_at"]
 
 
+# Shown and read-only alike (tuples: the admin's two attributes are typed differently).
+_STATUS_UPDATE_COLUMNS = ("happened_on", "owner", "old_status", "new_status", "note", "evidence_url", "actor")
+_OCCURRENCE_COLUMNS = ("index", "due_on", "outcome", "happened_on", "note", "evidence_url", "evidence_file", "actor")
+
+
 class StatusUpdateInline(admin.TabularInline):
     model = StatusUpdate
     extra = 0
-    fields = ["happened_on", "owner", "old_status", "new_status", "note", "evidence_url", "actor"]
-    readonly_fields = fields
+    fields = _STATUS_UPDATE_COLUMNS
+    readonly_fields = _STATUS_UPDATE_COLUMNS
     can_delete = False
     ordering = ["-happened_on", "-created_at"]
     verbose_name_plural = "timeline (status updates; change the status above to add one)"
+    classes = ["collapse"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -333,8 +351,44 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ErrorSummaryMixin:
+    """A summary of the form's errors at the top, each a link to its field (the form and its inlines)."""
+
+    change_form_template = "admin/tracker_change_form.html"
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["error_summary"] = error_summary(context.get("adminform"), context.get("inline_admin_formsets", []))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+def error_summary(adminform, inline_formsets) -> list[dict[str, str]]:
+    """[{"target": the field's id, "label": ..., "message": ...}] for every error of the form and its inlines."""
+    found: list[dict[str, str]] = []
+
+    def add(form, where: str, default_target: str) -> None:
+        for field, errors in form.errors.items():
+            bound = form[field] if field in form.fields else None
+            target = (bound.id_for_label or bound.auto_id) if bound is not None else default_target
+            label = f"{where}{bound.label}" if bound is not None else where.rstrip(": ") or str(_("The form"))
+            found.extend({"target": target, "label": label, "message": str(m)} for m in errors)
+
+    if adminform is not None:
+        add(adminform.form, "", "content-main")
+    for inline in inline_formsets:
+        formset = inline.formset
+        name = str(inline.opts.verbose_name).capitalize()
+        group = f"{formset.prefix}-group"
+        for message in formset.non_form_errors():
+            found.append(
+                {"target": group, "label": str(inline.opts.verbose_name_plural).capitalize(), "message": message}
+            )
+        for index, form in enumerate(formset.forms):
+            add(form, f"{name} {index + 1}: ", group)
+    return found
+
+
 @admin.register(Commitment)
-class CommitmentAdmin(HistoryAdmin):
+class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # No recipient, no silence: the clerk is told who is reminded when no point of contact can be.
         from followups.reminders.planner import no_contact_notice
@@ -354,14 +408,18 @@ class CommitmentAdmin(HistoryAdmin):
     list_select_related = ["framework"]
     inlines = [OwnerInline, DeadlineInline, StatusUpdateInline]
     readonly_fields = ["created_at", "updated_at"]
+    # The commitment itself open; the rest folded (a section with an error opens, static/js/admin-errors.js).
     fieldsets = [
         (None, {"fields": ["ref", "framework", "title", "category", "priority", "status", "working_group"]}),
-        ("People and projects", {"fields": ["contacts", "projects"]}),
+        (_("People and projects"), {"fields": ["contacts", "projects"], "classes": ["collapse"]}),
         (
-            "Evidence",
-            {"fields": ["status_basis", "review_every", "note", "sources", "illustrative", "illustrative_fields"]},
+            _("Evidence"),
+            {
+                "fields": ["status_basis", "review_every", "note", "sources", "illustrative", "illustrative_fields"],
+                "classes": ["collapse"],
+            },
         ),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request):
@@ -382,7 +440,7 @@ class CommitmentAdmin(HistoryAdmin):
         return obj.framework.ref
 
     @admin.display(description="next due", ordering="_next_due")
-    def next_due_on(self, obj: Commitment):
+    def next_due_on(self, obj: WithAnnotations[Commitment, _NextDue]) -> date | None:
         return obj._next_due
 
     def save_model(self, request, obj: Commitment, form, change):
@@ -432,8 +490,8 @@ class OccurrenceInline(admin.TabularInline):
     model = DeadlineOccurrence
     extra = 0
     can_delete = False
-    fields = ["index", "due_on", "outcome", "happened_on", "note", "evidence_url", "evidence_file", "actor"]
-    readonly_fields = fields
+    fields = _OCCURRENCE_COLUMNS
+    readonly_fields = _OCCURRENCE_COLUMNS
     verbose_name_plural = "occurrences (history)"
 
     def has_add_permission(self, request, obj=None):
@@ -441,7 +499,7 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(RulePreviewMixin, HistoryAdmin):
+class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
     form = DeadlineRuleForm
     inlines = [OccurrenceInline]
     # The commitment's full title pushed the dates out of sight; its ref is enough to find it. The rule's own date

@@ -103,10 +103,13 @@ def test_repeat_every_three_months_is_stored_as_the_loaders_rrule(clerk_client):
     ],
 )
 def test_a_bad_number_or_a_missing_unit_is_said_beside_its_field(clerk_client, entered, field, message):
+    label = {"offset": "Due after the anchor", "recurrence": "Repeat every"}[field]
     assert preview(clerk_client, **six_months_after_us_au(**entered))["errors"] == {field: [message]}
     response = add_deadline(clerk_client, Commitment.objects.get(ref="CMT-AU-01"), **six_months_after_us_au(**entered))
     assert response.status_code == 200  # the form again, nothing saved
     assert response.context["adminform"].form.errors == {field: [message]}
+    # Summed up at the top too, with a link to the number box.
+    assert response.context["error_summary"] == [{"target": f"id_{field}_0", "label": label, "message": message}]
     assert not Deadline.objects.filter(ref="DL-AU-01-2").exists()
 
 
