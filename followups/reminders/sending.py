@@ -37,6 +37,8 @@ from followups.reminders import emails
 from followups.reminders.planner import WEEKLY_OVERDUE
 
 log = logging.getLogger(__name__)
+# Tasks a tick publishes at most (see reminders_claim): 10,000 due rows go out as 20 batches of 500, not 200 of 50.
+MAX_BATCHES_PER_TICK = 20
 
 
 # --- Claiming -------------------------------------------------------------------------------------------------
@@ -87,7 +89,10 @@ def reminders_claim(*, now: datetime | None = None, limit: int = 10_000) -> list
             digests[key].append(pk)
         else:
             units.append([pk])
-    size = max(1, settings.REMINDER_BATCH_SIZE)
+    # REMINDER_BATCH_SIZE units a task, but no more than MAX_BATCHES_PER_TICK tasks: a large tick makes larger
+    # batches (one publish each, and a batch's checks and links are read once), still enough of them to keep every
+    # worker process busy.
+    size = max(1, settings.REMINDER_BATCH_SIZE, -(-len(units) // MAX_BATCHES_PER_TICK))
     return [(token, units[start : start + size]) for start in range(0, len(units), size)]
 
 
