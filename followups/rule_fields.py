@@ -79,7 +79,9 @@ class SpanField(forms.MultiValueField):
         if number in (None, "") and not unit:
             return ""
         if number in (None, ""):
-            raise ValidationError(_("Enter how many %(unit)s.") % {"unit": unit}, code="number_missing")
+            raise ValidationError(
+                _("Enter how many %(unit)s.") % {"unit": dict(UNIT_CHOICES)[unit]}, code="number_missing"
+            )
         if number < 1:
             raise ValidationError(_("Enter a number of 1 or more (%(number)s was entered).") % {"number": number})
         if not unit:
