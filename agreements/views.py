@@ -39,7 +39,8 @@ from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
 from followups.models import Commitment, CommitmentOwner, Deadline, Status
 from followups.services import (
     anchor_change_preview,
-    framework_change_dates,
+    framework_change_date_with_milestones,
+    framework_date_milestones,
     milestone_change_date,
     staff_reminder_preferences_set,
 )
@@ -227,13 +228,19 @@ class AnchorChangeView(StaffMixin, TemplateView):
                     context["previewed"] = token
                 except ValidationError as exc:
                     form.add_error(None, exc)
+                if isinstance(anchor, Framework):
+                    # The milestones that record this date: moved with it, or kept and why.
+                    context["milestones_moving"], context["milestones_kept"] = framework_date_milestones(
+                        framework=anchor, field=field, on=getattr(anchor, field)
+                    )
         return self.render_to_response(self.get_context_data(**context))
 
     def apply(self, anchor, field: str, new_date, reason: str):
         if isinstance(anchor, Framework):
-            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on, field: new_date}
             by_user = signed_in_user(self.request.user)
-            return framework_change_dates(framework=anchor, by_user=by_user, reason=reason, **dates)
+            return framework_change_date_with_milestones(
+                framework=anchor, field=field, new_date=new_date, by_user=by_user, reason=reason
+            )
         return milestone_change_date(
             milestone=anchor, new_date=new_date, by_user=signed_in_user(self.request.user), reason=reason
         )

@@ -281,6 +281,60 @@ def event_change_date(
     return _recompute_dependents(event, by_user=by_user, actor=actor, reason=f"anchor {event.ref} changed")
 
 
+# The milestone kinds that record a framework's date (data/ministerial.json: a signing or a launch on the day the
+# framework was signed): framework_change_date_with_milestones moves them with a correction of that date.
+MILESTONE_KINDS_OF_DATE = {"signed_on": ("signing", "launch"), "effective_on": ("entry_into_force",)}
+
+
+def framework_date_milestones(
+    *, framework: Framework, field: str, on: date | None
+) -> tuple[list[Milestone], list[Milestone]]:
+    """The milestones of `framework` that record its `field` date (a signing on the day it was signed): those of
+    this framework alone, which move with a correction; and those shared with other frameworks, which keep their
+    date (it may be right for the others), with `other_frameworks` set to the others' refs."""
+    kinds = MILESTONE_KINDS_OF_DATE.get(field, ())
+    if on is None or not kinds:
+        return [], []
+    recording = framework.milestones.filter(kind__in=kinds, date=on).values("pk")
+    found = list(Milestone.objects.filter(pk__in=recording).prefetch_related("frameworks").order_by("ref"))
+    moving: list[Milestone] = []
+    kept: list[Milestone] = []
+    for milestone in found:
+        others = sorted(f.ref for f in milestone.frameworks.all() if f.pk != framework.pk)
+        milestone.other_frameworks = others  # type: ignore[attr-defined]
+        (kept if others else moving).append(milestone)
+    return moving, kept
+
+
+@transaction.atomic
+def framework_change_date_with_milestones(
+    *,
+    framework: Framework,
+    field: str,
+    new_date: date | None,
+    by_user: User | None = None,
+    actor: str = "",
+    reason: str = "",
+) -> list[DeadlineChange]:
+    """Correct one of a framework's dates (framework_change_dates) and move with it the milestones that record that
+    date for this framework alone, with every deadline anchored on them; shared ones keep their date (the staff
+    page says so: framework_date_milestones). One transaction. Safe to run twice."""
+    moving, _kept = framework_date_milestones(framework=framework, field=field, on=getattr(framework, field))
+    dates = {"signed_on": framework.signed_on, "effective_on": framework.effective_on, field: new_date}
+    changes = framework_change_dates(framework=framework, by_user=by_user, actor=actor, reason=reason, **dates)
+    for milestone in moving:
+        if new_date is None:  # a date taken away: the milestone stays where it was
+            break
+        changes += milestone_change_date(
+            milestone=milestone,
+            new_date=new_date,
+            by_user=by_user,
+            actor=actor,
+            reason=reason or f"moved with {framework.ref}'s corrected date",
+        )
+    return changes
+
+
 def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = "") -> list[DeadlineChange]:
     """Every deadline that moving `anchor` to `new_date` would move, old -> new; changes nothing.
 
@@ -289,10 +343,9 @@ def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = 
 
     def change() -> list[DeadlineChange]:
         if isinstance(anchor, Framework):
-            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on}
-            dates[field or "signed_on"] = new_date  # the form offers only these two fields
-            return framework_change_dates(
-                framework=anchor, actor="preview", signed_on=dates["signed_on"], effective_on=dates["effective_on"]
+            # The form offers only the two dates; the milestones recording the date move with it, as when applied.
+            return framework_change_date_with_milestones(
+                framework=anchor, field=field or "signed_on", new_date=new_date, actor="preview"
             )
         if isinstance(anchor, Milestone):
             return milestone_change_date(milestone=anchor, new_date=new_date, actor="preview")
