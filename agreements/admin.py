@@ -261,7 +261,7 @@ class FrameworkAdmin(HistoryAdmin):
         for party in formset.save(commit=False):
             services.party_save(party=party, by_user=request.user, reason="admin")
         for party in formset.deleted_objects:
-            party.delete()
+            services.party_delete(party=party, by_user=request.user)
         formset.save_m2m()
         return None
 

@@ -14,6 +14,7 @@ from rest_framework.routers import DefaultRouter
 from agreements.api.resources import FrameworkViewSet, OrganisationViewSet, WorkingGroupViewSet
 from config.error_views import api_error_response
 from followups.api import CommitmentViewSet, DeadlineViewSet, StatusUpdateViewSet
+from followups.sync.api import SyncChangeViewSet
 from followups.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
@@ -25,6 +26,7 @@ router.register("deadlines", DeadlineViewSet, basename="deadline")
 router.register("status-updates", StatusUpdateViewSet, basename="status-update")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("changes", SyncChangeViewSet, basename="change")
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

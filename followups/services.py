@@ -52,6 +52,7 @@ from followups.models import (
 )
 from followups.reminders.planner import reminders_plan
 from followups.reminders.quiet import quiet_plan
+from followups.sync.scope import api_scope_changed
 from followups.webhooks.planner import webhooks_plan_deadlines, webhooks_status_changed
 
 
@@ -417,7 +418,8 @@ def deadline_rule_per_party_apply(
     clock.full_clean()
     clock.save()
     parties = list(clock.parties())
-    clock.deadlines.exclude(anchor_party__in=parties).delete()
+    if clock.deadlines.exclude(anchor_party__in=parties).delete()[0]:
+        api_scope_changed()  # the changes feed tells partners their deadlines went
     deadlines = []
     for party in parties:
         deadline = _party_deadline(clock, party)
@@ -451,6 +453,22 @@ def party_save(*, party: Party, by_user: User | None = None, actor: str = "", re
     party.full_clean(exclude=["sources"], validate_unique=False, validate_constraints=False)
     save_with_history(party, by_user=by_user, actor=actor, reason=reason)
     party_deadlines_plan(party=party, by_user=by_user, actor=actor)
+    api_scope_changed()  # a party (or its illustrative flag) decides who sees the framework
+
+
+@transaction.atomic
+def party_delete(*, party: Party, by_user: User | None = None, actor: str = "") -> None:
+    """Remove a party from its framework (the admin): its own deadlines go, and the framework with what hangs
+    under it leaves the scope of partners who saw it only through this party (the changes feed says so).
+    Safe to run twice."""
+    current = Party.objects.filter(pk=party.pk).first()
+    if current is None:
+        return
+    for clock in PartyClock.objects.filter(framework_id=current.framework_id):
+        clock.deadlines.filter(anchor_party=current).delete()
+    _history_note(current, by_user=by_user, reason=_actor_label(by_user, actor))
+    current.delete()
+    api_scope_changed()
 
 
 @transaction.atomic
@@ -835,6 +853,7 @@ def commitment_owner_set(
             ownership = CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
             save_with_history(ownership, by_user=by_user, actor=actor, reason="owner added")
     commitments_recipients_changed([commitment])
+    api_scope_changed()  # an owner removed may no longer see the commitment; the changes feed tells it
 
 
 @transaction.atomic
@@ -856,6 +875,7 @@ def deadline_delete(*, deadline: Deadline, by_user: User | None = None, actor: s
     deadlines_changed([current])
     _history_note(current, by_user=by_user, reason=_actor_label(by_user, actor))
     current.delete()
+    api_scope_changed()  # partners who saw it learn of the deletion from the changes feed
 
 
 # --- Frameworks -------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from agreements.models import (
     api_key_hash,
 )
 from agreements.roles import can_read_staff_pages, can_update_status
+from followups.sync.scope import audience_track
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +115,20 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_refused_record(request, reason="key not UTF-8")
             raise exceptions.AuthenticationFailed("The key is not valid.") from exc
         now = timezone.now()
-        key = ApiKey.objects.select_related("organisation").filter(key_hash=api_key_hash(raw)).first()
+        key = (
+            ApiKey.objects.select_related("organisation", "organisation__sync_audience")
+            .filter(key_hash=api_key_hash(raw))
+            .first()
+        )
         # One message for unknown, revoked and expired keys and inactive organisations: no oracle for guessing.
         if key is None or not key.is_usable(now=now):
             api_refused_record(request, key=key, presented=raw, reason=_refusal_reason(key, now=now))
             raise exceptions.AuthenticationFailed("The key is not valid, has expired or has been revoked.")
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        if not hasattr(key.organisation, "sync_audience"):
+            # The organisation's first request: its scope is followed from now on, for the changes feed.
+            audience_track(key.organisation)
         return Partner(api_key=key), key
 
     def authenticate_header(self, request: Request) -> str:

@@ -39,6 +39,7 @@ from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
 from followups.loader.fields import LOADER_ACTOR, Context, normalise
 from followups.models import AnchorKind, Commitment, Deadline, Status
+from followups.sync.scope import api_scope_changed
 
 # Roles in `organisations[].roles` that mean membership of a body.
 ROLE_MEMBERSHIPS = {"msp_partner": "ORG-MSP", "msp_forum_member": "ORG-MSP-FORUM"}
@@ -148,6 +149,7 @@ def memberships_write(org: Organisation, wanted: dict[str, dict[str, Any]], ctx:
             # A presumed membership is not a sourced fact (DESIGN.md, "Facts, estimates and illustrations").
             defaults={**values, "illustrative": values["state"] == MembershipState.PRESUMED},
         )
+    api_scope_changed()  # a confirmed membership widens its member's scope: the changes feed follows
     ctx.report.count("memberships", "updated")
 
 
@@ -280,7 +282,8 @@ def parties_now(fw: Framework) -> dict[str, dict[str, Any]]:
 
 
 def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context) -> None:
-    fw.parties.exclude(organisation__ref__in=wanted).delete()
+    if fw.parties.exclude(organisation__ref__in=wanted).delete()[0]:
+        api_scope_changed()  # who sees what changed: the changes feed says so
     for ref, values in wanted.items():
         party = fw.parties.filter(organisation__ref=ref).first() or Party(
             framework=fw, organisation=ctx.get("organisations", ref)
@@ -328,7 +331,8 @@ def members_now(group: WorkingGroup) -> dict[str, str]:
 
 
 def members_write(group: WorkingGroup, wanted: dict[str, str], ctx: Context) -> None:
-    group.memberships.exclude(organisation__ref__in=wanted).delete()
+    if group.memberships.exclude(organisation__ref__in=wanted).delete()[0]:
+        api_scope_changed()  # who sees what changed: the changes feed says so
     for ref, role in wanted.items():
         WorkingGroupMember.objects.update_or_create(
             working_group=group, organisation=ctx.get("organisations", ref), defaults={"role": role}

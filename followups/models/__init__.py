@@ -54,6 +54,7 @@ from followups.reminders.models import (
     ReminderPolicy,
     ReminderStatus,
 )
+from followups.sync.models import SyncAudience, SyncChange, SyncChangeKind, SyncResource, SyncScopeEntry
 from followups.webhooks.models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -106,6 +107,11 @@ __all__ = [
     "ReminderStatus",
     "Status",
     "StatusUpdate",
+    "SyncAudience",
+    "SyncChange",
+    "SyncChangeKind",
+    "SyncResource",
+    "SyncScopeEntry",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookEndpoint",

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from agreements.models import Organisation
 from followups.models import WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
+from followups.sync.scope import api_scope_changed
 from followups.webhooks.planner import webhooks_plan_organisation
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the visible start of every secret, not a secret
@@ -204,5 +205,7 @@ def webhook_endpoint_update(
 
 @transaction.atomic
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Delete an endpoint with its deliveries (nothing more is sent to it). Safe to run twice."""
+    """Delete an endpoint with its deliveries (nothing more is sent to it); the changes feed tells the partner's
+    other clients. Safe to run twice."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+    api_scope_changed()

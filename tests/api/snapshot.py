@@ -7,12 +7,20 @@ from django.forms.models import model_to_dict
 
 # last_used_at of a key moves on use; it is bookkeeping, not data a partner could change.
 IGNORED = {("agreements", "apikey"): {"last_used_at"}}
+# What each organisation could see, followed for the changes feed from its first request: bookkeeping too.
+IGNORED_MODELS = {("followups", "syncaudience"), ("followups", "syncscopeentry"), ("followups", "syncchange")}
+
+
+def _models(app_label: str) -> list:
+    return [
+        m for m in apps.get_app_config(app_label).get_models() if (app_label, m._meta.model_name) not in IGNORED_MODELS
+    ]
 
 
 def database_snapshot() -> dict[str, list[dict]]:
     snapshot: dict[str, list[dict]] = {}
     for app_label in ("agreements", "followups"):
-        for model in apps.get_app_config(app_label).get_models():
+        for model in _models(app_label):
             ignored = IGNORED.get((app_label, model._meta.model_name), set())
             fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ignored]
             rows = list(model._default_manager.order_by("pk").values(*fields))
@@ -31,7 +39,7 @@ def database_fingerprint() -> dict[str, str]:
     digests = {}
     with connection.cursor() as cursor:
         for app_label in ("agreements", "followups"):
-            for model in apps.get_app_config(app_label).get_models():
+            for model in _models(app_label):
                 table = model._meta.db_table
                 ignored = IGNORED.get((app_label, model._meta.model_name), set())
                 columns = ", ".join(f'"{f.column}"' for f in model._meta.concrete_fields if f.attname not in ignored)

@@ -10,6 +10,9 @@ import pytest
 from django.urls import reverse
 
 from config.api_router import router
+from followups.models import SyncChange
+from followups.sync.scope import audience_reconcile, audience_track
+from followups.webhooks.endpoints import webhook_endpoint_delete, webhook_endpoint_register
 from tests.api.conftest import World, all_items, error_of, without_request_id
 from tests.api.snapshot import database_snapshot
 
@@ -25,17 +28,34 @@ B_OBJECTS = {
     "status-update": (lambda w: str(w.update_b.uuid), "00000000-0000-4000-8000-000000000000"),
     "webhook": (lambda w: str(w.hook_b.uuid), "00000000-0000-4000-8000-000000000000"),
     "webhook-delivery": (lambda w: str(w.hook_b.deliveries.first().uuid), "00000000-0000-4000-8000-000000000000"),
+    "change": (lambda w: str(changes_of_both(w)[1].uuid), "00000000-0000-4000-8000-000000000000"),
 }
 # How B's objects show in a list: the key of each item that identifies it.
-ITEM_KEY = {"status-update": "id", "webhook": "id", "webhook-delivery": "id"}
+ITEM_KEY = {"status-update": "id", "webhook": "id", "webhook-delivery": "id", "change": "id"}
 METHODS = ["get", "head", "options", "put", "patch", "delete", "post"]
 ENDPOINTS = [basename for _prefix, _viewset, basename in router.registry]
+
+
+def changes_of_both(world: World) -> tuple[SyncChange, SyncChange]:
+    """A change in A's feed and one in B's: each deletes an endpoint of its own, through the service."""
+    changes = []
+    for org in (world.org_a, world.org_b):
+        audience = audience_track(org)
+        endpoint, _secret = webhook_endpoint_register(
+            organisation=org, url="https://hooks.example.org/gone", events=["commitment.status_changed"]
+        )
+        audience_reconcile(audience)
+        webhook_endpoint_delete(endpoint=endpoint)
+        audience_reconcile(audience)
+        changes.append(SyncChange.objects.get(audience=audience, ref=str(endpoint.uuid), change="deleted"))
+    return changes[0], changes[1]
 
 
 def b_identifiers(world: World) -> set[str]:
     b_refs = {world.org_b.ref, world.fw_b.ref, world.wg_b.ref, world.cmt_b.ref, world.cmt_b.deadlines.get().ref}
     b_webhooks = {str(world.hook_b.uuid)} | {str(d.uuid) for d in world.hook_b.deliveries.all()}
-    return b_refs | {str(world.update_b.uuid)} | b_webhooks
+    b_changes = {str(c.uuid) for c in SyncChange.objects.filter(audience__organisation=world.org_b)}
+    return b_refs | {str(world.update_b.uuid)} | b_webhooks | b_changes
 
 
 def test_every_endpoint_is_in_the_matrix():
@@ -44,6 +64,8 @@ def test_every_endpoint_is_in_the_matrix():
 
 @pytest.mark.parametrize("basename", ENDPOINTS)
 def test_lists_hold_none_of_partner_bs_objects(basename, world, client_a):
+    if basename == "change":
+        changes_of_both(world)
     items = all_items(client_a, reverse(f"api:{basename}-list"))
     assert items, "partner A should see some of its own"
     key = ITEM_KEY.get(basename, "ref")
