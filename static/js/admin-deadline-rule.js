@@ -33,7 +33,10 @@
   function showAnchorField(box) {
     var needed = JSON.parse(box.dataset.anchors || "{}")[kindOf(box)];
     ANCHOR_FIELDS.forEach(function (name) {
-      scopeOf(box).querySelectorAll(".field-" + name).forEach(function (row) {
+      // Under a commitment several fields share a row: hide the field's own box, never the row.
+      var boxes = scopeOf(box).querySelectorAll(".fieldBox.field-" + name);
+      if (!boxes.length) boxes = scopeOf(box).querySelectorAll(".form-row.field-" + name);
+      boxes.forEach(function (row) {
         row.hidden = Boolean(needed) && name !== needed && !row.querySelector(".errorlist");
       });
     });

@@ -52,6 +52,7 @@ def test_owner_autocomplete_sections_error_summary_and_axe(page, live_server, cl
     commitment = Commitment.objects.get(ref="CMT-MY-03")  # owed by Malaysia alone
     page.goto(f"{live_server.url}/admin/followups/commitment/{commitment.pk}/change/")
     shot(page, "open")
+    print(f"commitment form as opened: {page.evaluate('() => document.documentElement.scrollHeight')} px")
     assert_accessible(page)
     # The commitment's own fields open; the other sections folded.
     assert page.locator("#id_title").is_visible()
@@ -69,6 +70,22 @@ def test_owner_autocomplete_sections_error_summary_and_axe(page, live_server, cl
     assert row.locator(".select2-selection__rendered").inner_text().strip().endswith("United States")
     assert row.locator("select").evaluate("s => s.selectedOptions[0].text") == "United States"
     assert_accessible(page)
+
+    # A deadline added under the commitment: its reference proposed, its rule previewed in the row itself.
+    page.locator("#deadlines-group").get_by_text("Add another Deadline").click()
+    deadline = page.locator("#deadlines-group .inline-related.dynamic-deadlines").last
+    assert deadline.locator("input[name$='-ref']").input_value() == "DL-MY-03"
+    deadline.locator("select[name$='-anchor_kind']").select_option("fixed")
+    assert deadline.locator("select[name$='-anchor_kind']").is_visible()  # its row stays
+    assert not deadline.locator(".fieldBox.field-anchor_framework").is_visible()
+    deadline.locator("input[name$='-anchor_date']").fill("2026-01-31")
+    deadline.locator("input[name$='-offset_0']").fill("1")
+    deadline.locator("select[name$='-offset_1']").select_option("months")
+    deadline.locator(".tracker-rule-preview time").wait_for()
+    assert deadline.locator(".tracker-rule-preview time").get_attribute("datetime") == "2026-02-28"  # clamped
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    print(f"commitment form with a deadline added: {height} px")
+    deadline.locator(".inline-deletelink").click()
 
     # An error: summed up at the top, the link takes the clerk to the field.
     page.locator("#id_title").fill("")
