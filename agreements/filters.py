@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from agreements.filter_choices import fast_selects, ref_choices_fill
 from agreements.models import Framework, FrameworkKind, FrameworkStatus, Organisation, OrganisationKind, WorkingGroup
 
 
@@ -33,6 +34,8 @@ _DASHES = "---------"
 class StyledFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        ref_choices_fill(self)  # the options of every record choice, in one query
+        fast_selects(self.form)
         uswds_widgets(self.form)
         # The empty choice says what it means ("Any"), not django-filter's "---------".
         for field in self.form.fields.values():

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from followups.models import Commitment
+from agreements.labels import label_of
+from followups.models import Category, Commitment, CommitmentOwner, Priority, Status
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,26 @@ class Column:
 
 
 def _owners(c: Commitment) -> str:
-    return "; ".join(f"{o.organisation.name} ({o.get_status_display()})" for o in c.ownerships.all())
+    return "; ".join(f"{name} ({label_of(Status, status)})" for name, status in c.owner_pairs)  # type: ignore[attr-defined]
+
+
+def commitment_rows(commitments: QuerySet[Commitment], chunk_size: int = 2000) -> Iterator[Commitment]:
+    """The commitments of an export in chunks, each with `owner_pairs` (the owners' names and statuses, in the
+    page's order) read in one query per chunk: a prefetch built a queryset and two models per owner, most of the
+    time of a 10,000-row export."""
+    rows = commitments.prefetch_related(None).iterator(chunk_size=chunk_size)
+    while batch := list(islice(rows, chunk_size)):
+        owners: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        pairs = (
+            CommitmentOwner.objects.filter(commitment_id__in=[c.pk for c in batch])
+            .order_by("commitment_id", "organisation__name")
+            .values_list("commitment_id", "organisation__name", "status")
+        )
+        for commitment_id, name, status in pairs:
+            owners[commitment_id].append((name, status))
+        for c in batch:
+            c.owner_pairs = owners[c.pk]  # type: ignore[attr-defined]
+        yield from batch
 
 
 def _basis(record) -> str:
@@ -38,9 +61,10 @@ COMMITMENT_COLUMNS = [
     Column("Title", lambda c: c.title, 60),
     Column("Framework", lambda c: c.framework.ref, 16),
     Column("Owners", _owners, 40),
-    Column("Status", lambda c: c.get_status_display(), 14),
-    Column("Priority", lambda c: c.get_priority_display(), 10),
-    Column("Category", lambda c: c.get_category_display(), 18),
+    # Labels from a dictionary per language: get_FOO_display() translates every choice on each call.
+    Column("Status", lambda c: label_of(Status, c.status), 14),
+    Column("Priority", lambda c: label_of(Priority, c.priority), 10),
+    Column("Category", lambda c: label_of(Category, c.category), 18),
     Column("Working group", lambda c: c.working_group.ref if c.working_group else "", 16),
     Column("Next due", lambda c: getattr(c, "next_due", None), 12),
     Column("Basis", _basis, 12),
@@ -132,13 +156,16 @@ def _filename(stem: str, ext: str) -> str:
 def export_csv(rows: Iterable[Any], columns: list[Column], *, stem: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
-    response.write("\ufeff")  # so that Excel opens UTF-8 (accents in names) correctly
-    writer = csv.writer(response)
+    # Written to a buffer and handed over once: HttpResponse.write() encodes and stores each line apart.
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # so that Excel opens UTF-8 (accents in names) correctly
+    writer = csv.writer(buffer)
     writer.writerow([c.header for c in columns])
     for row in rows:
         writer.writerow(
             [_cell(v.isoformat() if isinstance(v, date) else ("" if v is None else v)) for v in _values(row, columns)]
         )
+    response.content = buffer.getvalue().encode("utf-8")
     return response
 
 

@@ -8,9 +8,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agreements.filter_choices import RefChoiceFilter
 from agreements.filters import StyledFilterSet, text_search
-from agreements.models import Framework, Organisation, WorkingGroup
-from followups.models import Category, Commitment, Deadline, Priority, Project, ProjectStage, Status
+from followups.models import Category, Commitment, CommitmentOwner, Deadline, Priority, Project, ProjectStage, Status
 
 _DATE = {"type": "date"}
 _SCOPES = [("portfolio", _("My portfolio"))]
@@ -31,15 +31,9 @@ class CommitmentFilter(StyledFilterSet):
     scope = django_filters.ChoiceFilter(
         choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
     )
-    framework = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=Framework.objects.order_by("ref"), label=_("Framework")
-    )
-    organisation = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
-    )
-    working_group = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=WorkingGroup.objects.order_by("ref"), label=_("Working group")
-    )
+    framework = RefChoiceFilter(source="framework", field_name="framework__ref", label=_("Framework"))
+    organisation = RefChoiceFilter(source="organisation", label=_("Owner"), method="filter_owner")
+    working_group = RefChoiceFilter(source="working_group", field_name="working_group__ref", label=_("Working group"))
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices,
         label=_("Status"),
@@ -82,7 +76,9 @@ class CommitmentFilter(StyledFilterSet):
         fields: list[str] = []
 
     def filter_owner(self, queryset, name, value):
-        return queryset.owned_by(value) if value else queryset
+        # By reference, in the same statement (owned_by() reads the organisations first).
+        owed = CommitmentOwner.objects.filter(organisation__ref=value).values("commitment")
+        return queryset.filter(pk__in=owed) if value else queryset
 
     def filter_scope(self, queryset, name, value):
         if value == "portfolio" and self.request is not None:
@@ -152,20 +148,10 @@ class DeadlineFilter(StyledFilterSet):
     scope = django_filters.ChoiceFilter(
         choices=_SCOPES, empty_label=_("Everyone's"), label=_("Whose"), method="filter_scope"
     )
-    framework = django_filters.ModelChoiceFilter(
-        to_field_name="ref",
-        queryset=Framework.objects.order_by("ref"),
-        label=_("Framework"),
-        field_name="commitment__framework",
-    )
-    organisation = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Owner"), method="filter_owner"
-    )
-    working_group = django_filters.ModelChoiceFilter(
-        to_field_name="ref",
-        queryset=WorkingGroup.objects.order_by("ref"),
-        label=_("Working group"),
-        field_name="commitment__working_group",
+    framework = RefChoiceFilter(source="framework", field_name="commitment__framework__ref", label=_("Framework"))
+    organisation = RefChoiceFilter(source="organisation", label=_("Owner"), method="filter_owner")
+    working_group = RefChoiceFilter(
+        source="working_group", field_name="commitment__working_group__ref", label=_("Working group")
     )
     state = django_filters.ChoiceFilter(choices=DEADLINE_STATES, label=_("State"), method="filter_state")
     due_after = django_filters.DateFilter(
@@ -183,7 +169,8 @@ class DeadlineFilter(StyledFilterSet):
         fields: list[str] = []
 
     def filter_owner(self, queryset, name, value):
-        return queryset.filter(commitment__in=Commitment.objects.owned_by(value).values("pk")) if value else queryset
+        owed = CommitmentOwner.objects.filter(organisation__ref=value).values("commitment")
+        return queryset.filter(commitment__in=owed) if value else queryset
 
     def filter_scope(self, queryset, name, value):
         if value == "portfolio" and self.request is not None:
@@ -204,12 +191,8 @@ class DeadlineFilter(StyledFilterSet):
 
 class ProjectFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "name", "note"))
-    country = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=Organisation.objects.countries().order_by("name"), label=_("Country")
-    )
-    framework = django_filters.ModelChoiceFilter(
-        to_field_name="ref", queryset=Framework.objects.order_by("ref"), label=_("Framework"), field_name="frameworks"
-    )
+    country = RefChoiceFilter(source="country", field_name="country__ref", label=_("Country"))
+    framework = RefChoiceFilter(source="framework", field_name="frameworks__ref", label=_("Framework"))
     stage = django_filters.ChoiceFilter(choices=ProjectStage.choices, label=_("Stage"))
     sort = django_filters.OrderingFilter(
         fields=(("name", "name"), ("stage", "stage"), ("ref", "ref")), label=_("Sort by")

@@ -261,6 +261,17 @@ def _status_entry(u: StatusUpdate, labels: dict[str, Any]) -> TimelineEntry:
     )
 
 
+def last_updates_annotate(commitment: Commitment, owners: list[CommitmentOwner]) -> None:
+    """The day of the latest status update of the commitment and of each owner (its own or the whole
+    commitment's), else the day the commitment was entered: one query instead of one per owner."""
+    updates = list(StatusUpdate.objects.filter(commitment=commitment).values_list("owner_id", "happened_on"))
+    entered = timezone.localtime(commitment.created_at).date()
+    commitment.last_update_on = max((day for _, day in updates), default=None) or entered
+    for o in owners:
+        days = [day for owner_id, day in updates if owner_id is None or owner_id == o.organisation_id]
+        o.last_update_on = max(days, default=None) or entered  # type: ignore[attr-defined]
+
+
 def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     """Status updates and notes, deadline changes (with the reason typed for them), edits to the commitment and
     acknowledgements, newest first, each a sentence in the reader's language. A fixed number of queries."""
@@ -406,6 +417,15 @@ def _reason_words(reason: str, record, anchor_reasons: dict) -> str:
     return reason
 
 
+def _field_value(record, attr: str) -> object:
+    """A field of a history record, a foreign key by its id: never the related row (a query per record)."""
+    value = getattr(record, attr + "_id", _MISSING)
+    return getattr(record, attr, None) if value is _MISSING else value
+
+
+_MISSING = object()
+
+
 def _history_entries(records, kind: str, fields: dict, *, anchor_reasons: dict | None = None) -> list[TimelineEntry]:
     """Turn simple_history records into sentences: creation, then only changes to `fields`."""
     entries: list[TimelineEntry] = []
@@ -428,8 +448,7 @@ def _history_entries(records, kind: str, fields: dict, *, anchor_reasons: dict |
             continue
         changes = []
         for attr, label in fields.items():
-            old = getattr(before, attr + "_id", getattr(before, attr, None))
-            new = getattr(record, attr + "_id", getattr(record, attr, None))
+            old, new = _field_value(before, attr), _field_value(record, attr)
             if old != new:
                 changes.append((str(label), _value_words(old), _value_words(new)))
         if changes:

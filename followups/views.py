@@ -22,6 +22,7 @@ from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from agreements.labels import labels_of
 from agreements.lists import StaffExportView, StaffListView, StaffMixin
 from agreements.models import Event, Milestone
 from agreements.roles import can_extend_deadline, can_update_status, signed_in_user
@@ -29,7 +30,7 @@ from followups import charts, exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
 from followups.forms import DeadlineExtendForm, StatusUpdateForm
-from followups.models import CLOSED_STATUSES, Commitment, Deadline, Project, Status
+from followups.models import CLOSED_STATUSES, Commitment, Deadline, Priority, Project, Status
 from followups.services import commitment_update_status, deadline_extend
 
 
@@ -120,8 +121,13 @@ class CommitmentListView(StaffListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["today"] = selectors.today()
-        context["status_choices"] = Status.choices
+        # The labels from one dictionary per language: get_status_display() translates every choice per call.
+        rows = list(context["object_list"])
+        statuses, priorities = labels_of(Status), labels_of(Priority)
+        for c in rows:
+            c.status_label = statuses.get(c.status, c.status)
+            c.priority_label = priorities.get(c.priority, c.priority)
+        context.update(object_list=rows, today=selectors.today(), status_choices=Status.choices)
         return context
 
 
@@ -130,6 +136,9 @@ class CommitmentExportView(StaffExportView):
     columns = exports.COMMITMENT_COLUMNS
     stem = "commitments"
     title = "Commitments"
+
+    def export_rows(self, rows):
+        return exports.commitment_rows(rows)
 
 
 class CommitmentDetailView(StaffMixin, TemplateView):
@@ -185,8 +194,14 @@ class CommitmentDetailView(StaffMixin, TemplateView):
         return response
 
     def _form(self, commitment, **kwargs):
-        owners = list(commitment.ownerships.select_related("organisation"))
-        return StatusUpdateForm(commitment=commitment, owners=owners, **kwargs)
+        return StatusUpdateForm(commitment=commitment, owners=self._owners(commitment), **kwargs)
+
+    def _owners(self, commitment) -> list:
+        """The owners with their organisations, read once for the form and the page."""
+        if not hasattr(commitment, "_owners"):
+            commitment._owners = list(commitment.ownerships.select_related("organisation"))
+            selectors.last_updates_annotate(commitment, commitment._owners)
+        return commitment._owners
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -201,7 +216,7 @@ class CommitmentDetailView(StaffMixin, TemplateView):
                 d.extend_form = DeadlineExtendForm(deadline=d) if d.is_open else None
         context.update(
             today=selectors.today(),
-            owners=list(commitment.ownerships.select_related("organisation")),
+            owners=self._owners(commitment),
             deadlines=deadlines,
             contacts=list(commitment.contacts.select_related("organisation")),
             sources=list(commitment.sources.all()),
