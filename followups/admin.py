@@ -297,7 +297,12 @@ class DeadlineInline(RulePreviewMixin, admin.StackedInline):
 def deadline_dates_html(obj: Deadline) -> str:
     if not obj or not obj.pk:
         return "computed when saved"
-    parts = [format_html("<strong>{}</strong> = {}", obj.original_due_on, obj.rule_text)]
+    # The rule in words; the stored form (P6M, FREQ=...) in a tooltip for the curious.
+    parts = [
+        format_html(
+            '<strong>{}</strong> = <span title="{}">{}</span>', obj.original_due_on, obj.rule_text, rule_in_words(obj)
+        )
+    ]
     if obj.extended_due_on:
         parts.append(format_html("extended to <strong>{}</strong> ({})", obj.extended_due_on, obj.extension_reason))
     if obj.recurrence:
@@ -563,7 +568,7 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
 
     @admin.display(description="rule")
     def rule(self, obj: Deadline) -> str:
-        return obj.rule_text
+        return format_html('<span title="{}">{}</span>', obj.rule_text, rule_in_words(obj))
 
     @admin.display(description="commitment", ordering="commitment__ref")
     def commitment_ref(self, obj: Deadline) -> str:
@@ -577,7 +582,7 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
         changes = services.deadline_save_rule(deadline=obj, by_user=request.user)
         report_moved_deadlines(request, changes)
         if not change:
-            messages.info(request, f"{obj.ref} is due {obj.due_on} ({obj.rule_text}).")
+            messages.info(request, f"{obj.ref} is due {obj.due_on}: {rule_in_words(obj)}.")
 
     def delete_model(self, request, obj: Deadline):
         services.deadline_delete(deadline=obj, by_user=request.user)
