@@ -245,7 +245,8 @@ class FrameworkAdmin(HistoryAdmin):
             obj.signed_on, obj.effective_on = form.initial["signed_on"], form.initial["effective_on"]
             super().save_model(request, obj, form, change)
             if (obj.signed_on, obj.effective_on) != new_dates:
-                changes = services.framework_change_dates(
+                # The milestone that records a corrected date (its signing) moves with it.
+                changes = services.framework_change_dates_with_milestones(
                     framework=obj, signed_on=new_dates[0], effective_on=new_dates[1], by_user=request.user
                 )
                 report_moved_deadlines(request, changes)

@@ -39,7 +39,7 @@ from followups.calendar_feed import calendar_token_issue, calendar_token_revoke
 from followups.models import Commitment, CommitmentOwner, Deadline, Status
 from followups.services import (
     anchor_change_preview,
-    framework_change_date_with_milestones,
+    framework_change_dates_with_milestones,
     framework_date_milestones,
     milestone_change_date,
     staff_reminder_preferences_set,
@@ -238,9 +238,8 @@ class AnchorChangeView(StaffMixin, TemplateView):
     def apply(self, anchor, field: str, new_date, reason: str):
         if isinstance(anchor, Framework):
             by_user = signed_in_user(self.request.user)
-            return framework_change_date_with_milestones(
-                framework=anchor, field=field, new_date=new_date, by_user=by_user, reason=reason
-            )
+            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on, field: new_date}
+            return framework_change_dates_with_milestones(framework=anchor, by_user=by_user, reason=reason, **dates)
         return milestone_change_date(
             milestone=anchor, new_date=new_date, by_user=signed_in_user(self.request.user), reason=reason
         )

@@ -283,7 +283,7 @@ def event_change_date(
 
 
 # The milestone kinds that record a framework's date (data/ministerial.json: a signing or a launch on the day the
-# framework was signed): framework_change_date_with_milestones moves them with a correction of that date.
+# framework was signed): framework_change_dates_with_milestones moves them with a correction of that date.
 MILESTONE_KINDS_OF_DATE = {"signed_on": ("signing", "launch"), "effective_on": ("entry_into_force",)}
 
 
@@ -308,27 +308,30 @@ def framework_date_milestones(
 
 
 @transaction.atomic
-def framework_change_date_with_milestones(
+def framework_change_dates_with_milestones(
     *,
     framework: Framework,
-    field: str,
-    new_date: date | None,
+    signed_on: date | None,
+    effective_on: date | None = None,
     by_user: User | None = None,
     actor: str = "",
     reason: str = "",
 ) -> list[DeadlineChange]:
-    """Correct one of a framework's dates (framework_change_dates) and move with it the milestones that record that
-    date for this framework alone, with every deadline anchored on them; shared ones keep their date (the staff
-    page says so: framework_date_milestones). One transaction. Safe to run twice."""
-    moving, _kept = framework_date_milestones(framework=framework, field=field, on=getattr(framework, field))
-    dates = {"signed_on": framework.signed_on, "effective_on": framework.effective_on, field: new_date}
-    changes = framework_change_dates(framework=framework, by_user=by_user, actor=actor, reason=reason, **dates)
-    for milestone in moving:
-        if new_date is None:  # a date taken away: the milestone stays where it was
-            break
+    """Correct a framework's dates (framework_change_dates) and move with each the milestones that record it for
+    this framework alone, with every deadline anchored on them; shared ones keep their date (the staff page says
+    so: framework_date_milestones). One transaction. Safe to run twice. The staff page and the admin use it."""
+    moving: list[tuple[Milestone, date]] = []
+    for field, new in (("signed_on", signed_on), ("effective_on", effective_on)):
+        old = getattr(framework, field)
+        if new is not None and new != old:  # a date taken away leaves its milestone where it was
+            moving += [(m, new) for m in framework_date_milestones(framework=framework, field=field, on=old)[0]]
+    changes = framework_change_dates(
+        framework=framework, signed_on=signed_on, effective_on=effective_on, by_user=by_user, actor=actor, reason=reason
+    )
+    for milestone, new in moving:
         changes += milestone_change_date(
             milestone=milestone,
-            new_date=new_date,
+            new_date=new,
             by_user=by_user,
             actor=actor,
             reason=reason or f"moved with {framework.ref}'s corrected date",
@@ -345,8 +348,9 @@ def anchor_change_preview(*, anchor: models.Model, new_date: date, field: str = 
     def change() -> list[DeadlineChange]:
         if isinstance(anchor, Framework):
             # The form offers only the two dates; the milestones recording the date move with it, as when applied.
-            return framework_change_date_with_milestones(
-                framework=anchor, field=field or "signed_on", new_date=new_date, actor="preview"
+            dates = {"signed_on": anchor.signed_on, "effective_on": anchor.effective_on, field or "signed_on": new_date}
+            return framework_change_dates_with_milestones(
+                framework=anchor, signed_on=dates["signed_on"], effective_on=dates["effective_on"], actor="preview"
             )
         if isinstance(anchor, Milestone):
             return milestone_change_date(milestone=anchor, new_date=new_date, actor="preview")

@@ -46,3 +46,17 @@ def test_a_milestone_shared_with_other_frameworks_keeps_its_date_and_the_page_sa
     page = shown.content.decode()
     assert "keeps 2025-10-26: it also records FW-US-KH, FW-US-TH." in page
     assert 'href="/milestones/MS-2025-10-26-KL/date/"' in page
+
+
+def test_a_signature_corrected_in_the_admin_moves_its_milestone_too(ministerial, client, data_clerk):
+    from django.urls import reverse
+
+    from tests.agreements.test_admin import form_of
+
+    client.force_login(data_clerk)
+    url = reverse("admin:agreements_framework_change", args=[Framework.objects.get(ref="FW-US-AU").pk])
+    data = form_of(client, url)
+    data["signed_on"] = ["2025-08-31"]
+    assert client.post(url, data).status_code == 302
+    assert Milestone.objects.get(ref="MS-2025-10-20-AU").date == date(2025, 8, 31)
+    assert Milestone.objects.get(ref="MS-2025-10-26-KL").date == date(2025, 10, 26)  # another framework's
