@@ -99,12 +99,21 @@ class FrameworkFactory(factory.django.DjangoModelFactory):
 
 
 class PartyFactory(factory.django.DjangoModelFactory):
+    """A party saved through services.party_save, as the admin and the loader save one (its own deadlines of a
+    per-party clock are planned)."""
+
     class Meta:
         model = agreements.Party
 
     framework = factory.SubFactory(FrameworkFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = agreements.PartyRole.SIGNATORY
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        party = model_class(*args, **kwargs)
+        services.party_save(party=party, actor="test factory")
+        return party
 
 
 class WorkingGroupFactory(factory.django.DjangoModelFactory):
@@ -203,6 +212,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffProfileFactory(factory.django.DjangoModelFactory):
+    """A desk officer's profile; a portfolio= is given through services.staff_profile_changed, as the admin gives
+    it, so the escalations of deadlines already owed by those organisations are planned."""
+
     class Meta:
         model = agreements.StaffProfile
         django_get_or_create = ("user",)
@@ -214,7 +226,9 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def portfolio(self, create, extracted, **kwargs):
         if create and extracted:
+            before = list(self.portfolio.values_list("pk", flat=True))
             self.portfolio.set(extracted)
+            services.staff_profile_changed(profile=self, portfolio_before=before)
 
 
 # --- followups --------------------------------------------------------------------------------------------------

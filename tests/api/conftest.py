@@ -9,45 +9,38 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from agreements.models import (
-    Framework,
-    Membership,
-    Organisation,
-    Party,
-    WorkingGroup,
-    WorkingGroupMember,
-)
+from agreements.models import Framework, Organisation, WorkingGroup
 from agreements.partner_access import api_key_issue
 from agreements.roles import Role, role_groups_ensure
-from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, StatusUpdate, WebhookEndpoint
+from followups import services
+from followups.models import AnchorKind, Category, Commitment, StatusUpdate, WebhookEndpoint
 from followups.webhooks.endpoints import webhook_endpoint_register
+from tests import factories as f
 
 
 def make_org(ref: str, *, iso: str | None = None, kind: str = "country", name: str = "") -> Organisation:
-    return Organisation.objects.create(ref=ref, name=name or ref, kind=kind, iso_alpha2=iso)
+    return f.OrganisationFactory(ref=ref, name=name or ref, kind=kind, iso_alpha2=iso)
 
 
 def make_framework(ref: str, *parties: Organisation) -> Framework:
-    framework = Framework.objects.create(
-        ref=ref, title=f"Framework {ref}", kind="bilateral_framework", signed_on=date(2026, 2, 4)
+    framework = f.FrameworkFactory(
+        ref=ref, title=f"Framework {ref}", short_title="", kind="bilateral_framework", signed_on=date(2026, 2, 4)
     )
     for org in parties:
-        Party.objects.create(framework=framework, organisation=org)
+        f.PartyFactory(framework=framework, organisation=org)
     return framework
 
 
 def make_commitment(ref: str, framework: Framework, *owners: Organisation, due: date | None = None) -> Commitment:
-    commitment = Commitment.objects.create(ref=ref, framework=framework, title=f"Commitment {ref}")
-    for org in owners:
-        CommitmentOwner.objects.create(commitment=commitment, organisation=org)
+    """A commitment owed by `owners` (parties to `framework` or not) with one fixed deadline, through the services:
+    its reminders and its partners' deadline notices are planned as in production."""
+    commitment = f.CommitmentFactory(
+        ref=ref, framework=framework, title=f"Commitment {ref}", category=Category.OTHER, owners=[]
+    )
+    services.commitment_owner_set(commitment=commitment, organisations=owners, actor="test world")
     due = due or days_from_today(200)
-    Deadline.objects.create(
-        ref=f"DL-{ref}",
-        commitment=commitment,
-        anchor_kind=AnchorKind.FIXED,
-        anchor_date=due,
-        original_due_on=due,
-        due_on=due,
+    f.DeadlineFactory(
+        ref=f"DL-{ref}", commitment=commitment, anchor_kind=AnchorKind.FIXED, anchor_date=due, offset="", basis=""
     )
     return commitment
 
@@ -79,17 +72,17 @@ def world(db) -> World:
     org_b = make_org("ORG-XB", iso="XB", name="Borduria")
     org_c = make_org("ORG-XC", iso="XC", name="Carpania")
     body = make_org("ORG-FORUMX", kind="plurilateral_forum", name="Forum X")
-    Membership.objects.create(member=org_a, body=body)
+    f.MembershipFactory(member=org_a, body=body)
 
     fw_a = make_framework("FW-XA-US", org_a)
     fw_body = make_framework("FW-FORUMX", body)
     fw_b = make_framework("FW-XB-US", org_b)
     fw_c = make_framework("FW-XC-US", org_c)
 
-    wg_a = WorkingGroup.objects.create(ref="WG-XA-1", name="Atlantis response group", framework=fw_a)
-    WorkingGroupMember.objects.create(working_group=wg_a, organisation=org_a, role="chair")
-    wg_b = WorkingGroup.objects.create(ref="WG-XB-1", name="Borduria response group", framework=fw_b)
-    WorkingGroupMember.objects.create(working_group=wg_b, organisation=org_b, role="chair")
+    wg_a = f.WorkingGroupFactory(ref="WG-XA-1", name="Atlantis response group", framework=fw_a, meeting_cadence="")
+    f.WorkingGroupMemberFactory(working_group=wg_a, organisation=org_a, role="chair")
+    wg_b = f.WorkingGroupFactory(ref="WG-XB-1", name="Borduria response group", framework=fw_b, meeting_cadence="")
+    f.WorkingGroupMemberFactory(working_group=wg_b, organisation=org_b, role="chair")
 
     cmt_a = make_commitment("CMT-XA-01", fw_a, org_a)
     cmt_a.working_group = wg_a
@@ -100,11 +93,11 @@ def world(db) -> World:
     cmt_b.save()
     # Partner A owes this one under a framework it is not party to: it sees the commitment, not the framework.
     cmt_c = make_commitment("CMT-XC-01", fw_c, org_c, org_a)
-    StatusUpdate.objects.create(
-        commitment=cmt_a, new_status="in_progress", happened_on=date(2026, 3, 2), actor="user desk"
+    services.commitment_update_status(
+        commitment=cmt_a, status="in_progress", happened_on=date(2026, 3, 2), actor="user desk"
     )
-    update_b = StatusUpdate.objects.create(
-        commitment=cmt_b, new_status="in_progress", happened_on=date(2026, 3, 1), actor="user desk"
+    update_b = services.commitment_update_status(
+        commitment=cmt_b, status="in_progress", happened_on=date(2026, 3, 1), actor="user desk"
     )
     # Each partner's webhook endpoint, with the deadline.approaching deliveries planned for its deadlines.
     events = ["commitment.status_changed", "deadline.approaching"]

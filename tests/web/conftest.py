@@ -1,4 +1,5 @@
-"""Fixtures of the staff web tests: users with a role and a profile, and small commitments made to order.
+"""Fixtures of the staff web tests: users with a role and a profile, and small commitments made to order, built
+with tests/factories.py through the services (reminders and partners' notices planned as in production).
 
 The logged-in clients per role are the suite's own (tests/conftest.py)."""
 
@@ -8,20 +9,13 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from agreements.models import (
-    Framework,
-    FrameworkKind,
-    Organisation,
-    OrganisationKind,
-    Party,
-    StaffProfile,
-    WorkingGroup,
-)
+from agreements.models import Framework, FrameworkKind, Organisation, OrganisationKind, WorkingGroup
 from agreements.roles import Role, role_groups_ensure
-from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, Status
+from followups import services
+from followups.models import AnchorKind, Category, Commitment, CommitmentOwner, Deadline, Status
+from tests import factories as f
 
 _seq = itertools.count(1)
 
@@ -33,14 +27,13 @@ def groups(db):
 
 @pytest.fixture
 def make_user(groups):
+    """A staff user with these roles and a profile; a portfolio is given as the admin gives it (services)."""
+
     def make(username: str, *roles: Role, is_staff: bool = False, portfolio=()):
-        user = get_user_model().objects.create_user(username, email=f"{username}@example.org", password="pw-2026-x!")
-        user.is_staff = is_staff
-        user.save()
+        user = f.UserFactory(username=username, password="pw-2026-x!", is_staff=is_staff, first_name="", last_name="")
         for role in roles:
             user.groups.add(groups[role])
-        profile = StaffProfile.objects.create(user=user)
-        profile.portfolio.set(portfolio)
+        f.StaffProfileFactory(user=user, portfolio=list(portfolio))
         return user
 
     return make
@@ -51,7 +44,7 @@ def org_factory(db):
     def make(iso: str | None = None, name: str | None = None, **kwargs) -> Organisation:
         n = next(_seq)
         iso = iso or f"{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}"
-        return Organisation.objects.create(
+        return f.OrganisationFactory(
             ref=f"ORG-T{n}", name=name or f"Country {n}", kind=OrganisationKind.COUNTRY, iso_alpha2=iso, **kwargs
         )
 
@@ -62,15 +55,13 @@ def org_factory(db):
 def framework_factory(db):
     def make(*parties: Organisation, signed_on: date = date(2025, 10, 20), **kwargs) -> Framework:
         n = next(_seq)
-        framework = Framework.objects.create(
-            ref=f"FW-T{n}",
-            title=kwargs.pop("title", f"Test framework {n}"),
-            kind=FrameworkKind.BILATERAL_FRAMEWORK,
-            signed_on=signed_on,
-            **kwargs,
+        kwargs.setdefault("title", f"Test framework {n}")
+        kwargs.setdefault("short_title", "")
+        framework = f.FrameworkFactory(
+            ref=f"FW-T{n}", kind=FrameworkKind.BILATERAL_FRAMEWORK, signed_on=signed_on, **kwargs
         )
         for org in parties:
-            Party.objects.create(framework=framework, organisation=org)
+            f.PartyFactory(framework=framework, organisation=org)
         return framework
 
     return make
@@ -78,7 +69,8 @@ def framework_factory(db):
 
 @pytest.fixture
 def commitment_factory(db, framework_factory, org_factory):
-    """A commitment with its owners and one deadline (due `due_in` days from today, or anchored on the framework)."""
+    """A commitment with its owners and one deadline (due `due_in` days from today, or anchored on the framework),
+    made through the services: its owners' history is written and the deadline's reminders are planned."""
 
     def make(
         *,
@@ -94,35 +86,36 @@ def commitment_factory(db, framework_factory, org_factory):
         n = next(_seq)
         owners = owners if owners is not None else [org_factory()]
         framework = framework or framework_factory(*owners)
-        commitment = Commitment.objects.create(
+        kwargs.setdefault("category", Category.OTHER)
+        commitment = f.CommitmentFactory(
             ref=f"CMT-T{n}",
             framework=framework,
             title=title or f"Commitment number {n}",
             status=status,
             working_group=working_group,
+            owners=[],
             **kwargs,
         )
-        for org in owners:
-            CommitmentOwner.objects.create(commitment=commitment, organisation=org, status=status)
+        # New owners start at the commitment's status.
+        services.commitment_owner_set(commitment=commitment, organisations=owners, actor="test factory")
         if anchored:
-            from followups.services import deadline_save_rule
-
-            deadline_save_rule(
-                deadline=Deadline(
-                    ref=f"DL-T{n}",
-                    commitment=commitment,
-                    anchor_kind=AnchorKind.FRAMEWORK_SIGNED,
-                    anchor_framework=framework,
-                    offset="P6M",
-                )
+            f.DeadlineFactory(
+                ref=f"DL-T{n}",
+                commitment=commitment,
+                anchor_kind=AnchorKind.FRAMEWORK_SIGNED,
+                anchor_framework=framework,
+                offset="P6M",
+                basis="",
             )
         elif due_in is not None:
-            # Through the service, as in production: the deadline's reminders are planned.
-            from followups.services import deadline_save_rule
-
             due = timezone.localdate() + timedelta(days=due_in)
-            deadline_save_rule(
-                deadline=Deadline(ref=f"DL-T{n}", commitment=commitment, anchor_kind=AnchorKind.FIXED, anchor_date=due)
+            f.DeadlineFactory(
+                ref=f"DL-T{n}",
+                commitment=commitment,
+                anchor_kind=AnchorKind.FIXED,
+                anchor_date=due,
+                offset="",
+                basis="",
             )
         return commitment
 
@@ -131,12 +124,16 @@ def commitment_factory(db, framework_factory, org_factory):
 
 @pytest.fixture
 def bulk_commitments(db, org_factory, framework_factory):
-    """`n` commitments, each with two owners and a deadline, made in a handful of queries."""
+    """`n` commitments, each with two owners and a deadline, made in a handful of queries: rows written in bulk,
+    then their deadlines' reminders and partners' notices planned at once (services.deadlines_changed), as the
+    loader plans a whole file's."""
 
     def make(n: int) -> Framework:
         owners = [org_factory(), org_factory()]
         framework = framework_factory(*owners)
-        group = WorkingGroup.objects.create(ref=f"WG-T{next(_seq)}", name="Test group", framework=framework)
+        group = f.WorkingGroupFactory(
+            ref=f"WG-T{next(_seq)}", name="Test group", framework=framework, meeting_cadence=""
+        )
         start = next(_seq) * 1000
         commitments = Commitment.objects.bulk_create(
             Commitment(
@@ -152,7 +149,7 @@ def bulk_commitments(db, org_factory, framework_factory):
             CommitmentOwner(commitment=c, organisation=o, status=c.status) for c in commitments for o in owners
         )
         today = timezone.localdate()
-        Deadline.objects.bulk_create(
+        deadlines = Deadline.objects.bulk_create(
             Deadline(
                 ref=f"DL-B{start + i}",
                 commitment=c,
@@ -163,6 +160,7 @@ def bulk_commitments(db, org_factory, framework_factory):
             )
             for i, c in enumerate(commitments)
         )
+        services.deadlines_changed(deadlines)
         return framework
 
     return make

@@ -55,7 +55,7 @@ def test_sessions_expire_after_idle_time():
     assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 3600
 
 
-def test_password_change(make_user, client):
+def test_a_user_changes_their_password_by_giving_the_old_one(make_user, client):
     user = make_user("casey", Role.VIEWER)
     client.force_login(user)
     response = client.post(

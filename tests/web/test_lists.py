@@ -104,7 +104,7 @@ def test_excel_export_opens_with_every_row(coordinator_client, three):
     assert {sheet.cell(row=r, column=1).value for r in range(2, 5)} == {c.ref for c in three}
 
 
-def test_deadline_list_and_export(coordinator_client, three):
+def test_deadline_list_filters_the_overdue_and_its_csv_export_the_open_ones(coordinator_client, three):
     late, risky, done = three
     response = coordinator_client.get("/deadlines/?state=overdue")
     assert [d.commitment.ref for d in response.context["object_list"]] == [late.ref]
@@ -114,7 +114,9 @@ def test_deadline_list_and_export(coordinator_client, three):
     assert sorted(r[1] for r in rows[1:]) == sorted([late.ref, risky.ref])
 
 
-def test_other_lists_filter(coordinator_client, commitment_factory, org_factory):
+def test_organisation_and_framework_lists_filter_by_name_and_organisation(
+    coordinator_client, commitment_factory, org_factory
+):
     atlantis = org_factory(name="Atlantis")
     commitment = commitment_factory(owners=[atlantis])
     page = coordinator_client.get("/organisations/?q=Atlant")

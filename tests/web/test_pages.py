@@ -13,7 +13,9 @@ from followups.models import Project, Status
 pytestmark = pytest.mark.django_db
 
 
-def test_dashboard_counts(coordinator_client, commitment_factory):
+def test_dashboard_counts_overdue_due_soon_at_risk_completed_and_total_commitments(
+    coordinator_client, commitment_factory
+):
     commitment_factory(due_in=-2)
     commitment_factory(due_in=-40)
     commitment_factory(due_in=3)
