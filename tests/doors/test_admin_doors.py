@@ -16,8 +16,17 @@ from django.urls import reverse
 
 from agreements.models import FrameworkStatus
 from agreements.roles import Role, role_groups_ensure
-from followups.models import AnchorKind, ContactReminderPreference, Reminder, ReminderPolicy, ReminderStatus
+from followups.models import (
+    AnchorKind,
+    ContactReminderPreference,
+    Reminder,
+    ReminderPolicy,
+    ReminderStatus,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
 from followups.reminders.sending import reminders_claim, reminders_send_batch
+from followups.webhooks.endpoints import webhook_endpoint_register
 from tests import factories as f
 from tests.agreements.test_admin import form_of
 
@@ -168,3 +177,74 @@ def test_a_deadline_deleted_in_the_admin_takes_its_reminders_and_keeps_who_delet
     assert not Reminder.objects.filter(deadline_id=deadline.pk).exists()
     record = deadline.history.model.objects.filter(id=deadline.pk, history_type="-").get()
     assert record.history_user.username == "clerk-doors"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_points_of_contact_changed_on_a_commitment_in_the_admin_hand_over_the_pending_reminders(clerk):
+    contact, deadline = _deadline_with_contact(date(2026, 6, 15))
+    newcomer = f.ContactFactory()
+    url = reverse("admin:followups_commitment_change", args=[deadline.commitment.pk])
+    data = form_of(clerk, url)
+    data["contacts"] = [str(newcomer.pk)]
+    response = clerk.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:800]
+
+    assert not _pending(deadline, contact=contact)
+    assert _pending(deadline, contact=newcomer) == {
+        "before_30",
+        "before_7",
+        "before_1",
+        "overdue_1",
+        "overdue_7",
+        "overdue_30",
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_contacts_time_zone_changed_in_the_admin_moves_their_reminders_to_nine_there(clerk):
+    contact, deadline = _deadline_with_contact(date(2026, 6, 15))
+    url = reverse("admin:agreements_contact_change", args=[contact.pk])
+    data = form_of(clerk, url)
+    data["time_zone"] = ["America/Lima"]
+    assert clerk.post(url, data).status_code == 302
+
+    row = Reminder.objects.get(deadline=deadline, contact=contact, kind="before_7")
+    assert row.due_at == datetime(2026, 6, 8, 14, 0, tzinfo=UTC)  # 09:00 in Lima
+    latest = contact.history.first()
+    assert (latest.time_zone, latest.history_user.username) == ("America/Lima", "clerk-doors")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_contacts_digest_chosen_in_the_admin_moves_the_weeks_reminders_to_monday(clerk):
+    contact, deadline = _deadline_with_contact(date(2026, 6, 18))  # a Thursday
+    url = reverse("admin:followups_contactreminderpreference_add")
+    data = form_of(clerk, url)
+    data.update({"contact": [str(contact.pk)], "digest": ["on"]})
+    assert clerk.post(url, data).status_code == 302
+
+    row = Reminder.objects.get(deadline=deadline, contact=contact, kind="before_7")
+    assert row.due_at == datetime(2026, 6, 8, 9, 0, tzinfo=UTC)  # Thursday 11 June's, on Monday 8 June
+    preference = ContactReminderPreference.objects.get(contact=contact)
+    assert preference.history.first().history_user.username == "clerk-doors"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_webhook_endpoint_paused_in_the_admin_has_its_pending_notices_cancelled(clerk):
+    org = f.OrganisationFactory()
+    deadline = f.fixed_deadline(date(2026, 6, 15), owners=[org])
+    endpoint, _secret = webhook_endpoint_register(
+        organisation=org, url="https://hooks.example.org/t", events=["deadline.approaching"]
+    )
+    notices = WebhookDelivery.objects.filter(endpoint=endpoint, deadline=deadline)
+    assert notices.filter(status=WebhookDeliveryStatus.PENDING).count() == 3
+
+    url = reverse("admin:followups_webhookendpoint_change", args=[endpoint.pk])
+    data = form_of(clerk, url)
+    data.pop("is_active", None)  # the box unticked
+    response = clerk.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:800]
+
+    assert not notices.filter(status=WebhookDeliveryStatus.PENDING).exists()
+    assert notices.filter(status=WebhookDeliveryStatus.CANCELLED).count() == 3
+    latest = endpoint.history.first()
+    assert (latest.is_active, latest.history_user.username) == (False, "clerk-doors")
