@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agreements.models import StaffProfile
@@ -227,18 +226,6 @@ def _drop_connection(backend) -> None:
         backend.close()
 
 
-_SENT_FIELDS = [
-    "status",
-    "attempts",
-    "last_error",
-    "next_attempt_at",
-    "sent_at",
-    "message_id",
-    "lease_expires_at",
-    "updated_at",
-]
-
-
 class _Smtp:
     """One SMTP connection for a batch, opened on first use and dropped after a temporary failure."""
 
@@ -305,55 +292,76 @@ def _drop_unsendable(
     return sendable_units
 
 
-def _lock_still_claimed(rows: list[Reminder], token: str) -> list[Reminder]:
-    """The rows still claimed with `token`, locked until the transaction ends (one query)."""
-    locked = set(
-        Reminder.objects.select_for_update()
-        .filter(pk__in=[r.pk for r in rows], status=ReminderStatus.SENDING, claim_token=token)
-        .values_list("pk", flat=True)
-    )
-    return [r for r in rows if r.pk in locked]
+class _NoLongerClaimed(Exception):
+    """Some of a unit's rows were reclaimed or sent meanwhile: its mark is rolled back, the rest sent alone."""
+
+    def __init__(self, marked: set[int]) -> None:
+        super().__init__(f"{len(marked)} still claimed")
+        self.marked = marked
 
 
-def _record_failure(rows: list[Reminder], exc: Exception, *, now: datetime, counts: dict[str, int]) -> str:
-    """Put rows back with a back-off after a temporary failure, or fail them; returns temporary|permanent."""
+def _mark_sent(rows: list[Reminder], token: str, message_id: str, now: datetime) -> set[int]:
+    """Mark the unit's rows still claimed with `token` SENT; the UPDATE also locks them until the transaction ends
+    (one query). Returns the ids marked."""
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(Reminder._meta.db_table)
+        # The same as Reminder.objects.filter(...).update(...), with the ids that matched back in the same query.
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, last_error = '', message_id = %s, "  # noqa: S608
+            "attempts = attempts + 1, lease_expires_at = NULL, updated_at = %s "
+            "WHERE id = ANY(%s) AND status = %s AND claim_token = %s RETURNING id",
+            [ReminderStatus.SENT, now, message_id, now, [r.pk for r in rows], ReminderStatus.SENDING, token],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _record_failure(rows: list[Reminder], exc: Exception, *, token: str, now: datetime, counts: dict[str, int]) -> str:
+    """Put rows back with a back-off after a temporary failure, or fail them; returns temporary|permanent. Only
+    rows still claimed with `token` are written (the send's transaction, and its lock, are over)."""
     kind, reason = _classify(exc)
     for row in rows:
-        row.last_error = reason
         if kind == PERMANENT or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-            row.status = ReminderStatus.FAILED
+            status, next_attempt_at = ReminderStatus.FAILED, row.next_attempt_at
         else:
-            row.status = ReminderStatus.PENDING
-            row.next_attempt_at = now + _retry_delay(row.attempts)
-        row.lease_expires_at = None
-        row.save(update_fields=_SENT_FIELDS)
-        counts[row.status] += 1
+            status, next_attempt_at = ReminderStatus.PENDING, now + _retry_delay(row.attempts)
+        counts[status] += Reminder.objects.filter(pk=row.pk, status=ReminderStatus.SENDING, claim_token=token).update(
+            status=status,
+            attempts=row.attempts,
+            last_error=reason,
+            next_attempt_at=next_attempt_at,
+            lease_expires_at=None,
+            updated_at=now,
+        )
     log.warning("reminders %s not sent (%s): %s", [r.pk for r in rows], kind, reason)
     return kind
 
 
-def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int], message) -> bool:
-    """Send one unit's message and record the outcome on its rows. Returns True at Celery's soft time limit."""
+def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int], token: str, build) -> bool:
+    """Send one unit's message (`build(rows)`) and record the outcome on its rows. Returns True at Celery's soft
+    time limit.
+
+    The rows are marked SENT first, in the transaction that hands the mail to the server: that UPDATE locks them
+    until the commit, so they are locked while the mail is handed over and marked in the same transaction (three
+    round trips: begin, update, commit); a failed send rolls the mark back.
+    """
+    message = build(rows)
     now = timezone.now()
-    for row in rows:
-        row.attempts += 1
     try:
-        smtp.send(message)
+        with transaction.atomic():
+            marked = _mark_sent(rows, token, message.extra_headers["Message-ID"], now)
+            if len(marked) != len(rows):
+                raise _NoLongerClaimed(marked)
+            smtp.send(message)
+    except _NoLongerClaimed as changed:
+        rest = [r for r in rows if r.pk in changed.marked]
+        return bool(rest) and _send_unit(rest, smtp, counts, token, build)
     except Exception as exc:
         # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
-        if _record_failure(rows, exc, now=now, counts=counts) == TEMPORARY:
+        for row in rows:
+            row.attempts += 1
+        if _record_failure(rows, exc, token=token, now=now, counts=counts) == TEMPORARY:
             smtp.drop()
         return isinstance(exc, SoftTimeLimitExceeded)
-    # One UPDATE for the unit's rows (a digest's rows share their outcome).
-    Reminder.objects.filter(pk__in=[r.pk for r in rows]).update(
-        status=ReminderStatus.SENT,
-        sent_at=now,
-        last_error="",
-        message_id=message.extra_headers["Message-ID"],
-        attempts=F("attempts") + 1,
-        lease_expires_at=None,
-        updated_at=now,
-    )
     counts[ReminderStatus.SENT] += len(rows)
     return False
 
@@ -363,10 +371,10 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
 
     The batch's rows and what they are checked against (mutes, pauses, acknowledgements) are read once, the
     contacts' signed links issued at once, and each distinct message rendered once (emails.Rendered). Each unit
-    (one reminder, or one recipient's digest) is then locked, sent and marked in one transaction. Rows no longer
-    claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a redelivered task
-    is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a later tick claims
-    them again. Safe to run twice.
+    (one reminder, or one recipient's digest) is then locked, sent and marked in one transaction (_send_unit).
+    Rows no longer claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a
+    redelivered task is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a later
+    tick claims them again. Safe to run twice.
     """
     counts: dict[str, int] = defaultdict(int)
     sendable = _drop_unsendable(units, _batch_rows(units, token), token, counts)
@@ -377,13 +385,12 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
     smtp = _Smtp()
     try:
         for rows, unit_links in zip(sendable, links, strict=True):
-            with transaction.atomic():
-                rows = _lock_still_claimed(rows, token)
-                if not rows:
-                    continue
-                message = emails.reminder_message(rows=rows, links=unit_links, rendered=rendered)
-                if _send_unit(rows, smtp, counts, message):
-                    break
+
+            def build(rows: list[Reminder], unit_links=unit_links):
+                return emails.reminder_message(rows=rows, links=unit_links, rendered=rendered)
+
+            if _send_unit(rows, smtp, counts, token, build):
+                break
     finally:
         smtp.close()
     return dict(counts)

@@ -168,8 +168,8 @@ def test_claim_queries_do_not_grow_with_due_rows(django_assert_max_num_queries):
         from followups.reminders.sending import reminders_send_batch
 
         # Per batch: its rows, the checks (mutes, pauses, reported completions, acknowledgements), the signed links
-        # (renew, insert); per mail: the lock of its rows and one write (and the savepoints), whatever the batch.
-        with django_assert_max_num_queries(30 * 4 + 8):
+        # (renew, insert); per mail: one UPDATE that marks and locks its rows (and the savepoint), whatever the batch.
+        with django_assert_max_num_queries(30 * 3 + 8):
             for token, units in batches:
                 reminders_send_batch(units=units, token=token)
     assert len(mail.outbox) == 30
