@@ -212,6 +212,9 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
     """
 
     scope = "api_key"
+    # Set by SimpleRateThrottle.__init__ from the rate (None without one); the stubs do not declare them.
+    num_requests: int | None
+    duration: int | None
 
     def __init__(self) -> None:
         self.cache = caches[getattr(settings, "API_THROTTLE_CACHE", "default")]
@@ -247,8 +250,12 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         request = getattr(self, "_request", None)
         partner = partner_of(request) if request is not None else None
         # One record per key and minute while it is refused: a flood of 429s is not a flood of rows.
-        if partner is not None and caches[getattr(settings, "API_THROTTLE_FALLBACK", "default")].add(
-            f"security-throttled-{partner.api_key.pk}", 1, timeout=60
+        if (
+            request is not None
+            and partner is not None
+            and caches[getattr(settings, "API_THROTTLE_FALLBACK", "default")].add(
+                f"security-throttled-{partner.api_key.pk}", 1, timeout=60
+            )
         ):
             api_refused_record(request, key=partner.api_key, reason=f"throttled: over {self.rate}")
         return super().throttle_failure()
@@ -256,8 +263,8 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
     def _record_budget(self) -> None:
         """Leave (limit, remaining, seconds until a request frees up) on the request, for the RateLimit headers."""
         request = getattr(self, "_request", None)
-        if request is None:
-            return
+        if request is None or self.num_requests is None or self.duration is None:
+            return  # no request, or no rate (DRF then lets every request through without counting)
         remaining = max(0, self.num_requests - len(self.history))
         oldest = self.history[-1] if self.history else self.now
         reset = max(0, math.ceil(self.duration - (self.now - oldest)))

@@ -195,6 +195,8 @@ class _Checks:
 
     def _contact_not_reachable(self, row: Reminder) -> tuple[str, str] | None:
         contact = row.contact
+        if contact is None:  # a staff user's row (the caller asks only about a contact's)
+            return None
         if not contact.is_active:
             return ReminderStatus.CANCELLED, "contact inactive"
         if not contact.organisation.is_active:
