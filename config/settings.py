@@ -226,6 +226,7 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=60 * 60)  # idle time before a session expires
 SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
+SESSION_ENGINE = "config.sessions"  # ...written at most once a minute (no UPDATE on every request)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
