@@ -8,7 +8,15 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agreements.filter_choices import fast_selects, ref_choices_fill
-from agreements.models import Framework, FrameworkKind, FrameworkStatus, Organisation, OrganisationKind, WorkingGroup
+from agreements.models import (
+    Basis,
+    Framework,
+    FrameworkKind,
+    FrameworkStatus,
+    Organisation,
+    OrganisationKind,
+    WorkingGroup,
+)
 
 
 def uswds_widgets(form: forms.Form) -> None:
@@ -56,6 +64,20 @@ def text_search(*fields: str):
     return method
 
 
+class BasisFilter(django_filters.ChoiceFilter):
+    """`basis=sourced|template|illustrative`: the rows of that basis by their model's own rule (`provenance_q`,
+    the same as the marks on the pages, the exports' Basis column and the API). The staff lists and the API."""
+
+    def __init__(self, *, template: bool = False, **kwargs) -> None:
+        # Only deadlines' rules may be copied from a template: the other records are sourced or illustrative.
+        kwargs.setdefault("choices", Basis.choices if template else Basis.record_choices())
+        kwargs.setdefault("label", _("Basis"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        return qs.filter(qs.model.provenance_q(value)) if value else qs
+
+
 class FrameworkFilter(StyledFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method=text_search("ref", "title", "short_title", "summary"))
     kind = django_filters.ChoiceFilter(choices=FrameworkKind.choices, label=_("Kind"))
@@ -78,6 +100,7 @@ class FrameworkFilter(StyledFilterSet):
         label=_("Signed until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    basis = BasisFilter()
     sort = django_filters.OrderingFilter(
         fields=(
             ("ref", "ref"),
@@ -117,6 +140,7 @@ class WorkingGroupFilter(StyledFilterSet):
     organisation = django_filters.ModelChoiceFilter(
         to_field_name="ref", queryset=Organisation.objects.order_by("name"), label=_("Member"), field_name="members"
     )
+    basis = BasisFilter()
     sort = django_filters.OrderingFilter(fields=(("ref", "ref"), ("name", "name")), label=_("Sort by"))
 
     class Meta:

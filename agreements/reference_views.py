@@ -18,6 +18,7 @@ from agreements.models import (
     GlossaryTerm,
     Milestone,
     Organisation,
+    Source,
 )
 from agreements.selectors import milestone_related
 from followups.models import Deadline
@@ -110,8 +111,20 @@ class CaveatListView(StaffMixin, TemplateView):
         return context
 
 
+class SourceListView(StaffMixin, TemplateView):
+    """Every source of the dataset, cited or not, each with its own anchor (`/sources/#S06`)."""
+
+    template_name = "agreements/source_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sources"] = list(Source.objects.order_by("ref"))
+        return context
+
+
 __all__ = [
     "CaveatListView",
+    "SourceListView",
     "EventDetailView",
     "GlossaryView",
     "MilestoneDetailView",

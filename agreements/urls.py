@@ -21,6 +21,7 @@ urlpatterns = [
     path("milestones/<str:ref>/", reference_views.MilestoneDetailView.as_view(), name="milestone_detail"),
     path("glossary/", reference_views.GlossaryView.as_view(), name="glossary"),
     path("data-caveats/", reference_views.CaveatListView.as_view(), name="caveat_list"),
+    path("sources/", reference_views.SourceListView.as_view(), name="source_list"),
     path("milestones/<str:ref>/date/", views.MilestoneDateChangeView.as_view(), name="milestone_date_change"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     re_path(

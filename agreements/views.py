@@ -325,6 +325,7 @@ class WorkingGroupDetailView(StaffMixin, TemplateView):
         context.update(
             group=group,
             members=list(group.memberships.select_related("organisation")),
+            sources=list(group.sources.all()),
             commitments=list(selectors.commitment_list_queryset().filter(working_group=group).order_by("ref")),
         )
         return context

@@ -21,7 +21,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agreements.api.auth import organisation_of, partner_of
-from agreements.api.base import ETagMixin, RefRelatedField, RefViewSet, SinceFilter
+from agreements.api.base import (
+    BasisFilter,
+    ETagMixin,
+    RefRelatedField,
+    RefViewSet,
+    SinceFilter,
+    basis_field,
+    sources_field,
+)
 from agreements.api.idempotency import idempotent_create
 from agreements.api.input import BooleanFilter, Cursor
 from agreements.models import Framework, Organisation, WorkingGroup
@@ -90,6 +98,11 @@ class DeadlineSerializer(serializers.ModelSerializer):
         slug_field="ref", read_only=True
     )
     is_overdue = serializers.SerializerMethodField(help_text="Open and past its due date (derived, never stored).")
+    basis = basis_field(template=True)
+    sources = sources_field(
+        source="commitment.sources",
+        help_text="The sources of its commitment, where the rule is stated or reported; empty when none.",
+    )
 
     class Meta:
         model = Deadline
@@ -109,6 +122,8 @@ class DeadlineSerializer(serializers.ModelSerializer):
             "completed_on",
             "cancelled",
             "is_overdue",
+            "basis",
+            "sources",
             "updated_at",
         ]
         read_only_fields = fields
@@ -154,8 +169,9 @@ class OccurrenceCreateSerializer(serializers.Serializer):
 
 
 class CommitmentDeadlineSerializer(DeadlineSerializer):
+    # Within its commitment: the commitment's reference and sources are the commitment's own fields.
     class Meta(DeadlineSerializer.Meta):
-        fields = [f for f in DeadlineSerializer.Meta.fields if f != "commitment"]
+        fields = [f for f in DeadlineSerializer.Meta.fields if f not in ("commitment", "sources")]
         read_only_fields = fields
 
 
@@ -168,6 +184,14 @@ class CommitmentSerializer(serializers.ModelSerializer):
     deadlines = CommitmentDeadlineSerializer(many=True, read_only=True)
     next_due_on = serializers.SerializerMethodField(help_text="The earliest due date among its open deadlines.")
     is_overdue = serializers.SerializerMethodField(help_text="Has an open deadline past its due date.")
+    basis = basis_field()
+    status_basis = serializers.CharField(
+        read_only=True,
+        help_text="Where the loaded status came from: sourced or illustrative (invented for the demo); empty for a "
+        "commitment created in the tracker. The dashboard's sourced counts take sourced commitments with a sourced "
+        "status.",
+    )
+    sources = sources_field()
 
     class Meta:
         model = Commitment
@@ -185,6 +209,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "is_overdue",
             "review_every",
             "note",
+            "basis",
+            "status_basis",
+            "sources",
             "created_at",
             "updated_at",
         ]
@@ -223,6 +250,8 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
         help_text="Who recorded it: your own key or contact by name, another party as its organisation's name, "
         "staff as 'Coordinating office'."
     )
+    basis = basis_field()
+    sources = sources_field(help_text="The sources it cites (a replayed real event); empty for a report.")
 
     class Meta:
         model = StatusUpdate
@@ -238,6 +267,8 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "happened_on",
             "created_at",
             "actor",
+            "basis",
+            "sources",
         ]
         read_only_fields = fields
 
@@ -324,6 +355,7 @@ class CommitmentFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(method=_open_deadline_due("lte"), help_text="An open deadline due by.")
     due_after = django_filters.DateFilter(method=_open_deadline_due("gte"), help_text="An open deadline due from.")
     overdue = BooleanFilter(method="filter_overdue", help_text="Has an open deadline past due.")
+    basis = BasisFilter()
     updated_since = SinceFilter(
         "updated_at",
         method="filter_updated_since",
@@ -355,6 +387,7 @@ class DeadlineFilter(django_filters.FilterSet):
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
     overdue = BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
     open = BooleanFilter(method="filter_open", help_text="Neither completed nor cancelled.")
+    basis = BasisFilter(template=True)
     updated_since = SinceFilter("updated_at")
 
     class Meta:
@@ -379,6 +412,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
     framework = django_filters.CharFilter(field_name="commitment__framework__ref")
     organisation = django_filters.CharFilter(field_name="commitment", method=_owned_by_ref)
     status = django_filters.MultipleChoiceFilter(field_name="new_status", choices=Status.choices)
+    basis = BasisFilter()
     updated_since = SinceFilter("created_at")
 
     class Meta:
@@ -399,6 +433,8 @@ COMMITMENT_COLUMNS = [
     "working_group",
     "review_every",
     "note",
+    "illustrative",
+    "status_basis",
     "created_at",
     "updated_at",
 ]
@@ -426,13 +462,15 @@ class CommitmentViewSet(RefViewSet):
             .order_by("organisation__name")
         )
         deadlines = Deadline.objects.defer(
-            "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline", "basis"
+            "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
         ).order_by("due_on", "ref")
         return (
             commitments_visible_to(self.request)
             .select_related("framework", "working_group")
             .only(*COMMITMENT_COLUMNS, "framework__ref", "working_group__ref")
-            .prefetch_related(Prefetch("ownerships", queryset=owners), Prefetch("deadlines", queryset=deadlines))
+            .prefetch_related(
+                Prefetch("ownerships", queryset=owners), Prefetch("deadlines", queryset=deadlines), "sources"
+            )
         )
 
 
@@ -444,8 +482,10 @@ class DeadlineViewSet(RefViewSet):
     ordering_fields = ["ref", "due_on", "updated_at"]
 
     def get_queryset(self):
-        return Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk")).select_related(
-            "commitment"
+        return (
+            Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk"))
+            .select_related("commitment")
+            .prefetch_related("commitment__sources")
         )
 
     @extend_schema(
@@ -501,9 +541,11 @@ class StatusUpdateViewSet(
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
-        return StatusUpdate.objects.filter(
-            commitment__in=commitments_visible_to(self.request).values("pk")
-        ).select_related("commitment", "owner")
+        return (
+            StatusUpdate.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk"))
+            .select_related("commitment", "owner")
+            .prefetch_related("sources")
+        )
 
     def get_serializer_class(self):
         return StatusUpdateCreateSerializer if self.action == "create" else StatusUpdateSerializer

@@ -52,8 +52,9 @@ def commitment_rows(commitments: QuerySet[Commitment], chunk_size: int = 2000) -
 
 
 def _basis(record) -> str:
-    """Whether a row is a sourced fact or invented for the demo (issue 10: the two are never mixed unmarked)."""
-    return "illustrative" if record.illustrative else "sourced"
+    """Whether a row is a sourced fact or invented for the demo (issue 10: the two are never mixed unmarked): the
+    record's own rule (`provenance`), as on the pages and in the API."""
+    return record.provenance
 
 
 COMMITMENT_COLUMNS = [

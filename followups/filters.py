@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.filter_choices import RefChoiceFilter
-from agreements.filters import StyledFilterSet, text_search
+from agreements.filters import BasisFilter, StyledFilterSet, text_search
 from followups.models import Category, Commitment, CommitmentOwner, Deadline, Priority, Project, ProjectStage, Status
 
 _DATE = {"type": "date"}
@@ -59,6 +59,7 @@ class CommitmentFilter(StyledFilterSet):
     quiet = django_filters.ChoiceFilter(
         choices=_YES_NO[1:], empty_label=_("Any"), label=_("Gone quiet"), method="filter_quiet"
     )
+    basis = BasisFilter()
     sort = django_filters.OrderingFilter(
         fields=(
             ("ref", "ref"),
@@ -160,6 +161,7 @@ class DeadlineFilter(StyledFilterSet):
     due_before = django_filters.DateFilter(
         field_name="due_on", lookup_expr="lte", label=_("Due until"), widget=forms.DateInput(attrs=_DATE)
     )
+    basis = BasisFilter(template=True)
     sort = django_filters.OrderingFilter(
         fields=(("due_on", "due"), ("ref", "ref"), ("commitment__ref", "commitment")), label=_("Sort by")
     )
@@ -194,6 +196,7 @@ class ProjectFilter(StyledFilterSet):
     country = RefChoiceFilter(source="country", field_name="country__ref", label=_("Country"))
     framework = RefChoiceFilter(source="framework", field_name="frameworks__ref", label=_("Framework"))
     stage = django_filters.ChoiceFilter(choices=ProjectStage.choices, label=_("Stage"))
+    basis = BasisFilter()
     sort = django_filters.OrderingFilter(
         fields=(("name", "name"), ("stage", "stage"), ("ref", "ref")), label=_("Sort by")
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agreements.models import Framework, Organisation
+from agreements.models import Basis, Framework, Organisation
 from followups.models import (
     CLOSED_STATUSES,
     DONE_STATUSES,
@@ -105,7 +105,7 @@ def dashboard_counts_sourced(*, today: date, organisations: Iterable[Organisatio
         due_7=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=7))),
         due_30=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=30))),
     )
-    commitments = commitments_for(organisations).filter(illustrative=False, status_basis="sourced")
+    commitments = commitments_for(organisations).filter(Commitment.provenance_q(Basis.SOURCED), status_basis="sourced")
     rows = list(commitments.values("status").annotate(n=Count("pk")).order_by())
     return _counts(d, rows)
 

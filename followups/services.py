@@ -906,9 +906,15 @@ def framework_set_status(
 def _deadlines_under_policy(policy: ReminderPolicy) -> list[Deadline]:
     if policy.deadline_id:
         return list(Deadline.objects.filter(pk=policy.deadline_id))
-    if policy.framework_id is None:  # neither: reminder_policy_one_scope forbids it
-        return []
-    return list(Deadline.objects.filter(commitment__framework_id=policy.framework_id))
+    if policy.framework_id is not None:
+        return list(Deadline.objects.filter(commitment__framework_id=policy.framework_id))
+    # A general policy (RP-MEETING): the open deadlines its criteria take in.
+    deadlines = Deadline.objects.open().select_related("commitment")
+    if policy.category:
+        deadlines = deadlines.filter(commitment__category=policy.category)
+    if policy.priority:
+        deadlines = deadlines.filter(commitment__priority=policy.priority)
+    return [d for d in deadlines if policy.applies_to(d)]
 
 
 @transaction.atomic
@@ -918,11 +924,17 @@ def reminder_policy_save(*, policy: ReminderPolicy, by_user: User | None = None)
     policy.full_clean()
     previous = ReminderPolicy.objects.filter(pk=policy.pk).first() if policy.pk else None
     policy.save()
+    reminder_policy_changed(policy=policy, previous=previous)
+    return policy
+
+
+def reminder_policy_changed(*, policy: ReminderPolicy, previous: ReminderPolicy | None) -> None:
+    """Plan again the reminders of every deadline under a saved policy, and under what it was (`previous`, as
+    read before the save; None for a new policy). The admin's save and the loader's both end here."""
     affected = {d.pk: d for d in _deadlines_under_policy(policy)}
-    if previous is not None:  # a policy moved to another framework or deadline: the old scope loses it
+    if previous is not None:  # a policy moved to another framework, deadline or category: the old scope loses it
         affected.update({d.pk: d for d in _deadlines_under_policy(previous)})
     deadlines_changed(list(affected.values()))
-    return policy
 
 
 @transaction.atomic

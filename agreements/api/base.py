@@ -16,8 +16,10 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agreements import filters
 from agreements.api.auth import Partner, add_rate_limit_headers
 from agreements.api.input import Cursor, check_query_parameters
+from agreements.models import Basis, Source
 
 # Any value reaches the viewset, so that a malformed reference is a JSON 404 like any unknown one.
 REF_REGEX = r"[^/]+"
@@ -57,6 +59,44 @@ class SinceFilter(django_filters.IsoDateTimeFilter):
     def __init__(self, field_name: str, **kwargs) -> None:
         kwargs.setdefault("help_text", "Changed at or after this ISO 8601 instant, e.g. 2026-03-15T00:00:00Z.")
         super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
+
+
+BASIS_HELP = (
+    "sourced: a fact with its sources; template: a deadline rule copied from a sister instrument, not verified for "
+    "this one; illustrative: invented-but-plausible demo material. Whether a date is only estimated is said beside "
+    "the date (date_estimated, anchor_estimated, joined_precision)."
+)
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A piece of evidence as the dataset gives it: its reference (S06), title, link and date as written."""
+
+    class Meta:
+        model = Source
+        fields = ["ref", "title", "url", "published", "kind"]
+        read_only_fields = fields
+
+
+def basis_field(*, template: bool = False) -> serializers.ChoiceField:
+    """`basis`: the record's own rule (its model's `provenance`), the same as the pages and the exports; `template`
+    only for deadlines."""
+    choices = Basis.choices if template else Basis.record_choices()
+    return serializers.ChoiceField(choices=choices, source="provenance", read_only=True, help_text=BASIS_HELP)
+
+
+def sources_field(**kwargs) -> SourceSerializer:
+    """`sources`: the record's sources (prefetch them: one query per page, not per row)."""
+    kwargs.setdefault("help_text", "The sources the record rests on; empty when none is recorded.")
+    return SourceSerializer(many=True, read_only=True, **kwargs)
+
+
+class BasisFilter(filters.BasisFilter):
+    """`?basis=`: the staff lists' filter (the model's own rule) with the API's description; any other value than
+    the three is a 400 naming the parameter."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Only the records of this basis. " + BASIS_HELP)
+        super().__init__(**kwargs)
 
 
 class ETagMixin:

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from rest_framework import serializers
 
 from agreements.api.auth import frameworks_visible_to, organisations_visible_to, working_groups_visible_to
-from agreements.api.base import RefViewSet, SinceFilter
+from agreements.api.base import BasisFilter, RefViewSet, SinceFilter, basis_field, sources_field
 from agreements.models import (
     Framework,
     FrameworkKind,
@@ -30,10 +30,12 @@ from agreements.models import (
 class OrganisationSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
     member_of = serializers.SerializerMethodField(help_text="References of the bodies it belongs to.")
+    basis = basis_field()
+    sources = sources_field()
 
     class Meta:
         model = Organisation
-        fields = ["ref", "name", "kind", "iso_alpha2", "parent", "member_of", "is_active"]
+        fields = ["ref", "name", "kind", "iso_alpha2", "parent", "member_of", "is_active", "basis", "sources"]
         read_only_fields = fields
 
     def get_member_of(self, obj: Organisation) -> list[str]:
@@ -42,10 +44,11 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 class OrganisationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
+    basis = BasisFilter()
 
     class Meta:
         model = Organisation
-        fields = ["kind"]
+        fields = ["kind", "basis"]
 
 
 class OrganisationViewSet(RefViewSet):
@@ -59,7 +62,7 @@ class OrganisationViewSet(RefViewSet):
         return (
             organisations_visible_to(self.request)
             .select_related("parent")
-            .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("body")))
+            .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("body")), "sources")
         )
 
 
@@ -69,16 +72,32 @@ class OrganisationViewSet(RefViewSet):
 class PartySerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    basis = basis_field()
+    sources = sources_field()
 
     class Meta:
         model = Party
-        fields = ["organisation", "organisation_name", "role", "signed_by", "signed_by_title", "joined_on"]
+        fields = [
+            "organisation",
+            "organisation_name",
+            "role",
+            "signed_by",
+            "signed_by_title",
+            "joined_on",
+            "joined_precision",
+            "term_ends_on",
+            "term_end_estimated",
+            "basis",
+            "sources",
+        ]
         read_only_fields = fields
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
     parties = PartySerializer(many=True, read_only=True)
+    basis = basis_field()
+    sources = sources_field()
 
     class Meta:
         model = Framework
@@ -98,6 +117,8 @@ class FrameworkSerializer(serializers.ModelSerializer):
             "themes",
             "parent",
             "parties",
+            "basis",
+            "sources",
             "updated_at",
         ]
         read_only_fields = fields
@@ -110,10 +131,11 @@ class FrameworkFilter(django_filters.FilterSet):
         field_name="parties__organisation__ref", distinct=True, help_text="Reference of a party."
     )
     updated_since = SinceFilter("updated_at")
+    basis = BasisFilter()
 
     class Meta:
         model = Framework
-        fields = ["kind", "status", "organisation", "updated_since"]
+        fields = ["kind", "status", "organisation", "updated_since", "basis"]
 
 
 class FrameworkViewSet(RefViewSet):
@@ -127,7 +149,10 @@ class FrameworkViewSet(RefViewSet):
         return (
             frameworks_visible_to(self.request)
             .select_related("parent")
-            .prefetch_related(Prefetch("parties", queryset=Party.objects.select_related("organisation")))
+            .prefetch_related(
+                Prefetch("parties", queryset=Party.objects.select_related("organisation").prefetch_related("sources")),
+                "sources",
+            )
         )
 
 
@@ -147,6 +172,8 @@ class WorkingGroupMemberSerializer(serializers.ModelSerializer):
 class WorkingGroupSerializer(serializers.ModelSerializer):
     framework = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     members = WorkingGroupMemberSerializer(source="memberships", many=True, read_only=True)
+    basis = basis_field()
+    sources = sources_field()
 
     class Meta:
         model = WorkingGroup
@@ -161,16 +188,19 @@ class WorkingGroupSerializer(serializers.ModelSerializer):
             "established_on",
             "chair_term_ends_on",
             "members",
+            "basis",
+            "sources",
         ]
         read_only_fields = fields
 
 
 class WorkingGroupFilter(django_filters.FilterSet):
     framework = django_filters.CharFilter(field_name="framework__ref")
+    basis = BasisFilter()
 
     class Meta:
         model = WorkingGroup
-        fields = ["framework"]
+        fields = ["framework", "basis"]
 
 
 class WorkingGroupViewSet(RefViewSet):
@@ -185,6 +215,7 @@ class WorkingGroupViewSet(RefViewSet):
             working_groups_visible_to(self.request)
             .select_related("framework")
             .prefetch_related(
-                Prefetch("memberships", queryset=WorkingGroupMember.objects.select_related("organisation"))
+                Prefetch("memberships", queryset=WorkingGroupMember.objects.select_related("organisation")),
+                "sources",
             )
         )

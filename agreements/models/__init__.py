@@ -44,6 +44,7 @@ from agreements.models.reference import (
     GlossaryTerm,
 )
 from agreements.models.sources import (
+    Basis,
     Source,
     Sourced,
     ref_validator,
@@ -53,6 +54,7 @@ from agreements.partner_access import *  # noqa: F403 - ApiKey, IdempotencyKey a
 from agreements.security import SecurityEvent, SecurityEventKind
 
 __all__ = [
+    "Basis",
     "Contact",
     "DataCaveat",
     "DatePrecision",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ref_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", _("A reference looks like ORG-AR, FW-US-AU or CMT-AU-01.")
@@ -47,6 +52,22 @@ class Source(models.Model):
         return f"{self.ref}: {self.title[:80]}"
 
 
+class Basis(models.TextChoices):
+    """How far a record can be trusted (issue 10): the one vocabulary of the pages' marks, the exports' Basis
+    column, the lists' and the API's `basis` filter and the API's `basis` field. Whether a date is only estimated
+    is said beside the date (`date_estimated`, `anchor_estimated`, a party's `joined_precision`)."""
+
+    SOURCED = "sourced", _("Sourced")
+    # A deadline rule copied from a sister instrument, not verified for this one (Deadline.provenance).
+    TEMPLATE = "template", _("From a template")
+    ILLUSTRATIVE = "illustrative", _("Illustrative")
+
+    @classmethod
+    def record_choices(cls) -> list[tuple[str, StrOrPromise]]:
+        """The bases of a record that is not a deadline rule: sourced or illustrative."""
+        return [(value, label) for value, label in cls.choices if value != cls.TEMPLATE]
+
+
 class Sourced(models.Model):
     """Fields every dataset record shares: its sources and whether it is invented for the demo."""
 
@@ -58,3 +79,15 @@ class Sourced(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def provenance(self) -> str:
+        """The record's basis: illustrative (invented for the demo), else sourced. `provenance_q` in SQL."""
+        return Basis.ILLUSTRATIVE.value if self.illustrative else Basis.SOURCED.value
+
+    @classmethod
+    def provenance_q(cls, basis: str) -> Q:
+        """The rows whose `provenance` is `basis`, as a filter (no template records here: none match)."""
+        if basis == Basis.ILLUSTRATIVE:
+            return Q(illustrative=True)
+        return Q(illustrative=False) if basis == Basis.SOURCED else Q(pk__in=[])

@@ -173,6 +173,7 @@ INDEXED_KEYS = (
     "contacts",
     "commitments",
     "projects",
+    "reminder_policies",
 )
 
 

@@ -31,7 +31,7 @@ DEFAULT_PATH = Path(settings.BASE_DIR) / "data" / "ministerial.json"
 # Top-level lists the loader reads besides the record kinds of the spec table, and those data/README.md
 # documents as context only (ignored).
 TOP_LEVEL_READ = ("meta", "timeline_updates")
-TOP_LEVEL_IGNORED = ("reminder_policies", "scheduled_reminders_next_120_days")
+TOP_LEVEL_IGNORED = ("scheduled_reminders_next_120_days",)
 
 __all__ = ["DEFAULT_PATH", "LOADER_ACTOR", "LoadError", "LoadReport", "load_data", "load_file"]
 

@@ -38,7 +38,7 @@ from followups import services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
 from followups.loader.fields import LOADER_ACTOR, Context, normalise
-from followups.models import AnchorKind, Commitment, Deadline, Status
+from followups.models import AnchorKind, Commitment, Deadline, ReminderPolicy, Status
 from followups.sync.scope import api_scope_changed
 
 # Roles in `organisations[].roles` that mean membership of a body.
@@ -727,3 +727,60 @@ def set_frameworks(obj: DataCaveat, value: list[Framework], ctx: Context) -> Non
 
 def set_organisations(obj: DataCaveat, value: list[Organisation], ctx: Context) -> None:
     obj.organisations.set(value)
+
+
+# --- Reminder policies ------------------------------------------------------------------------------------------
+
+# What a policy's `applies_to` may say: the criteria the tracker has (ReminderPolicy.category, .priority,
+# .recurring), and two that every deadline meets where a policy acts (it has a due date; an overdue follow-up is
+# about an overdue deadline).
+POLICY_CRITERIA = {"category", "priority", "has_recurrence", "has_due_date", "status"}
+
+
+def _one_of(record: dict[str, Any], key: str) -> str:
+    values = (record.get("applies_to") or {}).get(key) or []
+    return str(values[0]) if values else ""
+
+
+def policy_category(record: dict[str, Any], ctx: Context) -> str:
+    return _one_of(record, "category")
+
+
+def policy_priority(record: dict[str, Any], ctx: Context) -> str:
+    return _one_of(record, "priority")
+
+
+def policy_recurring(record: dict[str, Any], ctx: Context) -> bool:
+    return bool((record.get("applies_to") or {}).get("has_recurrence"))
+
+
+def check_reminder_policy(c: Checker, rid: str, p: dict[str, Any]) -> None:
+    from followups.models import Category, Priority
+
+    applies = p.get("applies_to") or {}
+    if not isinstance(applies, dict):
+        c.problem(rid, 'applies_to must be an object such as {"category": ["meeting"]}')
+        return
+    unknown = sorted(set(applies) - POLICY_CRITERIA)
+    if unknown:
+        c.problem(rid, f"unknown criteria {', '.join(unknown)} in applies_to; see data/README.md")
+    for key, choices in (("category", Category), ("priority", Priority)):
+        values = applies.get(key) or []
+        if not isinstance(values, list) or len(values) > 1 or any(v not in choices.values for v in values):
+            c.problem(rid, f"applies_to.{key} must name one of {', '.join(choices.values)}: {values!r}")
+    if applies.get("status") not in (None, ["overdue"]):
+        c.problem(rid, f'applies_to.status can only be ["overdue"]: {applies.get("status")!r}')
+    for key in ("lead_times_days", "follow_up_days_after_due"):
+        days = p.get(key) or []
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days
+        ):
+            c.problem(rid, f"{key} must be a list of whole numbers of days from 0: {days!r}")
+
+
+def reminder_policy_save(policy: ReminderPolicy, ctx: Context) -> None:
+    """Save a loaded policy like any record; the deadlines under it (and under what it was) are planned again,
+    through the same service as the admin's save (once, at the load's end)."""
+    previous = ReminderPolicy.objects.filter(pk=policy.pk).first() if policy.pk else None
+    save_loaded(policy, ctx)
+    services.reminder_policy_changed(policy=policy, previous=previous)

@@ -31,7 +31,16 @@ from agreements.models import (
 from followups.loader import records as r
 from followups.loader.check import Checker, Choice, Day, Present, Ref, Refs
 from followups.loader.fields import Context, Derived, Field, Read, day, flag, items, m2m, many, one, text
-from followups.models import Category, Commitment, Deadline, Priority, Project, ProjectKind, ProjectStage
+from followups.models import (
+    Category,
+    Commitment,
+    Deadline,
+    Priority,
+    Project,
+    ProjectKind,
+    ProjectStage,
+    ReminderPolicy,
+)
 
 Check = Ref | Refs | Choice | Day | Present
 
@@ -354,6 +363,28 @@ DEADLINES = RecordSpec(
     strict_keys=False,
 )
 
+# The dataset's reminder policies (RP-MEETING: 30/7/1 days and the day itself for meetings). Saved through the
+# service that plans the reminders of the deadlines they cover again; a coordinator's edit in the admin stays.
+REMINDER_POLICIES = RecordSpec(
+    "reminder_policies",
+    ReminderPolicy,
+    fields=(
+        Field("name", text("name")),
+        Field("lead_days", items("lead_times_days")),
+        Field("overdue_days", items("follow_up_days_after_due")),
+        Field("category", Derived(("applies_to",), r.policy_category)),
+        Field("priority", Derived(("applies_to",), r.policy_priority)),
+        Field("recurring", Derived(("applies_to",), r.policy_recurring)),
+        Field("illustrative", flag("illustrative")),
+    ),
+    checks=(Present("name"),),
+    extra_check=r.check_reminder_policy,
+    save=r.reminder_policy_save,
+    # The tracker's own channels (e-mail, the calendar feed) and escalation (contacts, desk officers,
+    # coordinators) apply: data/README.md.
+    ignored=("channels", "escalate_to"),
+)
+
 PROJECTS = RecordSpec(
     "projects",
     Project,
@@ -418,6 +449,7 @@ SPECS: tuple[RecordSpec, ...] = (
     CONTACTS,
     COMMITMENTS,
     DEADLINES,
+    REMINDER_POLICIES,
     PROJECTS,
     VOCABULARY,
     OPEN_QUESTIONS,

@@ -3,7 +3,7 @@ state of each occurrence of a recurring deadline. The pure arithmetic is in foll
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import (
+    Basis,
     Event,
     Framework,
     Milestone,
@@ -33,7 +34,7 @@ from followups.models.choices import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from followups.reminders.models import ReminderPolicy
 
 
 class AnchorKind(models.TextChoices):
@@ -100,7 +101,7 @@ class DeadlineQuerySet(models.QuerySet["Deadline"]):
     def sourced(self) -> Self:
         """Deadlines that are facts: a rule stated in the text or reported, of a commitment that is not invented
         (a rule copied from a sister instrument, 'template', is not verified for this one)."""
-        return self.exclude(basis__in=UNSOURCED_BASES).exclude(commitment__illustrative=True)
+        return self.filter(Deadline.provenance_q(Basis.SOURCED))
 
     def anchored_on(self, obj: models.Model) -> Self:
         """The deadlines whose rule uses `obj` (a framework, milestone, event, party or deadline) as its anchor."""
@@ -219,10 +220,22 @@ class Deadline(models.Model):
 
     @property
     def provenance(self) -> str:
-        """'sourced', 'template' (copied from a sister instrument, not verified) or 'illustrative' (invented)."""
-        if self.basis == "illustrative" or self.commitment.illustrative:
-            return "illustrative"
-        return "template" if self.basis == "template" else "sourced"
+        """'sourced', 'template' (copied from a sister instrument, not verified) or 'illustrative' (invented): the
+        rule's own basis, and illustrative whatever it says when its commitment is invented. `provenance_q` in SQL.
+        """
+        if self.basis == Basis.ILLUSTRATIVE or self.commitment.illustrative:
+            return Basis.ILLUSTRATIVE.value
+        return Basis.TEMPLATE.value if self.basis == Basis.TEMPLATE else Basis.SOURCED.value
+
+    @classmethod
+    def provenance_q(cls, basis: str) -> Q:
+        """The deadlines whose `provenance` is `basis`, as a filter."""
+        invented = Q(basis=Basis.ILLUSTRATIVE) | Q(commitment__illustrative=True)
+        if basis == Basis.ILLUSTRATIVE:
+            return invented
+        if basis == Basis.TEMPLATE:
+            return Q(basis=Basis.TEMPLATE) & ~invented
+        return ~Q(basis__in=UNSOURCED_BASES) & ~invented if basis == Basis.SOURCED else Q(pk__in=[])
 
     def is_overdue(self, *, today: date | None = None) -> bool:
         return self.is_open and self.due_on < (today or timezone.localdate())
@@ -262,36 +275,43 @@ class Deadline(models.Model):
         anchor = self.ANCHORS.get(self.anchor_kind)
         return getattr(self, anchor.field) if anchor else None
 
-    def notice_days(self) -> tuple[list[int], list[int]]:
-        """(days before, days overdue) at which this deadline is announced: its own reminder policy, else its
-        framework's, else the defaults by priority; each list from the most specific policy that sets it.
+    def reminder_policies(self, general: Sequence[ReminderPolicy] | None = None) -> list[ReminderPolicy]:
+        """The policies that apply to this deadline, the least specific first: the general ones whose criteria
+        take it in (by category, repetition, priority: ReminderPolicy.specificity), its framework's, its own.
+        `general` is ReminderPolicy.objects.general(), read once by a planner (else read here: one query)."""
+        from django.core.exceptions import ObjectDoesNotExist
+
+        from followups.reminders.models import ReminderPolicy
+
+        if general is None:
+            general = ReminderPolicy.objects.general()
+        policies = [p for p in general if p.applies_to(self)]
+        for owner in (self.commitment.framework, self):  # the more specific last, so it wins
+            try:
+                policies.append(owner.reminder_policy)
+            except ObjectDoesNotExist:
+                continue
+        return policies
+
+    def notice_days(self, general: Sequence[ReminderPolicy] | None = None) -> tuple[list[int], list[int]]:
+        """(days before, days overdue) at which this deadline is announced: each list from the most specific
+        policy that sets it (`reminder_policies`), else the defaults by priority. 0 days before is the day itself.
 
         The one home of this rule: the reminder planner and the webhook planner both read it.
         """
-        from django.core.exceptions import ObjectDoesNotExist
-
         commitment = self.commitment
         lead = HIGH_PRIORITY_LEAD_DAYS if commitment.priority == Priority.HIGH else DEFAULT_LEAD_DAYS
         overdue = DEFAULT_OVERDUE_DAYS
-        for owner in (commitment.framework, self):  # the more specific last, so it wins
-            try:
-                policy = owner.reminder_policy
-            except ObjectDoesNotExist:
-                continue
+        for policy in self.reminder_policies(general):
             lead = policy.lead_days or lead
             overdue = policy.overdue_days or overdue
         return sorted({int(d) for d in lead}, reverse=True), sorted({int(d) for d in overdue})
 
-    def repeat_overdue_days(self) -> int:
+    def repeat_overdue_days(self, general: Sequence[ReminderPolicy] | None = None) -> int:
         """The interval of the overdue repeats after the last step: the most specific policy's, else 7 days."""
-        from django.core.exceptions import ObjectDoesNotExist
-
         every = DEFAULT_REPEAT_OVERDUE_DAYS
-        for owner in (self.commitment.framework, self):
-            try:
-                every = owner.reminder_policy.repeat_overdue_every_days or every
-            except ObjectDoesNotExist:
-                continue
+        for policy in self.reminder_policies(general):
+            every = policy.repeat_overdue_every_days or every
         return every
 
     def offset_rule(self) -> Offset:

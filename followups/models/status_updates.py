@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import (
+    Basis,
     Organisation,
 )
 from followups.models.choices import Status
@@ -72,6 +73,19 @@ class StatusUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commitment.ref}: {self.old_status or '-'} -> {self.new_status} on {self.happened_on}"
+
+    @property
+    def provenance(self) -> str:
+        """An update is what its author reported (with its sources when it has some): illustrative only when its
+        commitment is invented, else sourced. `provenance_q` in SQL."""
+        return Basis.ILLUSTRATIVE.value if self.commitment.illustrative else Basis.SOURCED.value
+
+    @classmethod
+    def provenance_q(cls, basis: str) -> Q:
+        """The updates whose `provenance` is `basis`, as a filter."""
+        if basis == Basis.ILLUSTRATIVE:
+            return Q(commitment__illustrative=True)
+        return Q(commitment__illustrative=False) if basis == Basis.SOURCED else Q(pk__in=[])
 
     def actor_shown_to(self, organisation_id: int | None) -> str:
         """The author as a partner organisation (by id) may see it (None: staff, who see it as recorded).

@@ -41,7 +41,10 @@ class ReminderAdmin(OutboxAdmin):
 
 @admin.register(ReminderPolicy)
 class ReminderPolicyAdmin(HistoryAdmin):
-    list_display = ["__str__", "framework", "deadline", "lead_days", "overdue_days"]
+    # __str__ names it (RP-MEETING and its name, or its framework or deadline) with its lead and overdue days.
+    list_display = ["__str__", "category", "priority", "recurring", "illustrative", "framework", "deadline"]
+    list_filter = ["category", "priority", "recurring", "illustrative"]
+    search_fields = ["ref", "name"]
     raw_id_fields = ["framework", "deadline"]
 
     # Through the services: the planned reminders of every deadline under the policy move with it.

@@ -14,7 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agreements.models import ref_validator
 from config.history import TrackedHistory
+from followups.models.choices import Category, Priority
 
 __all__ = [
     "ReminderStatus",
@@ -158,14 +160,48 @@ class Reminder(models.Model):
         return ""
 
 
-class ReminderPolicy(models.Model):
-    """Lead times overriding the priority defaults, for a whole framework or for one deadline.
+class ReminderPolicyQuerySet(models.QuerySet["ReminderPolicy"]):
+    def general(self) -> list[ReminderPolicy]:
+        """The policies for no one framework or deadline (the dataset's RP-...), least specific first: a planner
+        reads them once and passes them to `Deadline.notice_days`."""
+        rows = self.filter(framework__isnull=True, deadline__isnull=True)
+        return sorted(rows, key=lambda p: (p.specificity, p.ref or ""))
 
-    A deadline's own policy wins over its framework's; without either, DEFAULT_LEAD_DAYS (or
-    HIGH_PRIORITY_LEAD_DAYS for high-priority commitments) and DEFAULT_OVERDUE_DAYS apply. A blank field
-    falls back the same way (DEFAULT_REPEAT_OVERDUE_DAYS, DEFAULT_QUIET_DAYS, DEFAULT_QUIET_GRACE_DAYS). The
-    quiet windows are read from the framework's policy (a commitment may have no deadline).
+
+class ReminderPolicy(models.Model):
+    """Lead times overriding the priority defaults: for every deadline, for those of a category (meetings), a
+    priority or repeating obligations (the dataset's reminder_policies, RP-...), for a whole framework or for one
+    deadline.
+
+    Each list comes from the most specific policy that sets it (Deadline.notice_days): a deadline's own, else its
+    framework's, else the general policies that apply to it (by category, then repetition, then priority, then
+    those for every deadline), else DEFAULT_LEAD_DAYS (or HIGH_PRIORITY_LEAD_DAYS for high-priority commitments)
+    and DEFAULT_OVERDUE_DAYS. A blank field falls back the same way (DEFAULT_REPEAT_OVERDUE_DAYS,
+    DEFAULT_QUIET_DAYS, DEFAULT_QUIET_GRACE_DAYS). The quiet windows are read from the framework's policy (a
+    commitment may have no deadline).
     """
+
+    # The dataset's id (RP-MEETING) for a loaded policy; blank for one set in the tracker for a framework or deadline.
+    ref = models.CharField(max_length=40, unique=True, null=True, blank=True, validators=[ref_validator])
+    name = models.CharField(max_length=200, blank=True)
+    category = models.CharField(
+        max_length=30,
+        choices=Category.choices,
+        blank=True,
+        help_text=_("Only the deadlines of commitments of this category (e.g. meetings); blank for any."),
+    )
+    priority = models.CharField(
+        max_length=10,
+        choices=Priority.choices,
+        blank=True,
+        help_text=_("Only the deadlines of commitments of this priority; blank for any."),
+    )
+    recurring = models.BooleanField(
+        default=False, help_text=_("Only repeating obligations (a recurrence or a periodic review).")
+    )
+    illustrative = models.BooleanField(
+        default=False, help_text=_("Invented-but-plausible demo material, not a sourced fact.")
+    )
 
     framework = models.OneToOneField(
         "agreements.Framework", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
@@ -173,7 +209,9 @@ class ReminderPolicy(models.Model):
     deadline = models.OneToOneField(
         "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
     )
-    lead_days = models.JSONField(default=list, blank=True, help_text=_("Days before the due date, e.g. [30, 7, 1]."))
+    lead_days = models.JSONField(
+        default=list, blank=True, help_text=_("Days before the due date, e.g. [30, 7, 1]; 0 for the day itself.")
+    )
     overdue_days = models.JSONField(
         default=list, blank=True, help_text=_("Days after the due date for overdue escalation, e.g. [1, 7, 30].")
     )
@@ -198,13 +236,14 @@ class ReminderPolicy(models.Model):
     )
 
     history = TrackedHistory()
+    objects = ReminderPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "reminder policies"
         constraints = [
+            # For a framework, for a deadline, or (neither) general: never both.
             models.CheckConstraint(
-                condition=Q(framework__isnull=False, deadline__isnull=True)
-                | Q(framework__isnull=True, deadline__isnull=False),
+                condition=Q(framework__isnull=True) | Q(deadline__isnull=True),
                 name="reminder_policy_one_scope",
             ),
             models.CheckConstraint(
@@ -214,8 +253,34 @@ class ReminderPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = f"framework {self.framework_id}" if self.framework_id else f"deadline {self.deadline_id}"
+        if self.framework_id or self.deadline_id:
+            scope = f"framework {self.framework_id}" if self.framework_id else f"deadline {self.deadline_id}"
+        else:
+            scope = f"{self.ref or ''} {self.name}".strip() or "general"
         return f"{scope}: {self.lead_days} / overdue {self.overdue_days}"
+
+    @property
+    def specificity(self) -> tuple[bool, bool, bool]:
+        """How narrow a general policy is: a category beats repetition, which beats a priority (RP-MEETING is a
+        meeting's policy whatever its priority; the dataset's scheduled reminders say so)."""
+        return (bool(self.category), self.recurring, bool(self.priority))
+
+    def applies_to(self, deadline) -> bool:
+        """Whether this policy's criteria (category, priority, repetition) take in the deadline."""
+        commitment = deadline.commitment
+        return (
+            (not self.category or commitment.category == self.category)
+            and (not self.priority or commitment.priority == self.priority)
+            and (not self.recurring or bool(deadline.recurrence) or deadline.is_review)
+        )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        for field in ("lead_days", "overdue_days"):
+            days = getattr(self, field)
+            if not isinstance(days, list) or not all(isinstance(d, int) and 0 <= d <= 3660 for d in days):
+                raise ValidationError({field: _("A list of whole numbers of days from 0, e.g. [30, 7, 1, 0].")})
 
 
 class ContactReminderPreference(models.Model):

@@ -29,6 +29,7 @@ from followups.models import (
     Deadline,
     Reminder,
     ReminderAcknowledgement,
+    ReminderPolicy,
     ReminderStatus,
 )
 
@@ -167,9 +168,11 @@ class _Wanted:
     escalation: bool
 
 
-def _wanted(deadline: Deadline, staff: _Staff, acked: set[RecipientKey], today: date) -> dict[tuple, _Wanted]:
+def _wanted(
+    deadline: Deadline, staff: _Staff, acked: set[RecipientKey], today: date, general: list[ReminderPolicy]
+) -> dict[tuple, _Wanted]:
     commitment = deadline.commitment
-    lead, overdue = deadline.notice_days()
+    lead, overdue = deadline.notice_days(general)
     contacts = [r for r in _contact_recipients(commitment) if r.key not in acked]
     desk = [r for r in staff.desk_officers(commitment) if r.key not in acked]
     # A later occurrence of a recurring obligation has rows of its own: the earlier ones keep their history.
@@ -198,7 +201,7 @@ def _wanted(deadline: Deadline, staff: _Staff, acked: set[RecipientKey], today: 
         for r in escalated:
             if r.key not in acked:
                 add(r, f"overdue_{days}", day, True)
-    _add_repeats(deadline, overdue, contacts, acked, today, add)
+    _add_repeats(deadline, overdue, contacts, acked, today, add, every=deadline.repeat_overdue_days(general))
     # The weekly digest of everything overdue: the owners' desk officers from the first Monday after the due date;
     # without a desk officer, the coordinators once the escalation steps are over.
     weekly_from = deadline.due_on if desk else deadline.due_on + timedelta(days=overdue[-1] if overdue else 0)
@@ -206,7 +209,7 @@ def _wanted(deadline: Deadline, staff: _Staff, acked: set[RecipientKey], today: 
     return wanted
 
 
-def _add_repeats(deadline, overdue, contacts, acked, today, add) -> None:
+def _add_repeats(deadline, overdue, contacts, acked, today, add, *, every: int) -> None:
     """After the last overdue step: the contacts every `repeat_overdue_days` until the deadline is closed or
     moved, or the reader acknowledged.
 
@@ -214,7 +217,6 @@ def _add_repeats(deadline, overdue, contacts, acked, today, add) -> None:
     again every day (`reminders_plan_daily`), so there is always one ahead and never an endless list of rows.
     """
     start = deadline.due_on + timedelta(days=overdue[-1] if overdue else 0)
-    every = deadline.repeat_overdue_days()
     low, high = today - timedelta(days=every), today + timedelta(days=every)
     n = max(1, (low - start).days // every)
     while (day := start + timedelta(days=n * every)) <= high:
@@ -272,9 +274,10 @@ def reminders_plan(*, deadlines: Iterable[Deadline], now: datetime | None = None
         existing[row.deadline_id][_key(row)] = row
 
     plan = _Plan(now=now)
+    general = ReminderPolicy.objects.general()  # the category, priority and repetition policies, read once
     for deadline in rows:
         live = deadline.is_open and deadline.commitment.status not in CLOSED_STATUSES
-        wanted = _wanted(deadline, staff, acked[deadline.commitment_id], now.date()) if live else {}
+        wanted = _wanted(deadline, staff, acked[deadline.commitment_id], now.date(), general) if live else {}
         plan.reconcile(deadline, wanted, existing[deadline.pk])
     plan.write()
 

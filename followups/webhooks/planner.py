@@ -23,6 +23,7 @@ from followups.models import (
     CLOSED_STATUSES,
     CommitmentOwner,
     Deadline,
+    ReminderPolicy,
     StatusUpdate,
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -199,14 +200,14 @@ def _approaching_payload(deadline: Deadline, *, days: int, moment: datetime, eve
 
 
 def _approaching_wanted(
-    deadline: Deadline, *, endpoints: list[WebhookEndpoint], now: datetime
+    deadline: Deadline, *, endpoints: list[WebhookEndpoint], now: datetime, general: list[ReminderPolicy]
 ) -> dict[tuple[int, uuid.UUID], WebhookDelivery]:
     """The deliveries one open deadline calls for: one per lead day still ahead, per endpoint of its owners."""
     wanted: dict[tuple[int, uuid.UUID], WebhookDelivery] = {}
     if not endpoints or not deadline.is_open or deadline.commitment.status in CLOSED_STATUSES:
         return wanted
     at = time.fromisoformat(settings.REMINDER_LOCAL_TIME)
-    lead, _overdue = deadline.notice_days()
+    lead, _overdue = deadline.notice_days(general)
     for days in lead:
         moment = local_instant(day=deadline.due_on - timedelta(days=days), zone="UTC", at=at)
         if moment <= now:
@@ -258,9 +259,10 @@ def webhooks_plan_deadlines(*, deadlines: Iterable[Deadline], now: datetime | No
         rows = Deadline.objects.filter(pk__in=ids).select_related(
             "commitment__framework__reminder_policy", "reminder_policy"
         )
+        general = ReminderPolicy.objects.general()  # read once for every deadline
         for deadline in rows:
             listening = [e for org in owners[deadline.commitment_id] for e in endpoints.get(org, [])]
-            wanted.update(_approaching_wanted(deadline, endpoints=listening, now=now))
+            wanted.update(_approaching_wanted(deadline, endpoints=listening, now=now, general=general))
     _reconcile(existing, wanted, now=now)
 
 

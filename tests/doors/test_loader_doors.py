@@ -5,9 +5,10 @@ data team would, and checks what the people concerned would notice: the points o
 the partners' planned `deadline.approaching` deliveries, and the history, which names the loader.
 
 The file changes three of issue 8's kinds: a commitment's owners (`owner_party_ids`), its points of contact
-(`contacts` and `contact_ids`, a contact's language and time zone) and a framework's status. It has no door for
-the others: `reminder_policies` in the file is context only (data/README.md; policies are the admin's), and
-contacts' reminder preferences and mutes, staff profiles, webhook endpoints and API keys are not in the format.
+(`contacts` and `contact_ids`, a contact's language and time zone) and a framework's status. The file's
+`reminder_policies` go through the admin's service (tests/reminders/test_loaded_policies.py). It has no door for
+the others: contacts' reminder preferences and mutes, staff profiles, webhook endpoints and API keys are not in
+the format.
 The other management command that changes one of these kinds, `issue_api_key`, is tested in tests/api/test_keys.py.
 """
 

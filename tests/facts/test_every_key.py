@@ -2,7 +2,8 @@
 shown on a staff page (checked on that record's page) or is documented in data/README.md as deliberately ignored.
 
 Kinds walked: events, frameworks (with their nested parties, signatories, accessions and chair), milestones,
-vocabulary, open questions, and the organisations' keys about memberships and accessions.
+commitments (with their deadline rule and recurrence), working groups, sources, reminder policies, vocabulary,
+open questions, and the organisations' keys about memberships and accessions.
 """
 
 import html
@@ -105,6 +106,109 @@ MILESTONE_KEYS: dict[str, Check] = {
 }
 
 
+def _label(choices, value: str) -> list[str]:
+    return [str(dict(choices)[value])]
+
+
+def _basis(value: str) -> list[str]:
+    from followups.templatetags.tracker import basis_label
+
+    return [f"Basis: {basis_label(value)}"] if value else []
+
+
+def _deadline(c: dict, p: str) -> list[str]:
+    """The rule's keys on the commitment's page: its anchor, its offset (the ISO form in the rule's tooltip), the
+    due date the tracker computed (the current occurrence of a repeating one), the estimate and the basis."""
+    d = c["deadline"]
+    if not d:
+        return []
+    due = d.get("next_due_date") or d["due_date"]
+    # A fixed date is the rule's anchor in words (4 February 2026); any other anchor is named in the tooltip.
+    anchor = f"{d['anchor_kind']} {d['anchor_ref']}" if d["anchor_ref"] else _words(d["anchor_date"])
+    expected = [due, *shown(d["offset"]), anchor]
+    return expected + (["anchor estimated"] if d["anchor_estimated"] else []) + _basis(d["basis"])
+
+
+def _words(day: str) -> str:
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    return date_format(date.fromisoformat(day), "j F Y")
+
+
+def _recurrence(c: dict, p: str) -> list[str]:
+    from followups.templatetags.tracker import basis_label
+
+    r = c["recurrence"]
+    if not r:
+        return []
+    return shown(r.get("rrule")) + shown(r.get("review_every")) + [f"Repetition {basis_label(r['basis'])}"]
+
+
+COMMITMENT_KEYS: dict[str, Check] = {
+    "id": lambda c, p: [c["id"]],
+    "framework_id": lambda c, p: [c["framework_id"]],
+    "title": lambda c, p: [c["title"]],
+    "owner_party_ids": lambda c, p: [name(r) for r in c["owner_party_ids"]],
+    "deadline": _deadline,
+    "recurrence": _recurrence,
+    "status": lambda c, p: [],  # by its label: a replayed timeline update may have moved it on (checked below)
+    "status_basis": lambda c, p: [f"Status basis: {c['status_basis']}"],
+    "category": lambda c, p: _category(c["category"]),
+    "priority": lambda c, p: [f"Priority: {_priority(c['priority'])}"],
+    "source_ids": lambda c, p: c["source_ids"],
+    "illustrative": lambda c, p: ["Illustrative"] if c["illustrative"] else [],
+    "note": lambda c, p: shown(c["note"]),
+}
+
+
+def _category(value: str) -> list[str]:
+    from followups.models import Category
+
+    return [f"Category: {dict(Category.choices)[value]}"]
+
+
+def _priority(value: str) -> str:
+    from followups.models import Priority
+
+    return str(dict(Priority.choices)[value])
+
+
+WORKING_GROUP_KEYS: dict[str, Check] = {
+    "id": lambda g, p: [g["id"]],
+    "name": lambda g, p: [g["name"]],
+    "parent_id": lambda g, p: [_framework_name(g["parent_id"])],
+    "chair_org_id": lambda g, p: [f"{name(g['chair_org_id'])} (Chair)"] if g["chair_org_id"] else [],
+    "chair_person": lambda g, p: shown(g["chair_person"]),
+    "co_chair_org_id": lambda g, p: [f"{name(g['co_chair_org_id'])} (Co-chair)"] if g["co_chair_org_id"] else [],
+    "co_chair_person": lambda g, p: shown(g["co_chair_person"]),
+    "member_org_ids": lambda g, p: [name(r) for r in g["member_org_ids"]],
+    "mandate": lambda g, p: shown(g["mandate"]),
+    "meeting_cadence": lambda g, p: shown(g["meeting_cadence"]),
+    "established": lambda g, p: shown(g["established"]),
+    "chair_term_end": lambda g, p: [f"Chair's term ends {g['chair_term_end']}"] if g["chair_term_end"] else [],
+    "source_ids": lambda g, p: g["source_ids"],
+    "illustrative": lambda g, p: ["Illustrative"] if g["illustrative"] else [],
+    "note": lambda g, p: shown(g["note"]),
+}
+
+
+def _framework_name(ref: str) -> str:
+    from agreements.models import Framework
+
+    return str(Framework.objects.get(ref=ref))
+
+
+SOURCE_KEYS: dict[str, Check] = {
+    "id": lambda s, p: [s["id"]],
+    "title": lambda s, p: [s["title"]],
+    "url": lambda s, p: [],  # a link (or, not a URL, the text): checked in the HTML below
+    "date": lambda s, p: [s["date"]],
+    "kind": lambda s, p: [s["kind"]],
+}
+
+
 def walk(records: list[dict], keys: dict[str, Check], page: Callable[[dict], str], kind: str) -> None:
     unknown = sorted({k for r in records for k in r} - set(keys))
     undocumented = [k for k in unknown if f"`{k}`" not in README]
@@ -167,3 +271,72 @@ def test_organisations_memberships_and_accessions_are_shown(ministerial, viewer_
             joined = org["pax_silica_joined"]
             assert org["name"] in pax, org["id"]
             assert joined[:7] in pax, org["id"]
+
+
+def test_every_key_of_every_commitment_is_on_its_page(ministerial, viewer_client):
+    from followups.models import Commitment
+
+    def page(c: dict) -> str:
+        response = viewer_client.get(f"/commitments/{c['id']}/")
+        text = words(response)
+        # The ISO forms of the rule (anchor, offset, repetition) are the rule's tooltip.
+        tooltips = " ".join(
+            html.unescape(t) for t in re.findall(r'class="tracker-rule" title="([^"]*)"', response.content.decode())
+        )
+        # The current status by its label: the file's, unless a replayed timeline update moved it on.
+        assert Commitment.objects.get(ref=c["id"]).get_status_display() in text, c["id"]
+        return text + " " + tooltips
+
+    walk(DATA["commitments"], COMMITMENT_KEYS, page, "commitments")
+
+
+def test_every_key_of_every_working_group_is_on_its_page(ministerial, viewer_client):
+    walk(
+        DATA["working_groups"],
+        WORKING_GROUP_KEYS,
+        lambda g: words(viewer_client.get(f"/working-groups/{g['id']}/")),
+        "working groups",
+    )
+
+
+def test_every_key_of_every_source_is_on_the_sources_page(ministerial, viewer_client):
+    response = viewer_client.get("/sources/")
+    body = response.content.decode()
+    text = words(response)
+    for source in DATA["sources"]:
+        url = source["url"]
+        assert f'href="{html.escape(url)}"' in body if url.startswith("http") else url in text, source["id"]
+    walk(DATA["sources"], SOURCE_KEYS, lambda s: text, "sources")
+
+
+def test_every_key_of_every_reminder_policy_is_in_the_admin(ministerial, coordinator, coordinator_client):
+    """The policies are the admin's (Reminder policies): each row names the policy with its days, its category
+    and priority by their labels; repetition and illustration by the list's filters."""
+    from followups.models import Category, Priority
+
+    coordinator.is_staff = True  # the admin lets a coordinator in with is_staff (agreements.roles)
+    coordinator.save(update_fields=["is_staff"])
+
+    base = "/admin/followups/reminderpolicy/"
+    recurring = words(coordinator_client.get(base + "?recurring__exact=1"))
+    illustrative = words(coordinator_client.get(base + "?illustrative__exact=1"))
+    keys: dict[str, Check] = {
+        "id": lambda rp, p: [rp["id"]],
+        "name": lambda rp, p: [rp["name"]],
+        "lead_times_days": lambda rp, p: [str(rp["lead_times_days"])],
+        "follow_up_days_after_due": lambda rp, p: [f"overdue {rp.get('follow_up_days_after_due') or []}"],
+        "applies_to": lambda rp, p: (
+            [str(dict(Category.choices)[c]) for c in rp["applies_to"].get("category", [])]
+            + [str(dict(Priority.choices)[c]) for c in rp["applies_to"].get("priority", [])]
+        ),
+        "illustrative": lambda rp, p: [],  # below, with repetition
+    }
+
+    def page(rp: dict) -> str:
+        if rp["applies_to"].get("has_recurrence"):
+            assert rp["id"] in recurring, rp["id"]
+        if rp["illustrative"]:
+            assert rp["id"] in illustrative, rp["id"]
+        return words(coordinator_client.get(f"{base}?q={rp['id']}"))
+
+    walk(DATA["reminder_policies"], keys, page, "reminder policies")

@@ -134,10 +134,11 @@ def test_a_changed_file_applies_what_nobody_changed_and_lists_the_conflicts(coor
     assert Framework.objects.get(ref="FW-US-CD").signed_on == date(2025, 12, 5)
     deadline = Deadline.objects.get(ref="DL-CD-05")
     assert deadline.due_on == date(2028, 12, 5)
-    before_30 = Reminder.objects.get(deadline=deadline, contact__ref="CON-CD-1", kind="before_30")
-    assert before_30.status == ReminderStatus.PENDING
-    zone = ZoneInfo(before_30.contact.time_zone)
-    assert timezone.localtime(before_30.due_at, zone).date() == date(2028, 11, 5)
+    # A repeating review: the dataset's RP-RECURRING reminds 7 and 1 days before.
+    before_7 = Reminder.objects.get(deadline=deadline, contact__ref="CON-CD-1", kind="before_7")
+    assert before_7.status == ReminderStatus.PENDING
+    zone = ZoneInfo(before_7.contact.time_zone)
+    assert timezone.localtime(before_7.due_at, zone).date() == date(2028, 11, 28)
 
     conflicts = {(c.ref, c.field): c for c in report.conflicts}
     assert set(conflicts) == {("FW-US-JP", "signed_on"), ("CMT-AU-02", "title"), ("CMT-JP-01", "contacts")}
