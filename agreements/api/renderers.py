@@ -31,7 +31,7 @@ class OrjsonRenderer(JSONRenderer):
         if data is None:
             return b""
         if not (self.compact and self.strict and not self.ensure_ascii) or self.get_indent(
-            accepted_media_type, renderer_context or {}
+            accepted_media_type or "", renderer_context or {}
         ):
             return super().render(data, accepted_media_type, renderer_context)
         try:
