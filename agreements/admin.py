@@ -12,6 +12,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -36,7 +39,7 @@ from agreements.security import SecurityEvent
 from followups import services
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 
 # What the admins' get_queryset annotates, for the typed list columns below.
@@ -54,26 +57,83 @@ def report_moved_deadlines(request: HttpRequest, changes: list[services.Deadline
     if not changes:
         return
     moved = "; ".join(f"{c.deadline.ref}: {c.old_due_on} → {c.new_due_on}" for c in changes[:20])
-    more = f" and {len(changes) - 20} more" if len(changes) > 20 else ""
-    messages.info(request, f"{len(changes)} dependent due date(s) recomputed: {moved}{more}.")
+    if len(changes) > 20:
+        moved = gettext("%(moved)s and %(count)d more") % {"moved": moved, "count": len(changes) - 20}
+    count = len(changes)
+    text = ngettext(
+        "%(count)d dependent due date recomputed: %(moved)s.",
+        "%(count)d dependent due dates recomputed: %(moved)s.",
+        count,
+    )
+    messages.info(request, text % {"count": count, "moved": moved})
 
 
 class _HistoryContextHelper(HistoricalRecordContextHelper):
     def prepare_delta_change_value(self, change, value):
         # simple_history shows an empty foreign key as "Deleted working group (pk=None)"; it was simply empty.
         if isinstance(value, DeletedObject) and value.pk is None:
-            return "(none)"
+            return gettext("(none)")
         return super().prepare_delta_change_value(change, value)
 
 
+EVIDENCE_FIELDS = ("sources", "illustrative", "illustrative_fields")
+_NOT_INVENTED = {"id", "ref", "created_at", "updated_at", *EVIDENCE_FIELDS}
+
+
+class FieldNamesField(forms.MultipleChoiceField):
+    """A record's invented fields as boxes to tick, not raw JSON. The names already stored are kept as boxes even
+    when they are the dataset's own keys (forge_membership), and in their stored order, so that saving the same
+    choice writes the same JSON."""
+
+    widget = forms.CheckboxSelectMultiple
+    default_error_messages = {
+        "invalid_choice": _("“%(value)s” is not a field of this record: tick only the fields listed."),
+    }
+
+    def __init__(self, *, stored: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.stored = stored
+
+    def clean(self, value) -> list[str]:
+        chosen = super().clean(value)
+        return [n for n in self.stored if n in chosen] + [n for n in chosen if n not in self.stored]
+
+
+def illustrative_fields_field(model, stored: list | None, help_text: StrOrPromise = "") -> FieldNamesField:
+    """The boxes of a model's own fields, then any other name already stored on the record."""
+    stored = [str(name) for name in stored or []]
+    choices = [
+        (f.name, f"{capfirst(f.verbose_name)} ({f.name})")
+        for f in model._meta.get_fields()
+        if getattr(f, "concrete", False) and getattr(f, "editable", False) and f.name not in _NOT_INVENTED
+    ]
+    known = {name for name, _label in choices}
+    choices += [(name, name) for name in stored if name not in known]
+    return FieldNamesField(
+        stored=stored, choices=choices, required=False, label=_("Illustrative fields"), help_text=help_text
+    )
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose "Changes" column shows an empty foreign key as "(none)"."""
+    """SimpleHistoryAdmin whose "Changes" column shows an empty foreign key as "(none)", and whose invented fields
+    are boxes to tick."""
 
     def get_historical_record_context_helper(self, request, historical_record):
         return _HistoryContextHelper(self.model, historical_record)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return with_illustrative_boxes(super().get_form(request, obj, change, **kwargs), obj)
 
-EVIDENCE_FIELDS = ("sources", "illustrative", "illustrative_fields")
+
+def with_illustrative_boxes(form: type[forms.ModelForm], obj) -> type[forms.ModelForm]:
+    """The form class (a new one per request, from modelform_factory) with illustrative_fields as boxes."""
+    field = form.base_fields.get("illustrative_fields")
+    if field is not None:
+        stored = getattr(obj, "illustrative_fields", None)
+        form.base_fields["illustrative_fields"] = illustrative_fields_field(
+            form._meta.model, stored, help_text=field.help_text
+        )
+    return form
 
 
 class EvidenceLastMixin:
@@ -99,7 +159,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["body"]
     fields = ["body", "role", "state", "note", "since", "illustrative"]
-    verbose_name = "membership of a body"
+    verbose_name = _("membership of a body")
 
 
 @admin.register(Organisation)
@@ -138,17 +198,29 @@ class OrganisationAdmin(EvidenceLastMixin, HistoryAdmin):
             services.organisation_set_active(organisation=obj, active=wanted, by=signed_in_user(request.user))
             obj.refresh_from_db()
 
-    @admin.action(description="Deactivate: stop their API keys, webhooks and contacts' reminders")
+    @admin.action(description=_("Deactivate: stop their API keys, webhooks and contacts' reminders"))
     def deactivate(self, request: HttpRequest, queryset) -> None:
         for organisation in queryset:
             services.organisation_set_active(organisation=organisation, active=False, by=signed_in_user(request.user))
-        self.message_user(request, f"{queryset.count()} deactivated; their pending deliveries were cancelled.")
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d deactivated; their pending deliveries were cancelled.",
+                "%(count)d deactivated; their pending deliveries were cancelled.",
+                count,
+            )
+            % {"count": count},
+        )
 
-    @admin.action(description="Reactivate (what fell due meanwhile is not sent)")
+    @admin.action(description=_("Reactivate (what fell due meanwhile is not sent)"))
     def reactivate(self, request: HttpRequest, queryset) -> None:
         for organisation in queryset:
             services.organisation_set_active(organisation=organisation, active=True, by=signed_in_user(request.user))
-        self.message_user(request, f"{queryset.count()} reactivated.")
+        count = queryset.count()
+        self.message_user(
+            request, ngettext("%(count)d reactivated.", "%(count)d reactivated.", count) % {"count": count}
+        )
 
 
 @admin.register(Membership)
@@ -195,12 +267,12 @@ class FrameworkAdmin(HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["ref", "title", "short_title", "kind", "status", "parent", "related"]}),
         (
-            "Dates (deadlines anchored on them follow)",
+            _("Dates (deadlines anchored on them follow)"),
             {"fields": ["signed_on", "effective_on", "date_estimated", "date_note", "place"]},
         ),
-        ("Nature", {"fields": ["binding", "intended_binding", "binding_note", "minerals", "themes", "summary"]}),
+        (_("Nature"), {"fields": ["binding", "intended_binding", "binding_note", "minerals", "themes", "summary"]}),
         (
-            "Evidence",
+            _("Evidence"),
             {
                 "fields": [
                     "source_url",
@@ -228,11 +300,11 @@ class FrameworkAdmin(HistoryAdmin):
             kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description="parties", ordering="_parties")
+    @admin.display(description=_("parties"), ordering="_parties")
     def party_count(self, obj: WithAnnotations[Framework, _FrameworkCounts]) -> int:
         return obj._parties
 
-    @admin.display(description="commitments", ordering="_commitments")
+    @admin.display(description=_("commitments"), ordering="_commitments")
     def commitment_count(self, obj: WithAnnotations[Framework, _FrameworkCounts]) -> int:
         return obj._commitments
 
@@ -314,11 +386,11 @@ class WorkingGroupAdmin(EvidenceLastMixin, HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_members=Count("memberships"))
 
-    @admin.display(description="framework", ordering="framework__ref")
+    @admin.display(description=_("framework"), ordering="framework__ref")
     def framework_ref(self, obj: WorkingGroup) -> str:
         return obj.framework.ref
 
-    @admin.display(description="members", ordering="_members")
+    @admin.display(description=_("members"), ordering="_members")
     def member_count(self, obj: WithAnnotations[WorkingGroup, _GroupCounts]) -> int:
         return obj._members
 
@@ -352,6 +424,9 @@ class EventAdmin(EvidenceLastMixin, admin.ModelAdmin):
     search_fields = ["ref", "name"]
     autocomplete_fields = ["host"]
     filter_horizontal = ["attendees", "sources"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return with_illustrative_boxes(super().get_form(request, obj, change, **kwargs), obj)
 
     def save_model(self, request, obj: Event, form, change):
         if change and "date" in form.changed_data:

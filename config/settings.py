@@ -234,6 +234,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = _setting("TIME_ZONE", "UTC", check=_is_zone, hint="an IANA time-zone name", required=False)
 USE_I18N = True
 USE_TZ = True
+# Dates as the staff pages write them (2025-10-20) in every language, the admin's columns and read-only fields too.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files and evidence files ------------------------------------------------------------------------
 STATIC_URL = "static/"

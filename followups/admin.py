@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agreements.admin import EvidenceLastMixin, HistoryAdmin, report_moved_deadlines
@@ -289,14 +289,14 @@ class DeadlineInline(RulePreviewMixin, admin.StackedInline):
         )
     ]
 
-    @admin.display(description="computed due date")
+    @admin.display(description=_("computed due date"))
     def computed_dates(self, obj: Deadline) -> str:
         return deadline_dates_html(obj)
 
 
 def deadline_dates_html(obj: Deadline) -> str:
     if not obj or not obj.pk:
-        return "computed when saved"
+        return gettext("computed when saved")
     # The rule in words; the stored form (P6M, FREQ=...) in a tooltip for the curious.
     parts = [
         format_html(
@@ -304,11 +304,19 @@ def deadline_dates_html(obj: Deadline) -> str:
         )
     ]
     if obj.extended_due_on:
-        parts.append(format_html("extended to <strong>{}</strong> ({})", obj.extended_due_on, obj.extension_reason))
+        parts.append(
+            format_html(
+                gettext("extended to {date} ({reason})"),
+                date=format_html("<strong>{}</strong>", obj.extended_due_on),
+                reason=obj.extension_reason,
+            )
+        )
     if obj.recurrence:
-        parts.append(format_html("current occurrence due <strong>{}</strong>", obj.due_on))
+        parts.append(
+            format_html(gettext("current occurrence due {date}"), date=format_html("<strong>{}</strong>", obj.due_on))
+        )
     if obj.is_overdue():
-        parts.append(mark_safe('<span class="tracker-admin-overdue">overdue</span>'))
+        parts.append(format_html('<span class="tracker-admin-overdue">{}</span>', pgettext("deadline", "overdue")))
     return format_html("<br>".join(["{}"] * len(parts)), *parts)
 
 
@@ -333,7 +341,7 @@ class StatusUpdateInline(admin.TabularInline):
     readonly_fields = _STATUS_UPDATE_COLUMNS
     can_delete = False
     ordering = ["-happened_on", "-created_at"]
-    verbose_name_plural = "timeline (status updates; change the status above to add one)"
+    verbose_name_plural = _("timeline (status updates; change the status above to add one)")
     classes = ["collapse"]
 
     def has_add_permission(self, request, obj=None):
@@ -341,11 +349,11 @@ class StatusUpdateInline(admin.TabularInline):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
+    title = _("Overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -436,15 +444,15 @@ class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
             .annotate(_next_due=Min("deadlines__due_on", filter=Q(deadlines__completed_on__isnull=True)))
         )
 
-    @admin.display(description="title")
+    @admin.display(description=_("title"))
     def short_title(self, obj: Commitment) -> str:
         return obj.title if len(obj.title) <= 70 else obj.title[:67] + "..."
 
-    @admin.display(description="framework", ordering="framework__ref")
+    @admin.display(description=_("framework"), ordering="framework__ref")
     def framework_ref(self, obj: Commitment) -> str:
         return obj.framework.ref
 
-    @admin.display(description="next due", ordering="_next_due")
+    @admin.display(description=_("next due"), ordering="_next_due")
     def next_due_on(self, obj: WithAnnotations[Commitment, _NextDue]) -> date | None:
         return obj._next_due
 
@@ -497,7 +505,7 @@ class OccurrenceInline(admin.TabularInline):
     can_delete = False
     fields = _OCCURRENCE_COLUMNS
     readonly_fields = _OCCURRENCE_COLUMNS
-    verbose_name_plural = "occurrences (history)"
+    verbose_name_plural = _("occurrences (history)")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -519,7 +527,7 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["ref", "commitment", "title"]}),
         (
-            "Rule",
+            _("Rule"),
             {
                 "fields": [
                     "anchor_kind",
@@ -537,8 +545,8 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
                 ]
             },
         ),
-        ("Extension", {"fields": ["extended_due_on", "extension_reason"]}),
-        ("Outcome", {"fields": ["completed_on", "cancelled", "updated_at"]}),
+        (_("Extension"), {"fields": ["extended_due_on", "extension_reason"]}),
+        (_("Outcome"), {"fields": ["completed_on", "cancelled", "updated_at"]}),
     ]
 
     def get_urls(self):
@@ -559,22 +567,22 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
         form = DeadlineRuleForm(data=request.GET, instance=instance)
         return JsonResponse(form.preview())
 
-    @admin.display(description="overdue")
+    @admin.display(description=pgettext_lazy("deadline", "overdue"))
     def overdue(self, obj: Deadline) -> str:
         # Words, not Django's green tick, which reads as "all well".
         if obj.is_overdue():
-            return mark_safe('<strong class="tracker-admin-overdue">overdue</strong>')
+            return format_html('<strong class="tracker-admin-overdue">{}</strong>', pgettext("deadline", "overdue"))
         return "—"
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule(self, obj: Deadline) -> str:
         return format_html('<span title="{}">{}</span>', obj.rule_text, rule_in_words(obj))
 
-    @admin.display(description="commitment", ordering="commitment__ref")
+    @admin.display(description=_("commitment"), ordering="commitment__ref")
     def commitment_ref(self, obj: Deadline) -> str:
         return obj.commitment.ref
 
-    @admin.display(description="computed due date")
+    @admin.display(description=_("computed due date"))
     def computed_dates(self, obj: Deadline) -> str:
         return deadline_dates_html(obj)
 
@@ -582,7 +590,11 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
         changes = services.deadline_save_rule(deadline=obj, by_user=request.user)
         report_moved_deadlines(request, changes)
         if not change:
-            messages.info(request, f"{obj.ref} is due {obj.due_on}: {rule_in_words(obj)}.")
+            messages.info(
+                request,
+                gettext("%(ref)s is due %(date)s: %(rule)s.")
+                % {"ref": obj.ref, "date": obj.due_on, "rule": rule_in_words(obj)},
+            )
 
     def delete_model(self, request, obj: Deadline):
         services.deadline_delete(deadline=obj, by_user=request.user)
@@ -594,11 +606,11 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
     # Recurring obligations, one occurrence at a time (services.deadline_record_occurrence).
     actions = ["occurrence_met", "occurrence_missed"]
 
-    @admin.action(description="Mark the current occurrence met (the next one becomes due)")
+    @admin.action(description=_("Mark the current occurrence met (the next one becomes due)"))
     def occurrence_met(self, request, queryset):
         self._record_occurrences(request, queryset, "met")
 
-    @admin.action(description="Mark the current occurrence missed (the next one becomes due)")
+    @admin.action(description=_("Mark the current occurrence missed (the next one becomes due)"))
     def occurrence_missed(self, request, queryset):
         self._record_occurrences(request, queryset, "missed")
 
@@ -612,10 +624,17 @@ class DeadlineAdmin(ErrorSummaryMixin, RulePreviewMixin, HistoryAdmin):
                 messages.error(request, f"{deadline.ref}: {' '.join(exc.messages)}")
                 continue
             deadline.refresh_from_db()
+            done = {"met": gettext("met"), "missed": gettext("missed")}[outcome]
             messages.success(
                 request,
-                f"{deadline.ref}: occurrence {occurrence.index + 1} (due {occurrence.due_on}) {outcome}; "
-                f"the next is due {deadline.due_on}.",
+                gettext("%(ref)s: occurrence %(number)d (due %(due)s) %(outcome)s; the next is due %(next)s.")
+                % {
+                    "ref": deadline.ref,
+                    "number": occurrence.index + 1,
+                    "due": occurrence.due_on,
+                    "outcome": done,
+                    "next": deadline.due_on,
+                },
             )
 
 
@@ -669,13 +688,18 @@ class PartyClockAdmin(admin.ModelAdmin):
     autocomplete_fields = ["commitment", "framework"]
     fields = ["ref", "commitment", "framework", "title", "offset", "basis", "acceding_only"]
 
-    @admin.display(description="deadlines")
+    @admin.display(description=_("deadlines"))
     def deadline_count(self, obj: PartyClock) -> int:
         return obj.deadlines.count()
 
     def save_model(self, request, obj: PartyClock, form, change):
         deadlines = services.deadline_rule_per_party_apply(clock=obj, by_user=request.user)
-        self.message_user(request, f"{len(deadlines)} party deadline(s) planned.")
+        count = len(deadlines)
+        self.message_user(
+            request,
+            ngettext("%(count)d party deadline planned.", "%(count)d party deadlines planned.", count)
+            % {"count": count},
+        )
 
 
 # The admin of the capability folders: the reminder outbox, its policies and preferences; partners' webhooks and

@@ -1,5 +1,6 @@
 """The data clerk's admin, used as a clerk uses it: pages load, forms submit, due dates follow their rule."""
 
+import re
 from datetime import date
 from html.parser import HTMLParser
 
@@ -8,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from agreements.models import Framework
+from agreements.models import Framework, Organisation
 from agreements.roles import Role, role_groups_ensure
 from followups.models import Commitment, Deadline
 
@@ -110,7 +111,7 @@ def test_correcting_a_signature_date_in_the_admin_moves_the_due_dates_and_says_s
     response = clerk_client.post(url, data, follow=True)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "dependent due date(s) recomputed" in text
+    assert "dependent due dates recomputed" in text
     assert "DL-AU-01: 2026-04-20 → 2026-02-28" in text
     assert Deadline.objects.get(ref="DL-AU-01").due_on == date(2026, 2, 28)
     history = clerk_client.get(
@@ -196,3 +197,93 @@ def test_a_contact_assigned_in_the_admin_gets_the_commitments_reminders(clerk_cl
     data["contacts"] = []
     clerk_client.post(url, data, follow=True)
     assert not Reminder.objects.filter(contact=contact, status=ReminderStatus.PENDING).exists()
+
+
+def _in(client, language: str):
+    client.cookies["django_language"] = language
+    return client
+
+
+def test_illustrative_fields_are_boxes_to_tick_and_an_unchanged_save_keeps_the_same_json(clerk_client):
+    australia = Organisation.objects.get(ref="ORG-AU")
+    assert australia.illustrative_fields == ["forge_membership"]
+    url = reverse("admin:agreements_organisation_change", args=[australia.pk])
+    data = form_of(clerk_client, url)
+    assert data["illustrative_fields"] == ["forge_membership"]  # a ticked box, not the text ["forge_membership"]
+    page = clerk_client.get(url).content.decode()
+    assert 'type="checkbox" name="illustrative_fields" value="notes"' in page  # the record's own fields to tick
+    assert "[&quot;forge_membership&quot;]" not in page
+
+    assert clerk_client.post(url, data).status_code == 302
+    australia.refresh_from_db()
+    assert australia.illustrative_fields == ["forge_membership"]
+
+    data["illustrative_fields"] = ["notes", "forge_membership"]
+    assert clerk_client.post(url, data).status_code == 302
+    australia.refresh_from_db()
+    assert australia.illustrative_fields == ["forge_membership", "notes"]  # the stored order first
+
+    data["illustrative_fields"] = ["forge_membership", "capital_city"]
+    response = clerk_client.post(url, data)
+    assert response.status_code == 200
+    assert "“capital_city” is not a field of this record: tick only the fields listed." in response.content.decode()
+    australia.refresh_from_db()
+    assert australia.illustrative_fields == ["forge_membership", "notes"]
+
+
+def test_an_empty_list_of_illustrative_fields_saves_as_an_empty_list(clerk_client):
+    commitment = Commitment.objects.get(ref="CMT-AU-01")
+    assert commitment.illustrative_fields == []
+    url = reverse("admin:followups_commitment_change", args=[commitment.pk])
+    assert clerk_client.post(url, form_of(clerk_client, url)).status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.illustrative_fields == []
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr"])
+def test_admin_dates_are_written_as_on_the_staff_pages(clerk_client, language):
+    _in(clerk_client, language)
+    frameworks = clerk_client.get(reverse("admin:agreements_framework_changelist"), {"q": "FW-US-AU"})
+    assert "2025-10-20" in frameworks.content.decode()  # signed on, not "Oct. 20, 2025" or "20 octobre 2025"
+    deadline = Deadline.objects.get(ref="DL-AU-01")
+    page = clerk_client.get(reverse("admin:followups_deadline_change", args=[deadline.pk])).content.decode()
+    assert "<strong>2026-04-20</strong> = " in page  # the computed due date
+    assert re.search(r'<div class="readonly">\d{4}-\d\d-\d\d \d\d:\d\d</div>', page)  # updated at
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "english"),
+    [
+        ("es", ["Fecha límite calculada", "vencido", "Próximo vencimiento"], ["computed due date", ">overdue<"]),
+        ("fr", ["Échéance calculée", "dépassée", "Prochaine échéance"], ["computed due date", ">overdue<"]),
+    ],
+)
+def test_the_admins_own_labels_are_in_the_clerks_language(clerk_client, language, words, english):
+    _in(clerk_client, language)
+    overdue = next(d for d in Deadline.objects.select_related("commitment") if d.is_overdue())
+    page = clerk_client.get(reverse("admin:followups_deadline_change", args=[overdue.pk])).content.decode()
+    commitments = clerk_client.get(reverse("admin:followups_commitment_changelist")).content.decode()
+    for word in words:
+        assert word in page + commitments, word
+    for word in english:
+        assert word not in page, word
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "One thing to correct before saving"),
+        ("es", "Una cosa que corregir antes de guardar"),
+        ("fr", "1 point à corriger avant d’enregistrer"),
+    ],
+)
+def test_a_form_with_errors_says_so_first_in_a_heading_read_aloud(clerk_client, language, heading):
+    commitment = Commitment.objects.get(ref="CMT-AU-01")
+    url = reverse("admin:followups_commitment_change", args=[commitment.pk])
+    data = form_of(clerk_client, url)
+    data["title"] = [""]
+    page = _in(clerk_client, language).post(url, data).content.decode()
+    summary = page[page.index('id="error-summary"') - 60 :]
+    assert 'role="alert"' in summary[:200]
+    assert f'<h2 id="error-summary-title">{heading}</h2>' in summary
+    assert summary.index("error-summary-title") < summary.index('href="#id_title"')
