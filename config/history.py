@@ -16,16 +16,25 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-ACTOR_KINDS = {
-    "user": _("User"),
-    "partner_key": _("Partner key"),
-    "signed_link": _("Signed link"),
-    "loader": _("Loader run"),
-    "system": _("System task"),
-}
+
+class ActorKind(models.TextChoices):
+    """Who made a change, by kind: one vocabulary for the timeline (followups StatusUpdate.actor_kind, set by the
+    door through the service) and for the history's actors (`actor_of`, the /activity/ filter)."""
+
+    USER = "user", _("User")  # a staff user, signed in
+    PARTNER_KEY = "partner_key", _("Partner key")  # a partner's API key
+    SIGNED_LINK = "signed_link", _("Signed link")  # a point of contact through a signed link (or its e-mail reply)
+    LOADER = "loader", _("Loader run")
+    SYSTEM = "system", _("System task")
+
+
+# The kinds that are a partner rather than the coordinating office.
+PARTNER_KINDS = frozenset({ActorKind.PARTNER_KEY, ActorKind.SIGNED_LINK})
+ACTOR_KINDS = dict(ActorKind.choices)
 
 
 def history_user(request: Any = None, **kwargs: Any) -> Any:
@@ -74,17 +83,17 @@ def actor_of(record: Any) -> tuple[str, str]:
     """(kind, label) of a historical record's actor; kind is a key of ACTOR_KINDS."""
     if record.history_user_id is not None and record.history_user is not None:
         user = record.history_user
-        return "user", user.get_full_name() or user.get_username()
+        return ActorKind.USER, user.get_full_name() or user.get_username()
     label = (record.history_change_reason or "").split(": ", 1)[0].strip()
     if label.startswith("API key"):
-        return "partner_key", label[len("API key") :].strip()
+        return ActorKind.PARTNER_KEY, label[len("API key") :].strip()
     if label.startswith("contact ") or "signed link" in label:
-        return "signed_link", label
+        return ActorKind.SIGNED_LINK, label
     if label.startswith("load_") or label.startswith("loader"):
-        return "loader", label
+        return ActorKind.LOADER, label
     if label.startswith("user "):
-        return "user", label[len("user ") :]
-    return "system", "" if label in ("", "system") else label
+        return ActorKind.USER, label[len("user ") :]
+    return ActorKind.SYSTEM, "" if label in ("", "system") else label
 
 
 def _signed_link(request: Any) -> Any:

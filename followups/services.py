@@ -30,6 +30,7 @@ from agreements.models import (
     Source,
     StaffProfile,
 )
+from config.history import PARTNER_KINDS, ActorKind
 from followups.deadlines import RuleError
 from followups.models import (
     CLOSED_STATUSES,
@@ -537,24 +538,23 @@ def commitment_update_status(
     happened_on: date | None = None,
     by_user: User | None = None,
     actor: str = "",
+    actor_kind: ActorKind | None = None,
     source_refs: Iterable[str] = (),
 ) -> StatusUpdate:
     """Record a status change (for one owning party, or for the commitment as a whole) on the timeline.
 
     - With `owner`, only that party's status changes and the overall status is rolled up from all owners;
-      without, every owner takes the new status.
-    - Completed with an open deadline already past on `happened_on` is recorded as completed late.
-    - A partner's (API key's or signed link's) completed is only reported: `commitment_completion_report`.
-    - Done closes the open deadlines (completed on `happened_on`); cancelled cancels them; reopening a
-      closed commitment reopens them. Reminders and webhooks follow (`deadlines_changed`,
-      `webhooks_status_changed`), in this transaction.
-    Not idempotent: each call is one timeline entry.
+      without, every owner takes the new status. Completed with an open deadline already past on `happened_on`
+      is recorded as completed late.
+    - `actor_kind` is the door's (staff with `by_user`, else the system by default); a partner's (API key's or
+      signed link's) completed is only reported: `commitment_completion_report`.
+    - Done closes the open deadlines (completed on `happened_on`); cancelled cancels them; reopening reopens them;
+      reminders and webhooks follow, in this transaction. Not idempotent: each call is one timeline entry.
     """
-    happened_on = _checked_status_and_date(status, happened_on)
-    commitment, ownerships = _locked_with_owners(commitment, owner)
-    if status in DONE_STATUSES and owner is not None and by_user is None and is_partner_actor(actor):
-        # A partner's "completed" is a claim until staff verify it (see "Claimed versus verified" below).
-        return commitment_completion_report(
+    commitment, ownerships, happened_on = _checked_and_locked(commitment, status, owner=owner, happened_on=happened_on)
+    actor_kind = _actor_kind(by_user, actor_kind)
+    if status in DONE_STATUSES and owner is not None and actor_kind in PARTNER_KINDS:
+        return commitment_completion_report(  # a claim until staff verify it ("Claimed versus verified" below)
             commitment=commitment,
             owner=owner,
             note=note,
@@ -562,8 +562,8 @@ def commitment_update_status(
             evidence_file=evidence_file,
             happened_on=happened_on,
             actor=actor,
+            actor_kind=actor_kind,
         )
-
     status = _status_as_recorded(commitment, ownerships, status, owner=owner, happened_on=happened_on)
     now = timezone.now()
     changed_owners = _owners_take_status(ownerships, status, owner=owner, now=now, by_user=by_user, actor=actor)
@@ -578,6 +578,7 @@ def commitment_update_status(
         happened_on=happened_on,
         by_user=by_user,
         actor=_actor_label(by_user, actor),
+        actor_kind=actor_kind,
     )
     if source_refs:
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
@@ -608,8 +609,19 @@ def _commitment_takes_status(
     _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
 
 
-def _locked_with_owners(commitment: Commitment, owner: Organisation | None) -> tuple[Commitment, list[CommitmentOwner]]:
-    """The commitment locked for the update, and its owners; `owner`, when given, must be one of them."""
+def _actor_kind(by_user: User | None, actor_kind: ActorKind | None) -> ActorKind:
+    """The kind of actor a door names; a signed-in staff user when there is one, else the system by default."""
+    if by_user is not None:
+        return ActorKind.USER
+    return actor_kind or ActorKind.SYSTEM
+
+
+def _checked_and_locked(
+    commitment: Commitment, status: str, *, owner: Organisation | None, happened_on: date | None
+) -> tuple[Commitment, list[CommitmentOwner], date]:
+    """The commitment locked for the update, its owners and the day the update happened on, once the status is
+    known, the day not ahead and `owner`, when given, one of the owners."""
+    happened_on = _checked_status_and_date(status, happened_on)
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     ownerships = list(commitment.ownerships.select_related("organisation"))
     if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
@@ -978,19 +990,10 @@ def staff_profile_changed(*, profile: StaffProfile, portfolio_before: Iterable[i
 # (CommitmentOwner.completion_reported_*), so the roll-up, the deadlines and the staff reminders do not move; the
 # reporting party's contacts get no more reminders meanwhile (followups.reminders.sending checks at send time).
 
-# How partners are named as actors: agreements.partner_access.ApiKey.actor_label and PartnerLink.actor_label.
-PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
 
-
-def is_partner_actor(actor: str) -> bool:
-    """Whether a change is made by a partner (an API key, or a contact through a signed link), not by staff."""
-    return actor.startswith(PARTNER_ACTOR_PREFIXES) and (
-        actor.startswith("API key ") or actor.endswith("(signed link)")
-    )
-
-
-def _reporting_contact(actor: str) -> Contact | None:
-    if not actor.startswith("contact ") or not actor.endswith("(signed link)"):
+def _reporting_contact(actor: str, actor_kind: ActorKind) -> Contact | None:
+    """The point of contact behind a signed link's label (PartnerLink.actor_label); none for an API key."""
+    if actor_kind != ActorKind.SIGNED_LINK:
         return None
     ref = actor.removeprefix("contact ").removesuffix("(signed link)").strip()
     return Contact.objects.filter(ref=ref).select_related("user").first()
@@ -1002,6 +1005,7 @@ def commitment_completion_report(
     commitment: Commitment,
     owner: Organisation,
     actor: str,
+    actor_kind: ActorKind,
     note: str = "",
     evidence_url: str = "",
     evidence_file: UploadedFile | None = None,
@@ -1020,7 +1024,7 @@ def commitment_completion_report(
     ownership = commitment.ownerships.select_related("organisation").get(organisation=owner)
     if ownership.status in DONE_STATUSES:
         raise ValidationError({"status": f"{owner} has already completed {commitment.ref}."})
-    contact = _reporting_contact(actor)
+    contact = _reporting_contact(actor, actor_kind)
     now = timezone.now()
     ownership.completion_reported_at = now
     ownership.completion_reported_on = happened_on
@@ -1039,6 +1043,7 @@ def commitment_completion_report(
         evidence_file=evidence_file or "",
         happened_on=happened_on,
         actor=actor,
+        actor_kind=actor_kind,
     )
     Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
     from followups.partner_links.links import party_contacts
@@ -1141,6 +1146,7 @@ def commitment_completion_return(
         happened_on=timezone.localdate(),
         by_user=by_user,
         actor=_actor_label(by_user, ""),
+        actor_kind=ActorKind.USER,
     )
     Commitment.objects.filter(pk=commitment.pk).update(updated_at=timezone.now())
     if contact is not None:

@@ -34,6 +34,7 @@ from agreements.models import (
     WorkingGroupMember,
     validate_time_zone,
 )
+from config.history import ActorKind
 from followups import services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
@@ -396,6 +397,7 @@ def commitment_status_write(commitment: Commitment, value: str, ctx: Context) ->
         note="Status in the loaded file.",
         happened_on=loaded_on(ctx),
         actor=LOADER_ACTOR,
+        actor_kind=ActorKind.LOADER,
     )
     commitment.refresh_from_db(fields=["status"])
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
+from config.history import ActorKind
 from followups import services
 from followups.loader.fields import LOADER_ACTOR, Context, Field, normalise
 from followups.loader.merge import Baselines
@@ -155,6 +156,7 @@ def _replay_commitment(t: dict[str, Any], ctx: Context) -> bool:
         note=t.get("note") or "",
         happened_on=happened_on,
         actor=TIMELINE_ACTOR,
+        actor_kind=ActorKind.LOADER,
         source_refs=t.get("source_ids") or [],
     )
     return True

@@ -35,7 +35,7 @@ from followups.models.deadlines import (
     PartyClock,
 )
 from followups.models.projects import Project, ProjectKind, ProjectStage
-from followups.models.status_updates import COORDINATING_OFFICE, PARTNER_ACTOR_PREFIXES, Completion, StatusUpdate
+from followups.models.status_updates import COORDINATING_OFFICE, Completion, StatusUpdate
 from followups.partner_links.models import (
     ContactPause,
     ContactPreferenceChange,
@@ -67,7 +67,6 @@ __all__ = [
     "DeadlineQuerySet",
     "Anchor",
     "UNSOURCED_BASES",
-    "PARTNER_ACTOR_PREFIXES",
     "COORDINATING_OFFICE",
     "CLOSED_STATUSES",
     "DEFAULT_LEAD_DAYS",

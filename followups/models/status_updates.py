@@ -16,6 +16,7 @@ from agreements.models import (
     Basis,
     Organisation,
 )
+from config.history import PARTNER_KINDS, ActorKind
 from followups.models.choices import Status
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ class Completion(models.TextChoices):
     RETURNED = "returned", _("Completion returned")
 
 
-# How partners are recorded as actors (agreements.partner_access.ApiKey.actor_label, a contact's signed link).
-PARTNER_ACTOR_PREFIXES = ("API key ", "contact ")
 COORDINATING_OFFICE = _("Coordinating office")
 
 
@@ -57,17 +56,21 @@ class StatusUpdate(models.Model):
     evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
     happened_on = models.DateField(help_text=_("When it happened, which may be before it was recorded."))
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # Who: a staff user, a partner's API key, or the system (the loader, a task), named in `actor`.
+    # Who: a staff user, a partner's API key or a contact's signed link, the loader or the system (a task), by kind
+    # in `actor_kind` (set by the door through the service) and named in `actor`.
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor = models.CharField(max_length=200, help_text=_("Who made the change, in words."))
+    # A partner's key or link is shown to partners by name, anyone else as the coordinating office.
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices, default=ActorKind.SYSTEM)
     sources = models.ManyToManyField("agreements.Source", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-happened_on", "-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(new_status__in=Status.values), name="status_update_status_valid"),
+            models.CheckConstraint(condition=Q(actor_kind__in=ActorKind.values), name="status_update_actor_kind_valid"),
         ]
         indexes = [models.Index(fields=["commitment", "-created_at"], name="status_update_timeline")]
 
@@ -95,6 +98,8 @@ class StatusUpdate(models.Model):
         """
         if organisation_id is None:
             return self.actor
-        if self.by_user_id is None and self.owner_id is not None and self.actor.startswith(PARTNER_ACTOR_PREFIXES):
-            return self.actor if self.owner_id == organisation_id else self.owner.name
-        return str(COORDINATING_OFFICE)
+        if self.actor_kind not in PARTNER_KINDS or self.owner_id is None:
+            return str(COORDINATING_OFFICE)
+        if self.owner_id == organisation_id:
+            return self.actor
+        return self.owner.name if self.owner is not None else str(COORDINATING_OFFICE)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from config.history import ActorKind
 from followups.models import InboundReply, InboundReplyStatus, PartnerLinkPurpose, StatusUpdate
 from followups.partner_links import links
 
@@ -149,6 +150,7 @@ def inbound_reply_accept(*, reply: InboundReply, by_user: User) -> StatusUpdate:
         note=note.strip(),
         happened_on=timezone.localdate(reply.received_at),
         actor=f"contact {reply.contact.ref} (e-mail reply)",
+        actor_kind=ActorKind.SIGNED_LINK,  # the reply address is a signed link of the contact's
     )
     reply.status, reply.reviewed_by, reply.reviewed_at = InboundReplyStatus.ACCEPTED, by_user, timezone.now()
     reply.save(update_fields=["status", "reviewed_by", "reviewed_at"])

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agreements.models import Contact
+from config.history import ActorKind
 from followups.models import Commitment, ContactPreferenceChange, PartnerLink, StatusUpdate
 from followups.partner_links.links import contact_party
 from followups.services import commitment_update_status, commitments_recipients_changed
@@ -44,6 +45,7 @@ def partner_report(
         evidence_file=evidence_file,
         happened_on=happened_on,
         actor=link.actor_label,
+        actor_kind=ActorKind.SIGNED_LINK,
     )
     PartnerLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     return update

@@ -88,6 +88,7 @@ def test_a_partner_contact_reports_from_the_email_and_manages_reminders_on_a_pho
 
 
 def test_a_desk_officer_accepts_a_reported_completion_from_the_commitment_page(browser, live_server):
+    from config.history import ActorKind
     from followups import services
 
     argentina = f.OrganisationFactory(ref="ORG-T-AR", name="Argentina")
@@ -96,8 +97,12 @@ def test_a_desk_officer_accepts_a_reported_completion_from_the_commitment_page(b
     deadline = f.DeadlineFactory(commitment=commitment)
     desk = f.UserFactory(role=Role.DESK_OFFICER, username="desk-browser")
     f.StaffProfileFactory(user=desk, portfolio=[argentina])
-    services.commitment_update_status(
-        commitment=commitment, status=Status.COMPLETED, owner=argentina, actor="contact CON-T-AR (signed link)"
+    services.commitment_update_status(  # as the contact's signed link (its door) does
+        commitment=commitment,
+        status=Status.COMPLETED,
+        owner=argentina,
+        actor="contact CON-T-AR (signed link)",
+        actor_kind=ActorKind.SIGNED_LINK,
     )
     context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
     page = context.new_page()
