@@ -37,7 +37,7 @@ WHERE k.key_hash = %s AND k.revoked_at IS NULL AND k.expires_at > now() AND o.is
 # and the commitments it owns.
 _PAGE_SQL = """
 SELECT c.id, c.ref, f.ref, c.title, c.category, c.priority, c.status, wg.ref, c.review_every, c.note, c.created_at,
-       c.updated_at
+       c.updated_at, c.illustrative, c.status_basis
 FROM followups_commitment c
 JOIN agreements_framework f ON f.id = c.framework_id
 LEFT JOIN agreements_workinggroup wg ON wg.id = c.working_group_id
@@ -60,8 +60,16 @@ WHERE co.commitment_id = ANY(%s) ORDER BY o.name
 
 _DEADLINES_SQL = """
 SELECT d.commitment_id, d.ref, d.title, d.anchor_kind, d.anchor_date, d.anchor_estimated, d."offset", d.recurrence,
-       d.original_due_on, d.extended_due_on, d.extension_reason, d.due_on, d.completed_on, d.cancelled, d.updated_at
+       d.original_due_on, d.extended_due_on, d.extension_reason, d.due_on, d.completed_on, d.cancelled, d.updated_at,
+       d.basis
 FROM followups_deadline d WHERE d.commitment_id = ANY(%s) ORDER BY d.due_on, d.ref
+"""
+
+# The commitments' sources (issue 10), in the Source model's order.
+_SOURCES_SQL = """
+SELECT cs.commitment_id, s.ref, s.title, s.url, s.published, s.kind
+FROM followups_commitment_sources cs JOIN agreements_source s ON s.id = cs.source_id
+WHERE cs.commitment_id = ANY(%s) ORDER BY s.ref
 """
 
 
@@ -103,10 +111,19 @@ def api_page(conn, raw_key: str, base_url: str, page_size: int = 50, done: tuple
             "completion_reported_at": reported,
         }
         owners[cid].append(owner)
+    sources: dict[int, list] = {i: [] for i in ids}
+    for cid, ref, title, url, published, kind in conn.execute(_SOURCES_SQL, [ids]).fetchall():
+        sources[cid].append({"ref": ref, "title": title, "url": url, "published": published, "kind": kind})
+    invented = {r[0] for r in rows if r[12]}
     deadlines: dict[int, list] = {i: [] for i in ids}
     today = today_utc()
     for d in conn.execute(_DEADLINES_SQL, [ids]).fetchall():
         is_open = d[12] is None and not d[13]
+        # Deadline.provenance: illustrative when the rule or its commitment is invented, else template or sourced.
+        if d[15] == "illustrative" or d[0] in invented:
+            basis = "illustrative"
+        else:
+            basis = "template" if d[15] == "template" else "sourced"
         deadlines[d[0]].append(
             {
                 "ref": d[1],
@@ -123,11 +140,12 @@ def api_page(conn, raw_key: str, base_url: str, page_size: int = 50, done: tuple
                 "completed_on": d[12],
                 "cancelled": d[13],
                 "is_overdue": is_open and d[11] < today,
+                "basis": basis,
                 "updated_at": d[14],
             }
         )
     results = []
-    for cid, ref, fw, title, category, priority, status, wg, review, note, created, updated in rows:
+    for cid, ref, fw, title, category, priority, status, wg, review, note, created, updated, illus, sbasis in rows:
         dls = deadlines[cid]
         open_due = [d["due_on"] for d in dls if d["completed_on"] is None and not d["cancelled"]]
         results.append(
@@ -145,6 +163,9 @@ def api_page(conn, raw_key: str, base_url: str, page_size: int = 50, done: tuple
                 "is_overdue": any(d["is_overdue"] for d in dls),
                 "review_every": review,
                 "note": note,
+                "basis": "illustrative" if illus else "sourced",
+                "status_basis": sbasis,
+                "sources": sources[cid],
                 "created_at": created,
                 "updated_at": updated,
             }

@@ -445,6 +445,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Partners and staff may send different bodies: each caller is served its audience's contract.
+    "DEFAULT_GENERATOR_CLASS": "agreements.api.schema.AudienceSchemaGenerator",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

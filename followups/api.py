@@ -13,6 +13,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +21,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agreements.api.auth import organisation_of, partner_of
+from agreements.api.auth import Partner, organisation_of, partner_of
 from agreements.api.base import (
     BasisFilter,
     ETagMixin,
@@ -32,8 +33,10 @@ from agreements.api.base import (
 )
 from agreements.api.idempotency import idempotent_create
 from agreements.api.input import BooleanFilter, Cursor
+from agreements.api.schema import schema_audience
 from agreements.models import Framework, Organisation, WorkingGroup
 from agreements.roles import can_update_status, signed_in_user
+from config.error_views import ApiError
 from config.history import ActorKind
 from followups import services
 from followups.models import (
@@ -314,11 +317,6 @@ class StatusUpdateCreateSerializer(serializers.Serializer):
             # stubs type RelatedField.queryset as a Manager, which mypy then reads as a descriptor.
             commitment_field = cast(serializers.RelatedField, self.fields["commitment"])
             commitment_field.queryset = commitments_reportable_by(request)  # type: ignore[arg-type]
-            if partner_of(request) is not None:
-                cast(serializers.ChoiceField, self.fields["status"]).choices = [
-                    (s.value, s.label) for s in PARTNER_STATUSES
-                ]
-                del self.fields["owner"]
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -326,6 +324,37 @@ class StatusUpdateCreateSerializer(serializers.Serializer):
             if unknown:
                 raise ValidationError({name: ["This field cannot be set through the API."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class StatusUpdateStaffCreateSerializer(StatusUpdateCreateSerializer):
+    """Staff's report: any status, for one owning party (`owner`) or for all of them."""
+
+
+class StatusUpdatePartnerCreateSerializer(StatusUpdateCreateSerializer):
+    """A partner's report: always for its own organisation (no `owner`), and never cancelled or completed_late."""
+
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in PARTNER_STATUSES],
+        help_text="completed is recorded as a claim (completion: reported) until the coordinating office accepts it "
+        "(then completed, or completed_late when a deadline had passed); waiving (cancelled) is theirs.",
+    )
+    owner = None  # type: ignore[assignment]  # DRF: None removes the parent's field
+
+
+def is_staff_audience(user) -> bool:
+    """Whether a caller is answered as staff (a signed-in session) rather than as a partner (a key)."""
+    return not isinstance(user, Partner) and bool(user is not None and user.is_authenticated)
+
+
+class StatusUpdateSchema(AutoSchema):
+    """Partners and staff may send different bodies: the schema shows each caller its own, under its own name
+    (StatusUpdatePartnerCreateRequest, StatusUpdateStaffCreateRequest), as the view validates them."""
+
+    def get_request_serializer(self):
+        if self.method == "POST":
+            staff = schema_audience() == "staff"
+            return StatusUpdateStaffCreateSerializer() if staff else StatusUpdatePartnerCreateSerializer()
+        return super().get_request_serializer()
 
 
 # --- Filters -----------------------------------------------------------------------------------------------
@@ -529,6 +558,20 @@ class DeadlineViewSet(RefViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+def _missing_commitment(errors) -> ApiError | None:
+    """A well-formed body whose only faults are references to nothing the caller may use (a commitment it may
+    not report on, an unknown owner) is a 404, as such a commitment is everywhere else in the API; any other
+    fault is a 400 naming the fields."""
+    if not isinstance(errors, dict) or "commitment" not in errors:
+        return None
+    codes = [getattr(problem, "code", "") for problems in errors.values() for problem in problems]
+    missing = all(code == "does_not_exist" for code in codes)
+    if not missing:
+        return None
+    message = str(errors["commitment"][0])
+    return ApiError(code="not_found", message=message, status_code=404, fields={k: list(v) for k, v in errors.items()})
+
+
 class StatusCursor(Cursor):
     ordering = "-created_at"
 
@@ -544,6 +587,7 @@ class StatusUpdateViewSet(
     lookup_url_kwarg = "id"
     lookup_value_regex = r"[^/]+"  # a malformed id is a JSON 404 like an unknown one
     ordering_fields = ["created_at"]
+    schema = StatusUpdateSchema()
 
     def get_queryset(self):
         return (
@@ -553,7 +597,10 @@ class StatusUpdateViewSet(
         )
 
     def get_serializer_class(self):
-        return StatusUpdateCreateSerializer if self.action == "create" else StatusUpdateSerializer
+        if self.action != "create":
+            return StatusUpdateSerializer
+        staff = is_staff_audience(self.request.user)
+        return StatusUpdateStaffCreateSerializer if staff else StatusUpdatePartnerCreateSerializer
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = self._record(serializer)
@@ -577,13 +624,15 @@ class StatusUpdateViewSet(
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
         return update
 
-    @extend_schema(request=StatusUpdateCreateSerializer, responses={201: StatusUpdateSerializer})
+    @extend_schema(responses={201: StatusUpdateSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         return idempotent_create(request, lambda: self._create(request))
 
     def _create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            errors = cast(dict[str, Any], serializer.errors)
+            raise _missing_commitment(errors) or ValidationError(errors)
         created = self._record(serializer)  # what perform_create does, typed
         update = StatusUpdate.objects.select_related("commitment", "owner").get(pk=created.pk)
         return Response(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 
 import django_filters
-from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.http import parse_etags
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,16 +25,18 @@ from agreements.models import Basis, Source
 REF_REGEX = r"[^/]+"
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 40})
 class RefRelatedField(serializers.SlugRelatedField):
     """A foreign key given by reference (CMT-AU-01). A value that cannot be a reference (not text, a NUL byte,
-    too long) is the same "does not exist" error as an unknown one, before it reaches the database."""
+    longer than a reference) is an "invalid" error before it reaches the database; a well-formed reference to
+    nothing the caller may use is "does not exist" (which a view may answer as a 404)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(slug_field="ref", **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or "\x00" in data or len(data) > 40:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:40].replace("\x00", ""))
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 
@@ -47,8 +49,9 @@ class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
             return None
         try:
             return result.astimezone(UTC)
-        except OverflowError as exc:
-            raise forms.ValidationError("This instant is out of range.") from exc
+        except OverflowError:
+            # A valid instant whose UTC falls outside years 1-9999 (0001-01-01T00:00+01:00): the nearest one there.
+            return datetime.min.replace(tzinfo=UTC) if result.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 class SinceFilter(django_filters.IsoDateTimeFilter):

@@ -92,7 +92,8 @@ class Cursor(CursorPagination):
     """Cursor pagination: stable pages while partners sync, whatever is inserted meanwhile.
 
     A cursor is checked before use: its position must be a value of the ordering field (a cursor made for
-    another ordering, or forged, is a 400 `invalid_cursor`). `page_size` must be 1 to 200 (400 otherwise).
+    another ordering, or forged, points at no page: a 404 `invalid_cursor`, as the issue allows and the schema can
+    promise, any string being a well-formed cursor). `page_size` must be 1 to 200 (400 otherwise).
     """
 
     page_size = 50
@@ -136,6 +137,7 @@ class Cursor(CursorPagination):
     def decode_cursor(self, request: Request):
         invalid = ApiError(
             code="invalid_cursor",
+            status_code=404,
             message=_("The cursor is not valid: use the next or previous link of a list."),
             fields={self.cursor_query_param: [_("Not a cursor of this list and ordering.")]},
         )
@@ -173,6 +175,8 @@ class OrderingFilter(filters.OrderingFilter):
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         fields = list(getattr(view, "ordering_fields", None) or [])
+        if not fields:
+            return []  # the operation takes no `ordering` (check_query_parameters refuses it)
         return [
             {
                 "name": self.ordering_param,

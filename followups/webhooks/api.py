@@ -11,7 +11,7 @@ from __future__ import annotations
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from agreements.api.base import ETagMixin
 from agreements.api.idempotency import idempotent_create
 from agreements.api.input import Cursor
 from agreements.models import Organisation
+from config.error_views import ApiError
 from followups.models import Commitment, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEvent
 from followups.webhooks import endpoints
 
@@ -39,6 +40,15 @@ def endpoints_visible_to(request: Request) -> QuerySet[WebhookEndpoint]:
 
 def _django_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+
+
+def _limit_reached(exc: DjangoValidationError) -> ApiError | None:
+    """The organisation's endpoints are all taken: a conflict with what exists (409), not a wrong request."""
+    errors = getattr(exc, "error_dict", {}).get("url", [])
+    if not any(error.code == endpoints.TOO_MANY_ENDPOINTS for error in errors):
+        return None
+    message = errors[0].messages[0]
+    return ApiError(code=endpoints.TOO_MANY_ENDPOINTS, message=message, status_code=409, fields={"url": [message]})
 
 
 class _RefuseUnknownFields:
@@ -96,10 +106,21 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+# What the schema promises a URL may be: https, a host name with a top-level domain (no address, no credentials),
+# a path without a #fragment. The API also refuses, at registration and send time, names resolving to private
+# addresses (docs/partner-guide.md), which no pattern can say.
+WEBHOOK_URL_PATTERN = r"^https://([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?\.){1,4}[a-z]{2,12}(/[A-Za-z0-9._~/-]{0,200})?$"
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500, "pattern": WEBHOOK_URL_PATTERN})
+class WebhookURLField(serializers.URLField):
+    pass
+
+
 class WebhookEndpointWriteSerializer(_RefuseUnknownFields, serializers.Serializer):
     """What a partner may send: the URL, the events, a description and (on update) whether it is active."""
 
-    url = serializers.URLField(
+    url = WebhookURLField(
         max_length=500, help_text="Where notifications are POSTed: https (plain http only outside production)."
     )
     events = EventsField(
@@ -115,6 +136,12 @@ class WebhookEndpointWriteSerializer(_RefuseUnknownFields, serializers.Serialize
         if problem:
             raise ValidationError(problem)
         return value
+
+
+class WebhookEndpointCreateSerializer(WebhookEndpointWriteSerializer):
+    """A registration: the URL, the events and a description (a new endpoint is active; pause it by an update)."""
+
+    is_active = None  # type: ignore[assignment]  # DRF: None removes the parent's field
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -177,7 +204,9 @@ class WebhookEndpointViewSet(
         return endpoints_visible_to(self.request).select_related("organisation")
 
     def get_serializer_class(self):
-        if self.action in ("create", "partial_update"):
+        if self.action == "create":
+            return WebhookEndpointCreateSerializer
+        if self.action == "partial_update":
             return WebhookEndpointWriteSerializer
         return WebhookEndpointSerializer
 
@@ -187,7 +216,7 @@ class WebhookEndpointViewSet(
             raise PermissionDenied("Partners manage their webhooks with their key; staff use the admin.")
         return partner
 
-    @extend_schema(request=WebhookEndpointWriteSerializer, responses={201: WebhookEndpointCreatedSerializer})
+    @extend_schema(request=WebhookEndpointCreateSerializer, responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         return idempotent_create(request, lambda: self._create(request))
 
@@ -196,8 +225,6 @@ class WebhookEndpointViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if "is_active" in data:
-            raise ValidationError({"is_active": ["A new endpoint is active; set this on an update."]})
         try:
             endpoint, secret = endpoints.webhook_endpoint_register(
                 organisation=partner.organisation,
@@ -207,7 +234,7 @@ class WebhookEndpointViewSet(
                 actor=partner.actor,
             )
         except DjangoValidationError as exc:
-            raise _django_error(exc) from exc
+            raise _limit_reached(exc) or _django_error(exc) from exc
         body = WebhookEndpointCreatedSerializer(endpoint, context=self.get_serializer_context()).data
         body["secret"] = secret  # the one answer that carries it
         return Response(body, status=status.HTTP_201_CREATED)

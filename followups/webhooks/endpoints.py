@@ -74,6 +74,10 @@ def webhook_address_problem(address: IPAddress) -> str:
     return ""
 
 
+# The code of the refusal when an organisation's endpoints are all taken (the API answers it with a 409).
+TOO_MANY_ENDPOINTS = "too_many_endpoints"
+
+
 def webhook_url_problem(url: str, *, resolve: bool | None = None) -> str:
     """Why `url` cannot receive webhooks, or "" when it can (at registration; the address again at send time).
 
@@ -149,9 +153,8 @@ def webhook_endpoint_register(
     # Serialises concurrent registrations of one organisation, so that the limit holds.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
     if WebhookEndpoint.objects.filter(organisation=organisation).count() >= settings.WEBHOOK_MAX_ENDPOINTS:
-        raise ValidationError(
-            {"url": f"{organisation.ref} already has {settings.WEBHOOK_MAX_ENDPOINTS} endpoints; delete one first."}
-        )
+        message = f"{organisation.ref} already has {settings.WEBHOOK_MAX_ENDPOINTS} endpoints; delete one first."
+        raise ValidationError({"url": ValidationError(message, code=TOO_MANY_ENDPOINTS)})
     secret = _new_secret()
     endpoint = WebhookEndpoint.objects.create(
         organisation=organisation,

@@ -91,11 +91,12 @@ def test_filtering_on_partner_bs_references_finds_nothing_of_theirs(basename, fi
 @pytest.mark.parametrize("basename", ENDPOINTS)
 def test_partner_bs_object_is_indistinguishable_from_a_missing_one(basename, method, world, client_a):
     lookup, missing = B_OBJECTS[basename]
+    theirs_url = reverse(f"api:{basename}-detail", args=[lookup(world)])
     before = database_snapshot()
     body = {"ref": "CMT-HACKED", "status": "cancelled", "title": "changed", "owner": world.org_a.ref}
 
     kwargs = {} if method in ("get", "head", "options") else {"data": body, "format": "json"}
-    theirs = getattr(client_a, method)(reverse(f"api:{basename}-detail", args=[lookup(world)]), **kwargs)
+    theirs = getattr(client_a, method)(theirs_url, **kwargs)
     nowhere = getattr(client_a, method)(reverse(f"api:{basename}-detail", args=[missing]), **kwargs)
 
     if method in ("get", "head"):
@@ -107,12 +108,13 @@ def test_partner_bs_object_is_indistinguishable_from_a_missing_one(basename, met
     assert database_snapshot() == before
 
 
-def test_status_update_on_partner_bs_commitment_is_a_400_like_a_missing_one(world, client_a):
+def test_status_update_on_partner_bs_commitment_is_a_404_like_a_missing_one(world, client_a):
     before = database_snapshot()
     url = reverse("api:status-update-list")
     theirs = client_a.post(url, {"commitment": world.cmt_b.ref, "status": "completed"}, format="json")
     nowhere = client_a.post(url, {"commitment": "CMT-NOPE-99", "status": "completed"}, format="json")
-    assert theirs.status_code == nowhere.status_code == 400
+    assert theirs.status_code == nowhere.status_code == 404
+    assert error_of(theirs)["code"] == error_of(nowhere)["code"] == "not_found"
     assert error_of(theirs)["fields"] == {"commitment": [f"No commitment {world.cmt_b.ref} that you may report on."]}
     assert error_of(nowhere)["fields"] == {"commitment": ["No commitment CMT-NOPE-99 that you may report on."]}
     assert database_snapshot() == before
@@ -125,7 +127,7 @@ def test_a_commitment_a_can_see_but_does_not_own_cannot_be_reported_on(world, cl
     response = client_a.post(
         reverse("api:status-update-list"), {"commitment": world.cmt_body.ref, "status": "completed"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404  # as any commitment it may not report on
     assert database_snapshot() == before
 
 

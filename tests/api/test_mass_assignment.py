@@ -11,6 +11,7 @@ from config.api_router import router
 from followups.models import Commitment, CommitmentOwner, Deadline, StatusUpdate
 from tests.api.conftest import World, days_from_today, error_of
 from tests.api.snapshot import database_snapshot
+from tests.api.test_access_matrix import changes_of_both
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ A_OBJECTS = {
     "status-update": lambda w: str(w.cmt_a.status_updates.get().uuid),
     "webhook": lambda w: str(w.hook_a.uuid),
     "webhook-delivery": lambda w: str(w.hook_a.deliveries.first().uuid),
+    "change": lambda w: str(changes_of_both(w)[0].uuid),
 }
 # A partner's own records, which DELETE is for: deleting one is tested on its own (below), not as a protected change.
 PARTNER_DELETABLE = {"webhook"}
@@ -64,8 +66,8 @@ def everything(world: World) -> dict:
 @pytest.mark.parametrize("basename", ENDPOINTS)
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_nothing_protected_changes_whatever_a_partner_sends(basename, method, world, client_a):
-    before = database_snapshot()
     detail = reverse(f"api:{basename}-detail", args=[A_OBJECTS[basename](world)])
+    before = database_snapshot()
     urls = [reverse(f"api:{basename}-list"), detail]
     if method == "delete" and basename in PARTNER_DELETABLE:
         urls = [reverse(f"api:{basename}-list")]

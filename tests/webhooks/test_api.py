@@ -114,7 +114,8 @@ def test_an_organisation_has_at_most_the_configured_number_of_endpoints(partners
         payload = {"url": f"https://a.example.org/{n}", "events": EVENTS}
         assert client_a.post("/api/v1/webhooks/", payload, format="json").status_code == 201
     third = client_a.post("/api/v1/webhooks/", {"url": "https://a.example.org/3", "events": EVENTS}, format="json")
-    assert third.status_code == 400 and "url" in error_of(third)["fields"]
+    assert third.status_code == 409 and "url" in error_of(third)["fields"]
+    assert error_of(third)["code"] == "too_many_endpoints"
 
 
 def test_staff_read_every_endpoint_but_register_them_in_the_admin(partners, staff_client_factory):
