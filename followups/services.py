@@ -626,7 +626,7 @@ def _checked_and_locked(
     ownerships = list(commitment.ownerships.select_related("organisation"))
     if owner is not None and owner.pk not in {o.organisation_id for o in ownerships}:
         raise ValidationError({"owner": f"{owner} does not owe {commitment.ref}."})
-    return commitment, ownerships
+    return commitment, ownerships, happened_on
 
 
 def _checked_status_and_date(status: str, happened_on: date | None) -> date:
