@@ -565,15 +565,18 @@ class ApiKeyAdmin(HistoryAdmin):
         add_never_cache_headers(response)
         return response
 
-    @admin.display(boolean=True, description="works now")
+    @admin.display(boolean=True, description=_("works now"))
     def works(self, obj: ApiKey) -> bool:
         return obj.is_usable()
 
-    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    @admin.action(description=_("Revoke the selected keys (they stop working at once)"))
     def revoke(self, request, queryset):
         for key in queryset:
             api_key_revoke(api_key=key, by_user=request.user)
-        messages.success(request, f"{queryset.count()} key(s) revoked.")
+        count = queryset.count()
+        messages.success(
+            request, ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count}
+        )
 
 
 @admin.register(SecurityEvent)

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from followups.outbox import FAILED
 
@@ -23,12 +25,21 @@ class OutboxAdmin(admin.ModelAdmin):
     def resend_row(self, row: Any) -> None:
         raise NotImplementedError
 
-    @admin.action(description="Resend the selected failed %(verbose_name_plural)s")
+    @admin.action(description=_("Resend the selected failed %(verbose_name_plural)s"))
     def resend(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         failed = list(queryset.filter(status=FAILED))
         for row in failed:
             self.resend_row(row)
         skipped = queryset.count() - len(failed)
-        self.message_user(request, f"{len(failed)} {self.opts.verbose_name_plural} queued again.", messages.SUCCESS)
+        queued = gettext("%(count)d %(items)s queued again.") % {
+            "count": len(failed),
+            "items": self.opts.verbose_name_plural,
+        }
+        self.message_user(request, queued, messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} were not FAILED and were left alone.", messages.WARNING)
+            left = ngettext(
+                "%(count)d was not failed and was left alone.",
+                "%(count)d were not failed and were left alone.",
+                skipped,
+            )
+            self.message_user(request, left % {"count": skipped}, messages.WARNING)

@@ -7,6 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from followups.models import ContactPreferenceChange, PartnerLink, PartnerMessage
 from followups.outbox_admin import OutboxAdmin
@@ -28,19 +30,20 @@ class PartnerLinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # links are issued with the e-mail that carries them
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj: PartnerLink) -> str:
         if obj.revoked_at:
-            return f"revoked {obj.revoked_at:%Y-%m-%d}"
-        return "expired" if obj.expires_at <= timezone.now() else "valid"
+            return gettext("revoked %(date)s") % {"date": f"{obj.revoked_at:%Y-%m-%d}"}
+        return gettext("expired") if obj.expires_at <= timezone.now() else gettext("valid")
 
-    @admin.action(description="Revoke the selected links (they stop working at once)")
+    @admin.action(description=_("Revoke the selected links (they stop working at once)"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerLink]) -> None:
         count = 0
         for link in queryset.filter(revoked_at__isnull=True):
             partner_link_revoke(link=link, by_user=request.user if request.user.is_authenticated else None)
             count += 1
-        self.message_user(request, f"{count} link(s) revoked.", messages.SUCCESS)
+        text = ngettext("%(count)d link revoked.", "%(count)d links revoked.", count) % {"count": count}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 @admin.register(PartnerMessage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from agreements.admin import HistoryAdmin
 from followups import services
@@ -30,11 +31,11 @@ class ReminderAdmin(OutboxAdmin):
     def resend_row(self, row: Reminder) -> None:
         reminder_resend(reminder=row)
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def error(self, obj: Reminder) -> str:
         return obj.last_error if len(obj.last_error) <= 60 else obj.last_error[:57] + "..."
 
-    @admin.display(description="recipient")
+    @admin.display(description=_("recipient"))
     def recipient(self, obj: Reminder) -> str:
         return obj.recipient_label
 

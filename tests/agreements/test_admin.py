@@ -287,3 +287,30 @@ def test_a_form_with_errors_says_so_first_in_a_heading_read_aloud(clerk_client, 
     assert 'role="alert"' in summary[:200]
     assert f'<h2 id="error-summary-title">{heading}</h2>' in summary
     assert summary.index("error-summary-title") < summary.index('href="#id_title"')
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("es", ["Último error", "Destinatario", "Reenviar los"]),
+        ("fr", ["Dernière erreur", "Destinataire", "Renvoyer les"]),
+    ],
+)
+def test_the_outbox_pages_are_in_the_clerks_language(clerk_client, language, words):
+    from agreements.models import Contact
+
+    commitment = Commitment.objects.get(ref="CMT-CD-05")  # a contact assigned in the admin: reminders planned
+    contact = Contact.objects.create(
+        ref="CON-TEST-02",
+        name="B. Tester",
+        email="b.tester@example.org",
+        organisation=commitment.framework.parties.first().organisation,
+    )
+    url = reverse("admin:followups_commitment_change", args=[commitment.pk])
+    data = form_of(clerk_client, url)
+    data["contacts"] = [str(contact.pk)]
+    clerk_client.post(url, data, follow=True)
+    page = _in(clerk_client, language).get(reverse("admin:followups_reminder_changelist")).content.decode()
+    for word in words:
+        assert word in page, word
+    assert "last error" not in page.lower() and "Resend the selected" not in page
