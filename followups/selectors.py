@@ -26,7 +26,9 @@ from followups.models import (
     DONE_STATUSES,
     Commitment,
     CommitmentOwner,
+    CommitmentQuerySet,
     Deadline,
+    DeadlineQuerySet,
     Status,
     StatusUpdate,
 )
@@ -44,13 +46,13 @@ def portfolio_of(user) -> list[Organisation]:
     return list(Organisation.objects.filter(desk_officers__user=user).order_by("name"))
 
 
-def commitments_for(organisations: Iterable[Organisation] | None) -> QuerySet[Commitment]:
+def commitments_for(organisations: Iterable[Organisation] | None) -> CommitmentQuerySet:
     """All commitments, or those owed by any of `organisations` (a portfolio)."""
     qs = Commitment.objects.all()
     return qs if organisations is None else qs.owned_by(organisations)
 
 
-def deadlines_for(organisations: Iterable[Organisation] | None) -> QuerySet[Deadline]:
+def deadlines_for(organisations: Iterable[Organisation] | None) -> DeadlineQuerySet:
     qs = Deadline.objects.all()
     if organisations is not None:
         qs = qs.filter(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import django_filters
 from django.contrib.auth.models import AnonymousUser
@@ -64,6 +65,13 @@ class SinceFilter(django_filters.IsoDateTimeFilter):
         super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
 
 
+if TYPE_CHECKING:
+    # What the mixin is mixed into (every API viewset), so that its calls to super() and the viewset are checked.
+    _ViewSet = viewsets.GenericViewSet
+else:
+    _ViewSet = object
+
+
 BASIS_HELP = (
     "sourced: a fact with its sources; template: a deadline rule copied from a sister instrument, not verified for "
     "this one; illustrative: invented-but-plausible demo material. Whether a date is only estimated is said beside "
@@ -102,7 +110,7 @@ class BasisFilter(filters.BasisFilter):
         super().__init__(**kwargs)
 
 
-class ETagMixin:
+class ETagMixin(_ViewSet):
     """Conditional GET on detail views: a strong ETag of the representation, 304 when it matches.
 
     Detail views ignore the list filters (DRF would otherwise apply `?status=...` to a lookup by reference).

@@ -28,7 +28,11 @@ from agreements.models import (
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
+    # DRF's metaclass takes declared fields out of the class, so this never replaces Field.parent (the bound
+    # serializer), as the stubs believe.
+    parent: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="ref", read_only=True, allow_null=True
+    )
     member_of = serializers.SerializerMethodField(help_text="References of the bodies it belongs to.")
     basis = basis_field()
     sources = sources_field()
@@ -70,7 +74,9 @@ class OrganisationViewSet(RefViewSet):
 
 
 class PartySerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     basis = basis_field()
     sources = sources_field()
@@ -94,7 +100,10 @@ class PartySerializer(serializers.ModelSerializer):
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
+    # Never replaces Field.parent: see OrganisationSerializer.
+    parent: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="ref", read_only=True, allow_null=True
+    )
     parties = PartySerializer(many=True, read_only=True)
     basis = basis_field()
     sources = sources_field()
@@ -160,7 +169,9 @@ class FrameworkViewSet(RefViewSet):
 
 
 class WorkingGroupMemberSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
 
     class Meta:
@@ -170,7 +181,7 @@ class WorkingGroupMemberSerializer(serializers.ModelSerializer):
 
 
 class WorkingGroupSerializer(serializers.ModelSerializer):
-    framework = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    framework: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     members = WorkingGroupMemberSerializer(source="memberships", many=True, read_only=True)
     basis = basis_field()
     sources = sources_field()
