@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -161,7 +161,7 @@ def partner_link_resolve(*, raw: str, purpose: str, now: datetime | None = None)
     return link
 
 
-def partner_link_revoke(*, link: PartnerLink, by_user: AbstractBaseUser | None = None) -> PartnerLink:
+def partner_link_revoke(*, link: PartnerLink, by_user: User | None = None) -> PartnerLink:
     """Revoke a link: it fails on its next use. Safe to run twice (the first revocation time is kept)."""
     PartnerLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=by_user
@@ -171,7 +171,7 @@ def partner_link_revoke(*, link: PartnerLink, by_user: AbstractBaseUser | None =
 
 
 @transaction.atomic
-def partner_links_revoke_contact(*, contact: Contact, by_user: AbstractBaseUser | None = None) -> int:
+def partner_links_revoke_contact(*, contact: Contact, by_user: User | None = None) -> int:
     """Revoke every live link of a contact (a mailbox lost, a person gone). Safe to run twice."""
     return PartnerLink.objects.filter(contact=contact, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=by_user
