@@ -31,6 +31,11 @@ def test_partner_sees_frameworks_it_is_party_to_directly_or_through_a_body(world
             "signed_by": "",
             "signed_by_title": "",
             "joined_on": None,
+            "joined_precision": "day",
+            "term_ends_on": None,
+            "term_end_estimated": False,
+            "basis": "sourced",
+            "sources": [],
         }
     ]
 
