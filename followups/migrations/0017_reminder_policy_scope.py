@@ -5,89 +5,201 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agreements', '0007_history_for_people_and_keys'),
-        ('followups', '0016_reminder_deadline_index'),
+        ("agreements", "0007_history_for_people_and_keys"),
+        ("followups", "0016_reminder_deadline_index"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='reminderpolicy',
-            name='reminder_policy_one_scope',
+            model_name="reminderpolicy",
+            name="reminder_policy_one_scope",
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='category',
-            field=models.CharField(blank=True, choices=[('agreement', 'Agreement'), ('asset_sale_review', 'Asset-sale review'), ('consultation', 'Consultation'), ('coordination', 'Coordination'), ('data_quality', 'Data quality'), ('financing', 'Financing'), ('geological_mapping', 'Geological mapping'), ('governance', 'Governance'), ('investment', 'Investment'), ('investment_vehicle', 'Investment vehicle'), ('market_access', 'Market access'), ('market_integrity', 'Market integrity'), ('meeting', 'Meeting'), ('membership', 'Membership'), ('offtake_access', 'Offtake access'), ('permitting', 'Permitting'), ('pricing', 'Pricing'), ('processing', 'Processing'), ('project_pipeline', 'Project pipeline'), ('recycling', 'Recycling'), ('reporting', 'Reporting'), ('review', 'Review'), ('scoping', 'Scoping'), ('stockpiling', 'Stockpiling'), ('supply_security', 'Supply security'), ('technical_cooperation', 'Technical cooperation'), ('transparency', 'Transparency'), ('other', 'Other')], help_text='Only the deadlines of commitments of this category (e.g. meetings); blank for any.', max_length=30),
+            model_name="historicalreminderpolicy",
+            name="category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("agreement", "Agreement"),
+                    ("asset_sale_review", "Asset-sale review"),
+                    ("consultation", "Consultation"),
+                    ("coordination", "Coordination"),
+                    ("data_quality", "Data quality"),
+                    ("financing", "Financing"),
+                    ("geological_mapping", "Geological mapping"),
+                    ("governance", "Governance"),
+                    ("investment", "Investment"),
+                    ("investment_vehicle", "Investment vehicle"),
+                    ("market_access", "Market access"),
+                    ("market_integrity", "Market integrity"),
+                    ("meeting", "Meeting"),
+                    ("membership", "Membership"),
+                    ("offtake_access", "Offtake access"),
+                    ("permitting", "Permitting"),
+                    ("pricing", "Pricing"),
+                    ("processing", "Processing"),
+                    ("project_pipeline", "Project pipeline"),
+                    ("recycling", "Recycling"),
+                    ("reporting", "Reporting"),
+                    ("review", "Review"),
+                    ("scoping", "Scoping"),
+                    ("stockpiling", "Stockpiling"),
+                    ("supply_security", "Supply security"),
+                    ("technical_cooperation", "Technical cooperation"),
+                    ("transparency", "Transparency"),
+                    ("other", "Other"),
+                ],
+                help_text="Only the deadlines of commitments of this category (e.g. meetings); blank for any.",
+                max_length=30,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='illustrative',
-            field=models.BooleanField(default=False, help_text='Invented-but-plausible demo material, not a sourced fact.'),
+            model_name="historicalreminderpolicy",
+            name="illustrative",
+            field=models.BooleanField(
+                default=False, help_text="Invented-but-plausible demo material, not a sourced fact."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='name',
+            model_name="historicalreminderpolicy",
+            name="name",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='priority',
-            field=models.CharField(blank=True, choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High')], help_text='Only the deadlines of commitments of this priority; blank for any.', max_length=10),
+            model_name="historicalreminderpolicy",
+            name="priority",
+            field=models.CharField(
+                blank=True,
+                choices=[("low", "Low"), ("normal", "Normal"), ("high", "High")],
+                help_text="Only the deadlines of commitments of this priority; blank for any.",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='recurring',
-            field=models.BooleanField(default=False, help_text='Only repeating obligations (a recurrence or a periodic review).'),
+            model_name="historicalreminderpolicy",
+            name="recurring",
+            field=models.BooleanField(
+                default=False, help_text="Only repeating obligations (a recurrence or a periodic review)."
+            ),
         ),
         migrations.AddField(
-            model_name='historicalreminderpolicy',
-            name='ref',
-            field=models.CharField(blank=True, db_index=True, max_length=40, null=True, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$', 'A reference looks like ORG-AR, FW-US-AU or CMT-AU-01.')]),
+            model_name="historicalreminderpolicy",
+            name="ref",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                max_length=40,
+                null=True,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", "A reference looks like ORG-AR, FW-US-AU or CMT-AU-01."
+                    )
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='category',
-            field=models.CharField(blank=True, choices=[('agreement', 'Agreement'), ('asset_sale_review', 'Asset-sale review'), ('consultation', 'Consultation'), ('coordination', 'Coordination'), ('data_quality', 'Data quality'), ('financing', 'Financing'), ('geological_mapping', 'Geological mapping'), ('governance', 'Governance'), ('investment', 'Investment'), ('investment_vehicle', 'Investment vehicle'), ('market_access', 'Market access'), ('market_integrity', 'Market integrity'), ('meeting', 'Meeting'), ('membership', 'Membership'), ('offtake_access', 'Offtake access'), ('permitting', 'Permitting'), ('pricing', 'Pricing'), ('processing', 'Processing'), ('project_pipeline', 'Project pipeline'), ('recycling', 'Recycling'), ('reporting', 'Reporting'), ('review', 'Review'), ('scoping', 'Scoping'), ('stockpiling', 'Stockpiling'), ('supply_security', 'Supply security'), ('technical_cooperation', 'Technical cooperation'), ('transparency', 'Transparency'), ('other', 'Other')], help_text='Only the deadlines of commitments of this category (e.g. meetings); blank for any.', max_length=30),
+            model_name="reminderpolicy",
+            name="category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("agreement", "Agreement"),
+                    ("asset_sale_review", "Asset-sale review"),
+                    ("consultation", "Consultation"),
+                    ("coordination", "Coordination"),
+                    ("data_quality", "Data quality"),
+                    ("financing", "Financing"),
+                    ("geological_mapping", "Geological mapping"),
+                    ("governance", "Governance"),
+                    ("investment", "Investment"),
+                    ("investment_vehicle", "Investment vehicle"),
+                    ("market_access", "Market access"),
+                    ("market_integrity", "Market integrity"),
+                    ("meeting", "Meeting"),
+                    ("membership", "Membership"),
+                    ("offtake_access", "Offtake access"),
+                    ("permitting", "Permitting"),
+                    ("pricing", "Pricing"),
+                    ("processing", "Processing"),
+                    ("project_pipeline", "Project pipeline"),
+                    ("recycling", "Recycling"),
+                    ("reporting", "Reporting"),
+                    ("review", "Review"),
+                    ("scoping", "Scoping"),
+                    ("stockpiling", "Stockpiling"),
+                    ("supply_security", "Supply security"),
+                    ("technical_cooperation", "Technical cooperation"),
+                    ("transparency", "Transparency"),
+                    ("other", "Other"),
+                ],
+                help_text="Only the deadlines of commitments of this category (e.g. meetings); blank for any.",
+                max_length=30,
+            ),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='illustrative',
-            field=models.BooleanField(default=False, help_text='Invented-but-plausible demo material, not a sourced fact.'),
+            model_name="reminderpolicy",
+            name="illustrative",
+            field=models.BooleanField(
+                default=False, help_text="Invented-but-plausible demo material, not a sourced fact."
+            ),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='name',
+            model_name="reminderpolicy",
+            name="name",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='priority',
-            field=models.CharField(blank=True, choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High')], help_text='Only the deadlines of commitments of this priority; blank for any.', max_length=10),
+            model_name="reminderpolicy",
+            name="priority",
+            field=models.CharField(
+                blank=True,
+                choices=[("low", "Low"), ("normal", "Normal"), ("high", "High")],
+                help_text="Only the deadlines of commitments of this priority; blank for any.",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='recurring',
-            field=models.BooleanField(default=False, help_text='Only repeating obligations (a recurrence or a periodic review).'),
+            model_name="reminderpolicy",
+            name="recurring",
+            field=models.BooleanField(
+                default=False, help_text="Only repeating obligations (a recurrence or a periodic review)."
+            ),
         ),
         migrations.AddField(
-            model_name='reminderpolicy',
-            name='ref',
-            field=models.CharField(blank=True, max_length=40, null=True, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$', 'A reference looks like ORG-AR, FW-US-AU or CMT-AU-01.')]),
+            model_name="reminderpolicy",
+            name="ref",
+            field=models.CharField(
+                blank=True,
+                max_length=40,
+                null=True,
+                unique=True,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)+$", "A reference looks like ORG-AR, FW-US-AU or CMT-AU-01."
+                    )
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalreminderpolicy',
-            name='lead_days',
-            field=models.JSONField(blank=True, default=list, help_text='Days before the due date, e.g. [30, 7, 1]; 0 for the day itself.'),
+            model_name="historicalreminderpolicy",
+            name="lead_days",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Days before the due date, e.g. [30, 7, 1]; 0 for the day itself."
+            ),
         ),
         migrations.AlterField(
-            model_name='reminderpolicy',
-            name='lead_days',
-            field=models.JSONField(blank=True, default=list, help_text='Days before the due date, e.g. [30, 7, 1]; 0 for the day itself.'),
+            model_name="reminderpolicy",
+            name="lead_days",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Days before the due date, e.g. [30, 7, 1]; 0 for the day itself."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminderpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('framework__isnull', True), ('deadline__isnull', True), _connector='OR'), name='reminder_policy_one_scope'),
+            model_name="reminderpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("framework__isnull", True), ("deadline__isnull", True), _connector="OR"),
+                name="reminder_policy_one_scope",
+            ),
         ),
     ]
