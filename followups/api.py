@@ -25,9 +25,11 @@ from agreements.api.auth import Partner, organisation_of, partner_of
 from agreements.api.base import (
     BasisFilter,
     ETagMixin,
+    LinkField,
     RefRelatedField,
     RefViewSet,
     SinceFilter,
+    TextField,
     basis_field,
     sources_field,
 )
@@ -167,8 +169,8 @@ class OccurrenceSerializer(serializers.ModelSerializer):
 
 class OccurrenceCreateSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=OccurrenceOutcome.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    evidence_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
+    note = TextField(required=False, allow_blank=True, default="", max_length=5000)
+    evidence_url = LinkField(required=False, allow_blank=True, default="", max_length=500)
     happened_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -296,8 +298,8 @@ class StatusUpdateCreateSerializer(serializers.Serializer):
         help_text="A partner may report not_started, in_progress, at_risk or completed (recorded as completed_late "
         "when a deadline has passed); waiving (cancelled) is for the coordinating office.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
-    evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")
+    note = TextField(required=False, allow_blank=True, max_length=10_000, default="")
+    evidence_url = LinkField(required=False, allow_blank=True, max_length=500, default="")
     happened_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="When it happened; today if left out."
     )

@@ -41,6 +41,25 @@ class RefRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+# What the schema promises a link may be (empty, or http(s) with a host name that has a top-level domain and a plain
+# path): every value it allows is one URLField accepts, so a schema-valid link is never refused.
+LINK_PATTERN = r"^(https?://([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?\.){1,4}[a-z]{2,12}(/[A-Za-z0-9._~/-]{0,200})?)?$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 500, "pattern": LINK_PATTERN})
+class LinkField(serializers.URLField):
+    """A link to evidence, or empty."""
+
+
+class TextField(serializers.CharField):
+    """Text sent as a JSON string: a number or a boolean is refused (CharField would turn it into text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UTCIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 instant, turned to UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows."""
 

@@ -94,6 +94,9 @@ _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "S
 def _document_operation(operation: dict, method: str, *, detail: bool) -> None:
     for parameter in operation.get("parameters", []):
         value_schema = parameter.get("schema", {})
+        if parameter.get("in") == "query" and value_schema.get("type") == "boolean":
+            # Read as the words, exactly (1, 0 and yes are refused): what a client must send is the text.
+            parameter["schema"] = value_schema = {"type": "string", "enum": ["true", "false"]}
         if parameter.get("in") == "query" and value_schema.get("type") == "string":
             value_schema.setdefault("minLength", 1)  # an empty value is refused, not ignored
             _text_without_nul(value_schema)

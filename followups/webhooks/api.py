@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agreements.api.auth import partner_of
-from agreements.api.base import ETagMixin
+from agreements.api.base import ETagMixin, TextField
 from agreements.api.idempotency import idempotent_create
 from agreements.api.input import Cursor
 from agreements.models import Organisation
@@ -128,7 +128,7 @@ class WebhookEndpointWriteSerializer(_RefuseUnknownFields, serializers.Serialize
         max_length=len(WebhookEvent.values),
         help_text="The events to receive.",
     )
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = TextField(max_length=200, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(required=False, help_text="Updates only: false pauses deliveries.")
 
     def validate_url(self, value: str) -> str:
