@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters, parsers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -199,6 +200,7 @@ class StrictBooleanField(forms.Field):
         raise DjangoValidationError(_("Use true or false."), code="invalid")
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})  # the words, exactly: what a client sends
 class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 

@@ -136,6 +136,7 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
     _keep_audience_security(result, schema_audience())
     for name, component in result["components"]["schemas"].items():
         if name.endswith("Request"):  # what callers send (COMPONENT_SPLIT_REQUEST)
+            component["additionalProperties"] = False  # any other field is refused, by name
             for field in component.get("properties", {}).values():
                 _text_without_nul(field)
     for path, operations in result.get("paths", {}).items():

@@ -65,6 +65,14 @@ class _RefuseUnknownFields:
 # --- Serializers -------------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": WebhookEvent.values},
+        "minItems": 1,
+        "maxItems": len(WebhookEvent.values),
+    }
+)
 class EventsField(serializers.ListField):
     """A list of event names whose errors are one flat list of messages, like every other field's."""
 
