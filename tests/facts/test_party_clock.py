@@ -110,7 +110,6 @@ def test_the_admin_adds_a_party_through_the_service(clock, clerk_client):
                 "role": "signatory",
                 "joined_on": "2026-06-27",
                 "joined_precision": "day",
-                "illustrative_fields": "[]",
             },
         )
     assert response.status_code == 302, response.content.decode()[:3000]
