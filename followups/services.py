@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from agreements.models import (
+    Basis,
     Contact,
     Event,
     Framework,
@@ -584,6 +585,7 @@ def commitment_update_status(
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
     new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
     _commitment_takes_status(commitment, new_overall, happened_on=happened_on, now=now, by_user=by_user, actor=actor)
+    _status_now_reported(commitment, actor_kind)
     webhooks_status_changed(update=update, changed_owners=changed_owners)
     quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
     return update
@@ -607,6 +609,15 @@ def _commitment_takes_status(
     commitment.status = new_overall
     save_with_history(commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}")
     _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
+
+
+def _status_now_reported(commitment: Commitment, actor_kind: ActorKind) -> None:
+    """A status recorded through the tracker rests on its timeline entry (who, when, note, evidence): it is no
+    longer the dataset's illustrative guess, so the dashboard's sourced counts and the API's `status_basis` take
+    it in. The loader's own entries keep the file's basis."""
+    if actor_kind != ActorKind.LOADER and commitment.status_basis != Basis.SOURCED:
+        Commitment.objects.filter(pk=commitment.pk).update(status_basis=Basis.SOURCED)
+        commitment.status_basis = Basis.SOURCED
 
 
 def _actor_kind(by_user: User | None, actor_kind: ActorKind | None) -> ActorKind:

@@ -162,3 +162,25 @@ def test_dashboard_counts_split_sourced_and_illustrative_add_up(ministerial, vie
     hidden = viewer_client.get("/?basis=sourced")
     assert hidden.context["sections"][-1]["counts"].total == section["split"]["total"][0]
     assert "Counting sourced facts only" in text(hidden)
+
+
+def test_a_status_recorded_by_staff_counts_as_sourced(ministerial, coordinator_client):
+    """A coordinator's update replaces the dataset's illustrative status: the dashboard's sourced count and the
+    API's status_basis take it in (the loader's own entries keep the file's basis)."""
+    from followups.models import Commitment
+
+    commitment = Commitment.objects.filter(illustrative=False, status_basis="illustrative").order_by("ref").first()
+    assert commitment is not None
+
+    def sourced_total() -> int:
+        sections = coordinator_client.get("/").context["sections"]
+        return next(s for s in sections if s["key"] == "all")["split"]["total"][0]
+
+    before = sourced_total()
+    response = coordinator_client.post(
+        f"/commitments/{commitment.ref}/", {"status": "in_progress", "note": "Confirmed at the working group."}
+    )
+    assert response.status_code == 302
+    assert sourced_total() == before + 1
+    api = coordinator_client.get(f"/api/v1/commitments/{commitment.ref}/").json()
+    assert api["status"] == "in_progress" and api["status_basis"] == "sourced"
