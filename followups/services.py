@@ -804,6 +804,8 @@ def commitment_schedule_review(
         "anchor_framework": framework if anchored else None,
         "offset": every,
         "recurrence": every,
+        # The review's rule is the dataset's repetition: as sourced as its `recurrence.basis` says.
+        "basis": commitment.recurrence_basis or "template",
     }
     if review is None:
         review = Deadline(
@@ -811,7 +813,6 @@ def commitment_schedule_review(
             commitment=commitment,
             title=f"Review ({every})",
             is_review=True,
-            basis="template",
             anchor_date=timezone.localtime(commitment.created_at).date(),
             **wanted,
         )

@@ -184,3 +184,18 @@ def test_a_status_recorded_by_staff_counts_as_sourced(ministerial, coordinator_c
     assert sourced_total() == before + 1
     api = coordinator_client.get(f"/api/v1/commitments/{commitment.ref}/").json()
     assert api["status"] == "in_progress" and api["status_basis"] == "sourced"
+
+
+def test_a_review_the_tracker_plans_is_as_sourced_as_the_repetition_it_comes_from(ministerial, viewer_client):
+    """CMT-AU-05's six-monthly review is the dataset's illustrative repetition: its deadline says so in the
+    deadlines list's basis filter and the API, not "sourced"."""
+    from followups.models import Deadline
+    from followups.tasks import reminders_plan_daily
+
+    reminders_plan_daily()  # the hourly planning task schedules the reviews
+    review = Deadline.objects.get(commitment__ref="CMT-AU-05", is_review=True)
+    assert review.provenance == "illustrative"
+    sourced = viewer_client.get("/deadlines/?basis=sourced&page_size=500").content.decode()
+    assert review.ref not in sourced
+    api = viewer_client.get(f"/api/v1/deadlines/{review.ref}/").json()
+    assert api["basis"] == "illustrative"
