@@ -305,14 +305,16 @@ class _NoLongerClaimed(Exception):
 def _mark_sent(rows: list[Reminder], token: str, message_id: str, now: datetime) -> set[int]:
     """Mark the unit's rows still claimed with `token` SENT; the UPDATE also locks them until the transaction ends
     (one query). Returns the ids marked."""
+    ids = [r.pk for r in rows]
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(Reminder._meta.db_table)
         # The same as Reminder.objects.filter(...).update(...), with the ids that matched back in the same query.
+        # `IN (%s, ...)` rather than PostgreSQL's `= ANY(%s)`: the embedded SQLite default sends through it too.
         cursor.execute(
             f"UPDATE {table} SET status = %s, sent_at = %s, last_error = '', message_id = %s, "  # noqa: S608
             "attempts = attempts + 1, lease_expires_at = NULL, updated_at = %s "
-            "WHERE id = ANY(%s) AND status = %s AND claim_token = %s RETURNING id",
-            [ReminderStatus.SENT, now, message_id, now, [r.pk for r in rows], ReminderStatus.SENDING, token],
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND status = %s AND claim_token = %s RETURNING id",
+            [ReminderStatus.SENT, now, message_id, now, *ids, ReminderStatus.SENDING, token],
         )
         return {pk for (pk,) in cursor.fetchall()}
 
