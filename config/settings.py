@@ -456,6 +456,11 @@ SPECTACULAR_SETTINGS = {
         "CommitmentStatusEnum": "followups.models.Status",
         "FrameworkStatusEnum": "agreements.models.FrameworkStatus",
         "WebhookEventEnum": "followups.models.WebhookEvent",
+        # The names alone, as the registration body lists them (followups.webhooks.api.EventsField).
+        "WebhookEventNameEnum": "followups.models.WebhookEvent.values",
+        # A deadline rule may also be copied from a template; any other record is sourced or illustrative.
+        "BasisEnum": "agreements.models.Basis",
+        "RecordBasisEnum": "agreements.models.Basis.record_choices",
         "WebhookDeliveryStatusEnum": "followups.models.WebhookDeliveryStatus",
     },
 }
