@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from hypothesis import HealthCheck, seed, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from agreements.api.schema import AudienceSchemaGenerator
 from agreements.roles import Role, role_groups_ensure
@@ -65,8 +66,19 @@ def staff_target(live_server, world, settings):
 def probes_credentials(case) -> bool:
     """Whether schemathesis built this case to send without, or with a spoiled, credential (a coverage probe of
     the Authorization header or the session cookie): then ours must not be added over it."""
-    data = getattr(getattr(getattr(case, "meta", None), "phase", None), "data", None)
-    return getattr(data, "parameter", None) in ("Authorization", django_settings.SESSION_COOKIE_NAME)
+    meta = getattr(case, "meta", None)
+    data = getattr(getattr(meta, "phase", None), "data", None)
+    if getattr(data, "parameter", None) in ("Authorization", django_settings.SESSION_COOKIE_NAME):
+        return True
+    # A negative case of the fuzzing phase whose cookies were generated invalid (the session cookie dropped or
+    # spoiled), or whose headers lack the Authorization it requires: it is sent as generated.
+    if meta is not None and meta.is_negative_at(ParameterLocation.COOKIE):
+        return True
+    return (
+        meta is not None
+        and meta.is_negative_at(ParameterLocation.HEADER)
+        and "Authorization" not in (case.headers or {})
+    )
 
 
 def call_and_check(case, base_url: str, credentials: dict[str, str], headers: dict[str, str]) -> None:
