@@ -10,7 +10,7 @@ Conventions:
 - the tracker and its baseline are timed in interleaved rounds (tracker, bare, tracker, bare...) so that the
   other work on a shared machine weighs on both alike;
 - BENCH_SCALE (default 1) multiplies every size: BENCH_SCALE=0.1 runs the whole suite in a few minutes;
-- databases are named bench_tracker_*, on BENCH_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432),
+- databases are named bench_tracker_* (BENCH_DB_PREFIX changes the prefix), on BENCH_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432),
   created and filled on first use and then reused; nothing else is touched.
 """
 
@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+# Several people measuring on one server give their databases a prefix of their own (BENCH_DB_PREFIX=bench_ann).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_tracker")
 RESULTS_DIR = ROOT / "var" / "bench"
 
 

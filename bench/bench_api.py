@@ -39,7 +39,7 @@ def first_difference(a: bytes, b: bytes) -> str:
 def child(size: int, rounds: int, load_seconds: float) -> None:
     import psycopg
 
-    url = c.ensure_database(f"bench_tracker_{size}")
+    url = c.ensure_database(f"{c.DB_PREFIX}_{size}")
     c.django_setup(url)
     from _data import PARTNER_REF, fill_tracker
 

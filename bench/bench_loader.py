@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _common as c
 
-TEMPLATE = "bench_tracker_loader_tpl"
-TARGET = "bench_tracker_loader"
-COPY_TARGET = "bench_tracker_loader_copy"
+TEMPLATE = f"{c.DB_PREFIX}_loader_tpl"
+TARGET = f"{c.DB_PREFIX}_loader"
+COPY_TARGET = f"{c.DB_PREFIX}_loader_copy"
 
 LOADER = """
 import os, sys, django

@@ -207,7 +207,7 @@ def tick_paths(now, due: int, claimed: dict[str, set[int]]) -> tuple[dict, objec
 
 
 def tick_child(size: int, rounds: int) -> None:
-    url = c.ensure_database(f"bench_tracker_tick_{size}")
+    url = c.ensure_database(f"{c.DB_PREFIX}_tick_{size}")
     os.environ["CELERY_BROKER_URL"] = BROKER
     queue = f"bench-tick-{os.getpid()}"
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue
@@ -288,7 +288,7 @@ print(elapsed, int(hwm) / 1024)
 
 
 def mail_child(mails: int) -> None:
-    url = c.ensure_database("bench_tracker_mail")
+    url = c.ensure_database(f"{c.DB_PREFIX}_mail")
     queue = f"bench-mail-{os.getpid()}"
     os.environ["CELERY_BROKER_URL"] = BROKER
     os.environ["CELERY_TASK_DEFAULT_QUEUE"] = queue

@@ -64,7 +64,7 @@ def dashboard_view(html: str) -> tuple:
 def child(size: int, rounds: int, load_seconds: float) -> None:
     import psycopg
 
-    url = c.ensure_database(f"bench_tracker_{size}")
+    url = c.ensure_database(f"{c.DB_PREFIX}_{size}")
     c.django_setup(url)
     from _data import DETAIL_REF, EXPORT_WORD, fill_tracker
 
