@@ -23,7 +23,7 @@ from followups.models.choices import (
     Priority,
     Status,
 )
-from followups.models.commitments import Commitment, CommitmentOwner, CommitmentQuerySet
+from followups.models.commitments import COMMITMENT_LIST_ORDER, Commitment, CommitmentOwner, CommitmentQuerySet
 from followups.models.deadlines import (
     UNSOURCED_BASES,
     Anchor,
@@ -69,6 +69,7 @@ __all__ = [
     "UNSOURCED_BASES",
     "COORDINATING_OFFICE",
     "CLOSED_STATUSES",
+    "COMMITMENT_LIST_ORDER",
     "DEFAULT_LEAD_DAYS",
     "DEFAULT_OVERDUE_DAYS",
     "DEFAULT_QUIET_DAYS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -106,6 +106,11 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
         return self.all() if organisation is None else self.owned_by(organisation)
 
 
+# Closed (1) or open (0): the first key of the staff list's default order and of its index.
+CLOSED_FIRST_KEY = models.Case(models.When(status__in=CLOSED_STATUSES, then=models.Value(1)), default=models.Value(0))
+COMMITMENT_LIST_ORDER = (CLOSED_FIRST_KEY, models.F("next_due_on"), models.F("ref"))
+
+
 class Commitment(Sourced):
     """Something one or more parties undertook under a framework, with owners, deadlines and a status.
 
@@ -143,8 +148,12 @@ class Commitment(Sourced):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
+    # The earliest due date of its open deadlines (None without one): derived, kept by the services in the
+    # transaction of every deadline change (services.commitments_next_due_refresh), so that the lists sort by it
+    # through an index instead of a subquery per commitment (issue 15).
+    next_due_on = models.DateField(null=True, blank=True, editable=False)
 
-    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
+    history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at", "next_due_on"])
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
@@ -157,10 +166,26 @@ class Commitment(Sourced):
             # Dashboard counts and list filters by status within a framework.
             models.Index(fields=["framework", "status"], name="commitment_framework_status"),
             models.Index(fields=["status", "priority"], name="commitment_status_priority"),
+            # The staff list's default order (open first, the soonest next due, then ref): its first page is an
+            # index scan and a limit. ASC puts NULLs last, as the list wants. Queries must order by
+            # COMMITMENT_LIST_ORDER, the very same expressions.
+            models.Index(*COMMITMENT_LIST_ORDER, name="commitment_list_order"),
         ]
 
     def __str__(self) -> str:
         return f"{self.ref}: {self.title[:80]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An existing commitment's save leaves `next_due_on` alone unless named in `update_fields`: only
+        followups.next_due writes it, so an instance read before its deadlines changed cannot put an old date back."""
+        if (
+            not self._state.adding
+            and not args
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = _SAVED_FIELDS
+        super().save(*args, **kwargs)
 
     @property
     def is_closed(self) -> bool:
@@ -193,6 +218,9 @@ class Commitment(Sourced):
 
     def is_quiet(self, *, today: date | None = None) -> bool:
         return not self.is_closed and self.days_since_update(today=today) > self.quiet_window()[0]
+
+
+_SAVED_FIELDS = [f.name for f in Commitment._meta.concrete_fields if not f.primary_key and f.name != "next_due_on"]
 
 
 class CommitmentOwner(models.Model):

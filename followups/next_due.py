@@ -1,0 +1,67 @@
+"""A commitment's next due date (`Commitment.next_due_on`): the earliest due date of its open deadlines.
+
+Stored so that the staff list sorts by it through an index (issue 15); derived from the deadlines, so it is written
+here only, set-based, in the transaction of the change: `services.deadlines_changed` (every change that moves,
+closes or reopens deadlines) and the services that delete deadlines call `commitments_next_due_refresh` with the
+commitments concerned. Run without ids (`manage.py next_due_refresh`) it rebuilds every commitment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
+
+from followups.models import Commitment, Deadline
+
+# Ids per UPDATE: a loader's whole set stays within every database's limit of parameters.
+_CHUNK = 5000
+
+
+def next_due_subquery() -> Subquery:
+    """The earliest open due date of the outer commitment (NULL without an open deadline)."""
+    first = (
+        Deadline.objects.open()
+        .filter(commitment=OuterRef("pk"))
+        .order_by()
+        .values("commitment")
+        .annotate(first=Min("due_on"))
+        .values("first")
+    )
+    return Subquery(first)
+
+
+def commitments_next_due_refresh(commitment_ids: Iterable[int | None] | None = None) -> int:
+    """Recompute `next_due_on` of these commitments (None: of every commitment) from their deadlines, one UPDATE
+    per 5,000, writing only the rows whose date changed. Runs in the caller's transaction. Safe to run twice.
+    Returns the number of commitments whose date changed."""
+    if commitment_ids is None:
+        return _refresh(Commitment.objects.all())
+    ids = sorted({pk for pk in commitment_ids if pk is not None})
+    return sum(_refresh(Commitment.objects.filter(pk__in=ids[i : i + _CHUNK])) for i in range(0, len(ids), _CHUNK))
+
+
+def _refresh(commitments: QuerySet[Commitment]) -> int:
+    # Only the rows whose stored date differs, NULL compared as a value: an unchanged row is not rewritten (the
+    # column is in an index, so each write is an index entry too).
+    stale = commitments.alias(fresh=next_due_subquery()).filter(
+        Q(next_due_on__isnull=True, fresh__isnull=False)
+        | Q(next_due_on__isnull=False, fresh__isnull=True)
+        | (Q(next_due_on__isnull=False, fresh__isnull=False) & ~Q(next_due_on=F("fresh")))
+    )
+    return Commitment.objects.filter(pk__in=stale.values("pk")).update(next_due_on=next_due_subquery())
+
+
+def next_due_recomputed(commitment_ids: Iterable[int]) -> dict[int, date | None]:
+    """The dates as the deadlines give them now, for a rebuild check (tests, `manage.py next_due_refresh --check`)."""
+    ids = list(commitment_ids)
+    found = dict(
+        Deadline.objects.open()
+        .filter(commitment_id__in=ids)
+        .order_by()
+        .values("commitment_id")
+        .annotate(first=Min("due_on"))
+        .values_list("commitment_id", "first")
+    )
+    return {pk: found.get(pk) for pk in ids}
