@@ -584,8 +584,16 @@ def commitment_update_status(
     if source_refs:
         update.sources.set(Source.objects.filter(ref__in=list(source_refs)))
     new_overall = rollup_status([o.status for o in ownerships]) if owner is not None else status
-    _commitment_takes_status(commitment, new_overall, happened_on=happened_on, now=now, by_user=by_user, actor=actor)
-    _status_now_reported(commitment, actor_kind)
+    basis_now_sourced = _status_now_reported(commitment, actor_kind)
+    _commitment_takes_status(
+        commitment,
+        new_overall,
+        happened_on=happened_on,
+        now=now,
+        by_user=by_user,
+        actor=actor,
+        basis_changed=basis_now_sourced,
+    )
     webhooks_status_changed(update=update, changed_owners=changed_owners)
     quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
     return update
@@ -599,25 +607,30 @@ def _commitment_takes_status(
     now: datetime,
     by_user: User | None,
     actor: str,
+    basis_changed: bool = False,
 ) -> None:
     """Set the overall status (its deadlines follow: closed, cancelled or reopened); an unchanged status only
-    marks the commitment updated."""
+    marks the commitment updated, with a history record when its basis changed."""
     old_status = commitment.status
-    if new_overall == old_status:
+    if new_overall == old_status and not basis_changed:
         Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
         return
     commitment.status = new_overall
-    save_with_history(commitment, by_user=by_user, actor=actor, reason=f"status {old_status} -> {new_overall}")
-    _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
+    reason = f"status {old_status} -> {new_overall}" if new_overall != old_status else "status reported"
+    save_with_history(commitment, by_user=by_user, actor=actor, reason=reason)
+    if new_overall != old_status:
+        _sync_deadlines_with_status(commitment, new_overall, happened_on=happened_on, by_user=by_user, actor=actor)
 
 
-def _status_now_reported(commitment: Commitment, actor_kind: ActorKind) -> None:
+def _status_now_reported(commitment: Commitment, actor_kind: ActorKind) -> bool:
     """A status recorded through the tracker rests on its timeline entry (who, when, note, evidence): it is no
     longer the dataset's illustrative guess, so the dashboard's sourced counts and the API's `status_basis` take
-    it in. The loader's own entries keep the file's basis."""
-    if actor_kind != ActorKind.LOADER and commitment.status_basis != Basis.SOURCED:
-        Commitment.objects.filter(pk=commitment.pk).update(status_basis=Basis.SOURCED)
-        commitment.status_basis = Basis.SOURCED
+    it in. The loader's own entries keep the file's basis. True when the basis changed (the caller saves it, with
+    its history record)."""
+    if actor_kind == ActorKind.LOADER or commitment.status_basis == Basis.SOURCED:
+        return False
+    commitment.status_basis = Basis.SOURCED
+    return True
 
 
 def _actor_kind(by_user: User | None, actor_kind: ActorKind | None) -> ActorKind:

@@ -186,6 +186,25 @@ def test_a_status_recorded_by_staff_counts_as_sourced(ministerial, coordinator_c
     assert api["status"] == "in_progress" and api["status_basis"] == "sourced"
 
 
+def test_a_status_confirmed_unchanged_records_its_new_basis_in_history(ministerial, coordinator_client):
+    """Confirming the dataset's status as it is makes it sourced too; the history says when and who, like any
+    other change of a commitment."""
+    from followups.models import Commitment
+
+    commitment = Commitment.objects.filter(illustrative=False, status_basis="illustrative").order_by("ref").first()
+    assert commitment is not None
+    records_before = commitment.history.count()
+    response = coordinator_client.post(
+        f"/commitments/{commitment.ref}/", {"status": commitment.status, "note": "Status confirmed by the desk."}
+    )
+    assert response.status_code == 302
+    latest, previous = commitment.history.order_by("-history_id")[:2]
+    assert commitment.history.count() == records_before + 1
+    assert (previous.status_basis, latest.status_basis) == ("illustrative", "sourced")
+    assert latest.status == commitment.status
+    assert latest.history_user is not None and latest.history_user.username == "coordinator-t"
+
+
 def test_a_review_the_tracker_plans_is_as_sourced_as_the_repetition_it_comes_from(ministerial, viewer_client):
     """CMT-AU-05's six-monthly review is the dataset's illustrative repetition: its deadline says so in the
     deadlines list's basis filter and the API, not "sourced"."""
