@@ -481,23 +481,11 @@ class StaffProfileAdmin(admin.ModelAdmin):
 from datetime import timedelta  # noqa: E402
 
 from django import forms  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.template import engines  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.cache import add_never_cache_headers  # noqa: E402
 
 from agreements.partner_access import ApiKey, api_key_issue, api_key_revoke  # noqa: E402
-
-_KEY_ISSUED_PAGE = """{% extends "admin/base_site.html" %}
-{% block content %}
-<h1>API key issued for {{ key.organisation.name }} ({{ key.organisation.ref }})</h1>
-<p>Copy the key now and hand it to the partner through a secure channel. It is shown <strong>once</strong>:
-only its hash is kept, and nobody can display it again. If it is lost, revoke it and issue another.</p>
-<p><label for="raw-key">Key “{{ key.name }}”, valid until {{ key.expires_at }}</label><br>
-<input id="raw-key" type="text" readonly size="70" value="{{ raw_key }}" onfocus="this.select()"></p>
-<p>The partner sends it as <code>Authorization: Bearer &lt;key&gt;</code>.</p>
-<p><a href="{{ list_url }}">Back to the API keys</a></p>
-{% endblock %}"""
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -556,12 +544,13 @@ class ApiKeyAdmin(HistoryAdmin):
             return super().response_add(request, obj, post_url_continue)
         context = {
             **self.admin_site.each_context(request),
-            "title": "API key issued",
+            "title": _("API key issued"),
             "key": obj,
             "raw_key": raw,
             "list_url": "../",
         }
-        response = HttpResponse(engines["django"].from_string(_KEY_ISSUED_PAGE).render(context, request))
+        # Rendered now: never-cache must be on the response that carries the key.
+        response = TemplateResponse(request, "admin/agreements/apikey/issued.html", context).render()
         add_never_cache_headers(response)
         return response
 

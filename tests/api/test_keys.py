@@ -84,6 +84,34 @@ def test_admin_shows_the_key_once_and_keeps_only_its_hash(world):
     assert raw not in client.get(f"/admin/agreements/apikey/{key.pk}/change/").content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "heading", "warning"),
+    [
+        ("fr", "Clé d’API émise pour", "Elle n’est affichée <strong>qu’une fois</strong>"),
+        ("es", "Clave de API emitida para", "Se muestra <strong>una sola vez</strong>"),
+    ],
+)
+def test_admin_shows_the_issued_key_in_the_clerks_language(world, language, heading, warning):
+    user = get_user_model().objects.create_superuser(f"keys-{language}", f"{language}@example.org", "pw-keys-2026")
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    expires = (timezone.now() + timedelta(days=90)).replace(microsecond=0)
+    response = client.post(
+        "/admin/agreements/apikey/add/",
+        {
+            "organisation": world.org_b.pk,
+            "name": "portal",
+            "expires_at_0": expires.strftime("%Y-%m-%d"),
+            "expires_at_1": expires.strftime("%H:%M:%S"),
+        },
+    )
+    page = response.content.decode()
+    key = ApiKey.objects.get(organisation=world.org_b, name="portal")
+    assert f"{heading} {world.org_b.name} ({world.org_b.ref})" in page
+    assert warning in page and "Copy the key now" not in page
+    assert f'value="{key.prefix}_' in page
+
+
 def test_a_revoked_key_fails_on_the_very_next_request(world, partner_key):
     key, raw = partner_key(world.org_a)
     client = bearer_client(raw)
