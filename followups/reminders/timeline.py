@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from followups.models import Commitment, Reminder, ReminderStatus
+from followups.reminders.acks import reminders_about_q
 from followups.timeline import TimelineEntry
 
 
 def reminder_timeline_entries(commitment: Commitment) -> list[TimelineEntry]:
     """Reminders sent or failed for the commitment, for its timeline (followups.selectors.commitment_timeline)."""
     rows = (
-        Reminder.objects.filter(
-            # A quiet-commitment nudge has no deadline, only its commitment.
-            Q(deadline__commitment=commitment) | Q(commitment=commitment, deadline__isnull=True),
-            status__in=[ReminderStatus.SENT, ReminderStatus.FAILED],
-        )
+        Reminder.objects.filter(reminders_about_q(commitment), status__in=[ReminderStatus.SENT, ReminderStatus.FAILED])
         .select_related("deadline", "contact", "user")
         .order_by("-updated_at")[:200]
     )
