@@ -17,6 +17,7 @@ from django.db import transaction
 from agreements.models import Contact, Organisation, StaffProfile
 from agreements.roles import Role, role_groups_ensure
 from followups.loader import LoadReport, load_data
+from followups.services import staff_profile_changed
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for the demo on purpose; never in production
 
@@ -174,6 +175,7 @@ def demo_seed(*, dataset: dict) -> tuple[LoadReport, list[DemoAccount]]:
             user.save(update_fields=["is_staff"])
         user.groups.add(groups[account.role])
         profile, _ = StaffProfile.objects.get_or_create(user=user)
+        before = list(profile.portfolio.values_list("pk", flat=True))
         if account.portfolio:
             profile.portfolio.set(Organisation.objects.filter(ref__in=account.portfolio))
         if account.role == Role.DESK_OFFICER:
@@ -188,4 +190,7 @@ def demo_seed(*, dataset: dict) -> tuple[LoadReport, list[DemoAccount]]:
                     "illustrative": True,
                 },
             )
+        if account.portfolio:
+            # As the admin's door does: the desk officer's escalations are planned now, not at the next hourly run.
+            staff_profile_changed(profile=profile, portfolio_before=before)
     return report, list(DEMO_ACCOUNTS)

@@ -143,3 +143,32 @@ def test_a_framework_status_changed_in_the_file_is_set_through_the_service_with_
     assert latest.status == FrameworkStatus.IN_IMPLEMENTATION
     assert latest.history_change_reason == "load_ministerial: status in the file"
     assert "frameworks: 0 created, 1 updated" in out
+
+
+def test_the_demo_seed_plans_what_the_hourly_task_would(db):
+    """`make run`'s demo seed gives the desk officer a portfolio: their escalations are planned by the seed itself,
+    as the admin's door plans them, not an hour later by the planning task."""
+    import json
+
+    from django.contrib.auth import get_user_model
+
+    from followups.demo import demo_seed
+    from followups.loader import DEFAULT_PATH, load_file
+    from followups.models import Deadline, Reminder, ReminderStatus
+    from followups.tasks import reminders_plan_daily
+
+    load_file()
+    demo_seed(dataset=json.loads(DEFAULT_PATH.read_text()))
+    desk = get_user_model().objects.get(username="desk")
+
+    seeded_deadlines = list(Deadline.objects.values_list("pk", flat=True))
+
+    def planned() -> set[tuple]:
+        # The task also schedules the next periodic reviews (new deadlines): those are its own to plan.
+        rows = Reminder.objects.filter(user=desk, status=ReminderStatus.PENDING, deadline_id__in=seeded_deadlines)
+        return set(rows.values_list("deadline_id", "commitment_id", "kind", "due_at"))
+
+    seeded = planned()
+    reminders_plan_daily()
+    assert seeded, "the demo desk officer's portfolio has overdue commitments to hear about"
+    assert planned() == seeded
