@@ -54,6 +54,13 @@ from followups.reminders.models import (
     ReminderPolicy,
     ReminderStatus,
 )
+from followups.summary.models import (
+    DashboardCommitmentActivity,
+    DashboardCommitmentCount,
+    DashboardCommitmentDue,
+    DashboardContribution,
+    DashboardDeadlineDay,
+)
 from followups.sync.models import SyncAudience, SyncChange, SyncChangeKind, SyncResource, SyncScopeEntry
 from followups.webhooks.models import (
     WebhookDelivery,
@@ -64,6 +71,11 @@ from followups.webhooks.models import (
 
 __all__ = [
     "CommitmentQuerySet",
+    "DashboardCommitmentActivity",
+    "DashboardCommitmentCount",
+    "DashboardCommitmentDue",
+    "DashboardContribution",
+    "DashboardDeadlineDay",
     "DeadlineQuerySet",
     "Anchor",
     "UNSOURCED_BASES",

@@ -251,6 +251,14 @@ class CommitmentOwner(models.Model):
             models.UniqueConstraint(fields=["commitment", "organisation"], name="commitment_owner_unique"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_owner_status_valid"),
         ]
+        indexes = [
+            # The dashboard's count of completions awaiting verification reads the claims only.
+            models.Index(
+                fields=["commitment"],
+                condition=Q(completion_reported_at__isnull=False),
+                name="commitment_owner_claims",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.get_status_display()}"
