@@ -1,10 +1,11 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AgreementsConfig(AppConfig):
     name = "agreements"
-    verbose_name = "Agreements"
+    verbose_name = _("Agreements")
 
     def ready(self) -> None:
         # The role groups exist wherever the tracker is migrated, production included. Connected to the last

@@ -46,22 +46,42 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
 class ApiKey(models.Model):
     """A partner organisation's key to the REST API. The raw key is never stored; see `api_key_issue`."""
 
-    organisation = models.ForeignKey("agreements.Organisation", on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100, help_text=_("What the key is for, e.g. 'sync from our ERP'."))
-    prefix = models.CharField(max_length=20, editable=False, help_text=_("The start of the key, to recognise it."))
-    # sha256 hex of the whole raw key; the authentication looks a key up by it (unique index).
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    organisation = models.ForeignKey(
+        "agreements.Organisation", verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="api_keys"
     )
-    expires_at = models.DateTimeField(help_text=_("The key stops working at this instant."))
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    name = models.CharField(
+        verbose_name=_("name"), max_length=100, help_text=_("What the key is for, e.g. 'sync from our ERP'.")
+    )
+    prefix = models.CharField(
+        verbose_name=_("prefix"), max_length=20, editable=False, help_text=_("The start of the key, to recognise it.")
+    )
+    # sha256 hex of the whole raw key; the authentication looks a key up by it (unique index).
+    key_hash = models.CharField(verbose_name=_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"), help_text=_("The key stops working at this instant.")
+    )
+    revoked_at = models.DateTimeField(verbose_name=_("revoked at"), null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     # Refreshed at most every few minutes (agreements.api.auth), so that reads do not each cost a write.
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True, editable=False)
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -69,6 +89,7 @@ class ApiKey(models.Model):
     history = TrackedHistory(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
+        verbose_name_plural = _("API keys")
         verbose_name = _("API key")
         ordering = ["organisation__name", "-created_at"]
         constraints = [

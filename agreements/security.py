@@ -35,22 +35,38 @@ class SecurityEventKind(models.TextChoices):
 class SecurityEvent(models.Model):
     """One login, failed login, lockout, logout or refused API request. Written once, never changed."""
 
-    kind = models.CharField(max_length=20, choices=SecurityEventKind.choices)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    username = models.CharField(max_length=150, blank=True, help_text=_("As typed, for a failed login."))
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=SecurityEventKind.choices)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, db_index=True)
+    username = models.CharField(
+        verbose_name=_("username"), max_length=150, blank=True, help_text=_("As typed, for a failed login.")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    api_key_prefix = models.CharField(max_length=20, blank=True, help_text=_("The start of the key presented."))
+    api_key_prefix = models.CharField(
+        verbose_name=_("api key prefix"), max_length=20, blank=True, help_text=_("The start of the key presented.")
+    )
     organisation = models.ForeignKey(
-        "agreements.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "agreements.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    path = models.CharField(max_length=300, blank=True)
-    reason = models.CharField(max_length=300, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(verbose_name=_("ip address"), null=True, blank=True)
+    path = models.CharField(verbose_name=_("path"), max_length=300, blank=True)
+    reason = models.CharField(verbose_name=_("reason"), max_length=300, blank=True)
+    user_agent = models.CharField(verbose_name=_("user agent"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

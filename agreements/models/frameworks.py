@@ -78,35 +78,50 @@ class FrameworkQuerySet(models.QuerySet["Framework"]):
 class Framework(Sourced):
     """An instrument: a bilateral framework, an MoU, an action plan, a declaration, an initiative."""
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    title = models.CharField(max_length=300)
-    short_title = models.CharField(max_length=120, blank=True)
-    kind = models.CharField(max_length=40, choices=FrameworkKind.choices)
-    status = models.CharField(max_length=30, choices=FrameworkStatus.choices, default=FrameworkStatus.SIGNED)
-    signed_on = models.DateField(null=True, blank=True, help_text=_("Deadlines anchored on the signature follow it."))
-    effective_on = models.DateField(null=True, blank=True, help_text=_("Entry into force, where it differs."))
-    date_estimated = models.BooleanField(default=False)
-    date_note = models.TextField(blank=True)
-    place = models.CharField(max_length=200, blank=True)
-    binding = models.BooleanField(default=False)
-    intended_binding = models.BooleanField(default=False)
-    binding_note = models.TextField(blank=True)
-    source_url = models.URLField(max_length=500, blank=True)
-    summary = models.TextField(blank=True)
-    minerals = models.JSONField(default=list, blank=True)
-    themes = models.JSONField(default=list, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    title = models.CharField(verbose_name=_("title"), max_length=300)
+    short_title = models.CharField(verbose_name=_("short title"), max_length=120, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=40, choices=FrameworkKind.choices)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=30, choices=FrameworkStatus.choices, default=FrameworkStatus.SIGNED
+    )
+    signed_on = models.DateField(
+        verbose_name=_("signed on"),
+        null=True,
+        blank=True,
+        help_text=_("Deadlines anchored on the signature follow it."),
+    )
+    effective_on = models.DateField(
+        verbose_name=_("effective on"), null=True, blank=True, help_text=_("Entry into force, where it differs.")
+    )
+    date_estimated = models.BooleanField(verbose_name=_("date estimated"), default=False)
+    date_note = models.TextField(verbose_name=_("date note"), blank=True)
+    place = models.CharField(verbose_name=_("place"), max_length=200, blank=True)
+    binding = models.BooleanField(verbose_name=_("binding"), default=False)
+    intended_binding = models.BooleanField(verbose_name=_("intended binding"), default=False)
+    binding_note = models.TextField(verbose_name=_("binding note"), blank=True)
+    source_url = models.URLField(verbose_name=_("source url"), max_length=500, blank=True)
+    summary = models.TextField(verbose_name=_("summary"), blank=True)
+    minerals = models.JSONField(verbose_name=_("minerals"), default=list, blank=True)
+    themes = models.JSONField(verbose_name=_("themes"), default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     # As each record states it ("related_framework_ids"); the other side is `related_from`.
-    related = models.ManyToManyField("self", blank=True, symmetrical=False, related_name="related_from")
-    recorded_after_status_as_of = models.BooleanField(default=False)
-    status_at_as_of = models.CharField(max_length=30, blank=True)
-    membership_note = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    related = models.ManyToManyField(
+        "self", verbose_name=_("related"), blank=True, symmetrical=False, related_name="related_from"
+    )
+    recorded_after_status_as_of = models.BooleanField(verbose_name=_("recorded after status as of"), default=False)
+    status_at_as_of = models.CharField(verbose_name=_("status at as of"), max_length=30, blank=True)
+    membership_note = models.TextField(verbose_name=_("membership note"), blank=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True, db_index=True)
 
     history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at"])
     objects = FrameworkQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
         ordering = ["ref"]
         constraints = [
             models.CheckConstraint(
@@ -141,27 +156,45 @@ class PartyRole(models.TextChoices):
 class Party(Sourced):
     """An organisation's part in a framework: signatory, participant, chair or observer."""
 
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="parties")
-    organisation = models.ForeignKey("agreements.Organisation", on_delete=models.PROTECT, related_name="parties")
-    role = models.CharField(max_length=20, choices=PartyRole.choices, default=PartyRole.SIGNATORY)
-    signed_by = models.CharField(max_length=200, blank=True)
-    signed_by_title = models.CharField(max_length=200, blank=True)
+    framework = models.ForeignKey(
+        Framework, verbose_name=_("framework"), on_delete=models.CASCADE, related_name="parties"
+    )
+    organisation = models.ForeignKey(
+        "agreements.Organisation", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="parties"
+    )
+    role = models.CharField(
+        verbose_name=_("role"), max_length=20, choices=PartyRole.choices, default=PartyRole.SIGNATORY
+    )
+    signed_by = models.CharField(verbose_name=_("signed by"), max_length=200, blank=True)
+    signed_by_title = models.CharField(verbose_name=_("signed by title"), max_length=200, blank=True)
     joined_on = models.DateField(
+        verbose_name=_("joined on"),
         null=True,
         blank=True,
         help_text=_("Accession or signature date; when known only to the month, the latest day it allows."),
     )
     joined_precision = models.CharField(
-        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY, blank=True
+        verbose_name=_("joined precision"),
+        max_length=10,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        blank=True,
     )
-    joined_note = models.CharField(max_length=200, blank=True, help_text=_("e.g. 'before 2026-02-20'"))
-    term_ends_on = models.DateField(null=True, blank=True, help_text=_("End of a chair's term."))
-    term_end_estimated = models.BooleanField(default=False, help_text=_("The term's end is an estimate."))
+    joined_note = models.CharField(
+        verbose_name=_("joined note"), max_length=200, blank=True, help_text=_("e.g. 'before 2026-02-20'")
+    )
+    term_ends_on = models.DateField(
+        verbose_name=_("term ends on"), null=True, blank=True, help_text=_("End of a chair's term.")
+    )
+    term_end_estimated = models.BooleanField(
+        verbose_name=_("term end estimated"), default=False, help_text=_("The term's end is an estimate.")
+    )
 
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
-        verbose_name_plural = "parties"
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
         ordering = ["framework", "organisation__name"]
         constraints = [
             models.UniqueConstraint(fields=["framework", "organisation"], name="party_unique"),
@@ -198,18 +231,23 @@ class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
 class WorkingGroup(Sourced):
     """A standing body under a framework or forum: response group, steering committee, working group."""
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    name = models.CharField(max_length=300)
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="working_groups")
-    chair_person = models.CharField(max_length=200, blank=True)
-    co_chair_person = models.CharField(max_length=200, blank=True)
-    mandate = models.TextField(blank=True)
-    meeting_cadence = models.CharField(max_length=100, blank=True)
-    established_on = models.DateField(null=True, blank=True)
-    chair_term_ends_on = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    name = models.CharField(verbose_name=_("name"), max_length=300)
+    framework = models.ForeignKey(
+        Framework, verbose_name=_("framework"), on_delete=models.PROTECT, related_name="working_groups"
+    )
+    chair_person = models.CharField(verbose_name=_("chair person"), max_length=200, blank=True)
+    co_chair_person = models.CharField(verbose_name=_("co chair person"), max_length=200, blank=True)
+    mandate = models.TextField(verbose_name=_("mandate"), blank=True)
+    meeting_cadence = models.CharField(verbose_name=_("meeting cadence"), max_length=100, blank=True)
+    established_on = models.DateField(verbose_name=_("established on"), null=True, blank=True)
+    chair_term_ends_on = models.DateField(verbose_name=_("chair term ends on"), null=True, blank=True)
+    note = models.TextField(verbose_name=_("note"), blank=True)
     members = models.ManyToManyField(
-        "agreements.Organisation", through="WorkingGroupMember", related_name="working_groups"
+        "agreements.Organisation",
+        verbose_name=_("members"),
+        through="WorkingGroupMember",
+        related_name="working_groups",
     )
 
     objects = WorkingGroupQuerySet.as_manager()
@@ -217,6 +255,8 @@ class WorkingGroup(Sourced):
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
+        verbose_name = _("working group")
+        verbose_name_plural = _("working groups")
         ordering = ["ref"]
         constraints = [
             models.CheckConstraint(
@@ -238,15 +278,24 @@ class MemberRole(models.TextChoices):
 
 
 class WorkingGroupMember(models.Model):
-    working_group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(
-        "agreements.Organisation", on_delete=models.PROTECT, related_name="working_group_memberships"
+    working_group = models.ForeignKey(
+        WorkingGroup, verbose_name=_("working group"), on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    organisation = models.ForeignKey(
+        "agreements.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="working_group_memberships",
+    )
+    role = models.CharField(
+        verbose_name=_("role"), max_length=20, choices=MemberRole.choices, default=MemberRole.MEMBER
+    )
 
     history = TrackedHistory()
 
     class Meta:
+        verbose_name = _("working group member")
+        verbose_name_plural = _("working group members")
         ordering = ["working_group", "role", "organisation__name"]
         constraints = [
             models.UniqueConstraint(fields=["working_group", "organisation"], name="working_group_member_unique"),

@@ -33,16 +33,26 @@ class Membership(Sourced):
     such and never gives a partner's key more to read (`FrameworkQuerySet.for_organisation`).
     """
 
-    member = models.ForeignKey("agreements.Organisation", on_delete=models.CASCADE, related_name="memberships")
-    body = models.ForeignKey("agreements.Organisation", on_delete=models.CASCADE, related_name="body_memberships")
-    role = models.CharField(max_length=60, default="member")
-    state = models.CharField(max_length=20, choices=MembershipState.choices, default=MembershipState.CONFIRMED)
-    note = models.TextField(blank=True, help_text=_("What the source says, e.g. 'expressed support (2026-02-04)'."))
-    since = models.DateField(null=True, blank=True)
+    member = models.ForeignKey(
+        "agreements.Organisation", verbose_name=_("member"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    body = models.ForeignKey(
+        "agreements.Organisation", verbose_name=_("body"), on_delete=models.CASCADE, related_name="body_memberships"
+    )
+    role = models.CharField(verbose_name=_("role"), max_length=60, default="member")
+    state = models.CharField(
+        verbose_name=_("state"), max_length=20, choices=MembershipState.choices, default=MembershipState.CONFIRMED
+    )
+    note = models.TextField(
+        verbose_name=_("note"), blank=True, help_text=_("What the source says, e.g. 'expressed support (2026-02-04)'.")
+    )
+    since = models.DateField(verbose_name=_("since"), null=True, blank=True)
 
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["member", "body"], name="membership_unique"),
             models.CheckConstraint(condition=~Q(member=models.F("body")), name="membership_not_self"),

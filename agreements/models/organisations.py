@@ -65,11 +65,11 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
 class Organisation(Sourced):
     """A country (by ISO 3166-1 alpha-2 code) or a body: a ministry, an agency, a forum, a finance network."""
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=40, choices=OrganisationKind.choices)
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    kind = models.CharField(verbose_name=_("kind"), max_length=40, choices=OrganisationKind.choices)
     iso_alpha2 = models.CharField(
-        "ISO 3166-1 alpha-2",
+        _("ISO 3166-1 alpha-2"),
         max_length=2,
         null=True,
         blank=True,
@@ -78,6 +78,7 @@ class Organisation(Sourced):
     )
     parent = models.ForeignKey(
         "self",
+        verbose_name=_("parent"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -87,19 +88,27 @@ class Organisation(Sourced):
     # Bodies an organisation belongs to (MSP partners, FORGE members): a partner sees the frameworks its
     # bodies are party to.
     member_of = models.ManyToManyField(
-        "self", through="Membership", symmetrical=False, related_name="members", blank=True
+        "self", verbose_name=_("member of"), through="Membership", symmetrical=False, related_name="members", blank=True
     )
-    roles = models.JSONField(default=list, blank=True, help_text=_("Roles as of the dataset's status date."))
-    roles_later = models.JSONField(default=list, blank=True, help_text=_("Roles acquired after that date."))
+    roles = models.JSONField(
+        verbose_name=_("roles"), default=list, blank=True, help_text=_("Roles as of the dataset's status date.")
+    )
+    roles_later = models.JSONField(
+        verbose_name=_("roles later"), default=list, blank=True, help_text=_("Roles acquired after that date.")
+    )
     delegation_head = models.CharField(_("ministerial delegation head"), max_length=200, blank=True)
-    notes = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True, help_text=_("Inactive organisations' API keys stop working."))
+    notes = models.TextField(verbose_name=_("notes"), blank=True)
+    is_active = models.BooleanField(
+        verbose_name=_("is active"), default=True, help_text=_("Inactive organisations' API keys stop working.")
+    )
 
     objects = OrganisationQuerySet.as_manager()
 
     history = TrackedHistory(excluded_fields=["illustrative_fields"])
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from agreements.models.frameworks import Framework
 from agreements.models.organisations import Organisation
@@ -13,11 +14,13 @@ class GlossaryTerm(models.Model):
     """A word of the trade as the dataset defines it ("offtake", "accession"), for the glossary page."""
 
     # The term in a form usable as a page anchor (`#critical-mineral`); the dataset's terms have no id.
-    ref = models.SlugField(max_length=120, unique=True)
-    term = models.CharField(max_length=200)
-    definition = models.TextField()
+    ref = models.SlugField(verbose_name=_("ref"), max_length=120, unique=True)
+    term = models.CharField(verbose_name=_("term"), max_length=200)
+    definition = models.TextField(verbose_name=_("definition"))
 
     class Meta:
+        verbose_name = _("glossary term")
+        verbose_name_plural = _("glossary terms")
         ordering = ["term"]
 
     def __str__(self) -> str:
@@ -31,12 +34,16 @@ class DataCaveat(models.Model):
     """
 
     # DQ-1, DQ-2, ...: the question's position in the dataset's `open_questions`.
-    ref = models.CharField(max_length=20, unique=True, validators=[ref_validator])
-    text = models.TextField()
-    frameworks = models.ManyToManyField(Framework, blank=True, related_name="caveats")
-    organisations = models.ManyToManyField(Organisation, blank=True, related_name="caveats")
+    ref = models.CharField(verbose_name=_("ref"), max_length=20, unique=True, validators=[ref_validator])
+    text = models.TextField(verbose_name=_("text"))
+    frameworks = models.ManyToManyField(Framework, verbose_name=_("frameworks"), blank=True, related_name="caveats")
+    organisations = models.ManyToManyField(
+        Organisation, verbose_name=_("organisations"), blank=True, related_name="caveats"
+    )
 
     class Meta:
+        verbose_name = _("data caveat")
+        verbose_name_plural = _("data caveats")
         ordering = ["ref"]
 
     def __str__(self) -> str:

@@ -37,15 +37,17 @@ _ZONES: set[str] | None = None
 class Source(models.Model):
     """A piece of evidence (an official text, a mirror, a news report) that records cite."""
 
-    ref = models.CharField(max_length=20, unique=True)
-    title = models.TextField()
+    ref = models.CharField(verbose_name=_("ref"), max_length=20, unique=True)
+    title = models.TextField(verbose_name=_("title"))
     # Usually a URL, but some sources are only described ("seed news article").
-    url = models.CharField(max_length=500, blank=True)
+    url = models.CharField(verbose_name=_("url"), max_length=500, blank=True)
     # Sources give "2026-02-04", "2026-02", "2026" or "n.d.": kept as given.
-    published = models.CharField(max_length=20, blank=True)
-    kind = models.CharField(max_length=60, blank=True)
+    published = models.CharField(verbose_name=_("published"), max_length=20, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=60, blank=True)
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["ref"]
 
     def __str__(self) -> str:
@@ -71,11 +73,18 @@ class Basis(models.TextChoices):
 class Sourced(models.Model):
     """Fields every dataset record shares: its sources and whether it is invented for the demo."""
 
-    sources = models.ManyToManyField(Source, blank=True, related_name="+")
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True, related_name="+")
     illustrative = models.BooleanField(
-        default=False, help_text=_("Invented-but-plausible demo material, not a sourced fact.")
+        verbose_name=_("illustrative"),
+        default=False,
+        help_text=_("Invented-but-plausible demo material, not a sourced fact."),
     )
-    illustrative_fields = models.JSONField(default=list, blank=True, help_text=_("Invented fields of a real record."))
+    illustrative_fields = models.JSONField(
+        verbose_name=_("illustrative fields"),
+        default=list,
+        blank=True,
+        help_text=_("Invented fields of a real record."),
+    )
 
     class Meta:
         abstract = True
