@@ -40,6 +40,11 @@ class Context:
 
 Reader = Callable[[dict[str, Any], Context], Any]
 Writer = Callable[[Any, Any, Context], None]
+# Writes one value to many records this load created, in a few statements (the set-based form of a Writer).
+BulkWriter = Callable[[list[tuple[Any, Any]], Context], None]
+# Rows per INSERT of a bulk write: large enough that the round trips do not count, small enough for SQLite's limit
+# of bound parameters.
+BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,26 @@ def set_many(obj: models.Model, value: Any, ctx: Context, *, name: str) -> None:
     getattr(obj, name).set(value)
 
 
+def add_many_new(pairs: list[tuple[Any, Any]], ctx: Context, *, name: str) -> None:
+    """Many-to-many values of records this load created (nothing to remove): one INSERT per batch into the
+    relation's table, instead of a `set()` per record. A relation declared on the other model is set per record."""
+    if not pairs:
+        return
+    field = type(pairs[0][0])._meta.get_field(name)
+    if not isinstance(field, models.ManyToManyField):
+        for obj, value in pairs:
+            set_many(obj, value, ctx, name=name)
+        return
+    through: Any = field.remote_field.through
+    source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+    rows = [
+        through(**{source: obj.pk, target: pk})
+        for obj, value in pairs
+        for pk in dict.fromkeys(v.pk for v in value)  # set() ignores a record named twice
+    ]
+    through._default_manager.bulk_create(rows, batch_size=BATCH_SIZE)
+
+
 @dataclass(frozen=True)
 class Field:
     """One value the file gives a record.
@@ -136,7 +161,9 @@ class Field:
     - `current`: the tracker's value in normal form (default: the attribute, normalised);
     - `when`: the loader manages the value only when the file's record says so (e.g. names its contacts);
     - `late`: written once every record of the kind exists (a reference to the same kind);
-    - `set`: how a column value is put on the record (default: setattr).
+    - `set`: how a column value is put on the record (default: setattr);
+    - `bulk`: how a non-column value is written to many records this load created at once (default: `write`
+      record by record).
     """
 
     name: str
@@ -147,6 +174,7 @@ class Field:
     when: Callable[[dict[str, Any]], bool] | None = None
     late: bool = False
     set: Callable[[Any, Any], None] | None = None
+    bulk: BulkWriter | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -167,6 +195,14 @@ class Field:
             raise TypeError(f"{self.name}: a value that is not a column needs its service")
         self.service(obj, value, ctx)
 
+    def write_new(self, pairs: list[tuple[Any, Any]], ctx: Context) -> None:
+        """Write the values of records this load created: set-based when the field has a bulk writer."""
+        if self.bulk is not None:
+            self.bulk(pairs, ctx)
+            return
+        for obj, value in pairs:
+            self.write(obj, value, ctx)
+
     def managed(self, record: dict[str, Any]) -> bool:
         return self.when is None or self.when(record)
 
@@ -177,4 +213,9 @@ def m2m(name: str, kind: str, key: str, *, late: bool = False, service: Writer |
     def write(obj: models.Model, value: Any, ctx: Context) -> None:
         set_many(obj, value, ctx, name=name)
 
-    return Field(name, many(kind, key), column=False, service=service or write, late=late)
+    def write_new(pairs: list[tuple[Any, Any]], ctx: Context) -> None:
+        add_many_new(pairs, ctx, name=name)
+
+    return Field(
+        name, many(kind, key), column=False, service=service or write, late=late, bulk=None if service else write_new
+    )

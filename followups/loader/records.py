@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from agreements.models import (
     Contact,
@@ -38,8 +39,8 @@ from config.history import ActorKind
 from followups import services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
-from followups.loader.fields import LOADER_ACTOR, Context, normalise
-from followups.models import AnchorKind, Commitment, Deadline, ReminderPolicy, Status
+from followups.loader.fields import BATCH_SIZE, LOADER_ACTOR, Context, add_many_new, normalise
+from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, ReminderPolicy, Status
 from followups.sync.scope import api_scope_changed
 
 # Roles in `organisations[].roles` that mean membership of a body.
@@ -57,19 +58,56 @@ ANCHOR_LISTS = {
 }
 
 
-def save_loaded(obj: models.Model, ctx: Context) -> None:
-    """Validate a record's fields and save it, in its history when it keeps one."""
+def _validated(obj: models.Model, exclude: tuple[str, ...] = ()) -> None:
+    """A record's fields as full_clean checks them. A reference to a record read or written by this load is not
+    looked up again (it exists: one query per reference and record was most of a load's statements)."""
+    known = [
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, models.ForeignKey) and getattr(obj, f.attname) is not None and f.is_cached(obj)
+    ]
     try:
-        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.full_clean(exclude=[*known, *exclude], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         from followups.loader.report import LoadError
 
         details = "; ".join(f"{k}: {v[0]}" for k, v in exc.message_dict.items())
         raise LoadError([f"{getattr(obj, 'ref', obj)}: {details}"]) from exc
+
+
+def save_loaded(obj: models.Model, ctx: Context) -> None:
+    """Validate a record's fields and save it, in its history when it keeps one."""
+    _validated(obj)
     if hasattr(obj, "history"):
         services.save_with_history(obj, by_user=None, actor=LOADER_ACTOR)
     else:
         obj.save()
+    if isinstance(obj, Commitment):  # noted, counted once at the load's end (deadlines_changed_deferred)
+        services.dashboard_summary_refresh([obj.pk])
+
+
+def create_with_history(objs: list[Any], model: type[models.Model], *, reason: str = "") -> None:
+    """Insert new records in batches, with their history rows (one INSERT per batch for each), as
+    services.save_with_history records them one by one: no user, the loader and the reason."""
+    if not objs:
+        return
+    label = f"{LOADER_ACTOR}: {reason}" if reason else LOADER_ACTOR
+    if not hasattr(model, "history"):
+        model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
+        return
+    for obj in objs:
+        obj._history_user = None
+    bulk_create_with_history(objs, model, batch_size=BATCH_SIZE, default_change_reason=label)
+
+
+def save_loaded_many(objs: list[Any], ctx: Context) -> None:
+    """save_loaded for records this load creates: each validated, then inserted in batches with their history."""
+    for obj in objs:
+        _validated(obj)
+    if objs:
+        create_with_history(objs, type(objs[0]))
+    if objs and isinstance(objs[0], Commitment):  # noted, counted once at the load's end
+        services.dashboard_summary_refresh(obj.pk for obj in objs)
 
 
 def person(record: dict[str, Any], ctx: Context) -> str:
@@ -152,6 +190,25 @@ def memberships_write(org: Organisation, wanted: dict[str, dict[str, Any]], ctx:
         )
     api_scope_changed()  # a confirmed membership widens its member's scope: the changes feed follows
     ctx.report.count("memberships", "updated")
+
+
+def memberships_write_new(pairs: list[tuple[Organisation, dict[str, dict[str, Any]]]], ctx: Context) -> None:
+    """memberships_write for the organisations this load created: every membership in one insert per batch."""
+    rows = [
+        Membership(
+            member=org,
+            body=ctx.get("organisations", body),
+            **values,
+            illustrative=values["state"] == MembershipState.PRESUMED,
+        )
+        for org, wanted in pairs
+        for body, values in wanted.items()
+    ]
+    create_with_history(rows, Membership)
+    if rows:
+        api_scope_changed()
+    for _pair in pairs:
+        ctx.report.count("memberships", "updated")
 
 
 def check_partial_date(c: Checker, rid: str, key: str, value: Any) -> None:
@@ -298,6 +355,28 @@ def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context
     ctx.report.count("parties", "updated")
 
 
+def parties_write_new(pairs: list[tuple[Framework, dict[str, dict[str, Any]]]], ctx: Context) -> None:
+    """parties_write for the frameworks this load created, set-based: each party checked as services.party_save
+    checks it, all inserted with their history and sources. A new framework has no per-party clock yet (a clock is
+    set in the tracker on an existing framework), so no party has deadlines to plan."""
+    parties, sources = [], []
+    for fw, wanted in pairs:
+        for ref, values in wanted.items():
+            party = Party(framework=fw, organisation=ctx.get("organisations", ref))
+            for name in PARTY_FIELDS:
+                value = values[name]
+                setattr(party, name, date.fromisoformat(value) if value and name.endswith("_on") else value)
+            _validated(party, exclude=("sources",))
+            parties.append(party)
+            sources.append((party, ctx.many("sources", values.get("sources") or [])))
+    create_with_history(parties, Party, reason="party in the file")
+    add_many_new(sources, ctx, name="sources")
+    if parties:
+        api_scope_changed()  # a party decides who sees the framework
+    for _pair in pairs:
+        ctx.report.count("parties", "updated")
+
+
 def check_framework(c: Checker, rid: str, f: dict[str, Any]) -> None:
     signed = c.date(rid, "signed_date", f.get("signed_date"))
     effective = c.date(rid, "effective_date", f.get("effective_date"))
@@ -339,6 +418,18 @@ def members_write(group: WorkingGroup, wanted: dict[str, str], ctx: Context) -> 
             working_group=group, organisation=ctx.get("organisations", ref), defaults={"role": role}
         )
     ctx.report.count("working group members", "updated")
+
+
+def members_write_new(pairs: list[tuple[WorkingGroup, dict[str, str]]], ctx: Context) -> None:
+    """members_write for the working groups this load created: every member in one insert per batch."""
+    rows = [
+        WorkingGroupMember(working_group=group, organisation=ctx.get("organisations", ref), role=role)
+        for group, wanted in pairs
+        for ref, role in wanted.items()
+    ]
+    create_with_history(rows, WorkingGroupMember)
+    for _pair in pairs:
+        ctx.report.count("working group members", "updated")
 
 
 # --- Milestones and events: dates through their services ----------------------------------------------------------
@@ -407,8 +498,30 @@ def owners_write(commitment: Commitment, value: list[Organisation], ctx: Context
     ctx.report.count("commitment owners", "updated")
 
 
+def owners_write_new(pairs: list[tuple[Commitment, list[Organisation]]], ctx: Context) -> None:
+    """commitment_owner_set for the commitments this load created, set-based: each owner starts at its
+    commitment's status ("owner added" in the owners' history); then the same follow-ups, once."""
+    owners = [
+        CommitmentOwner(commitment=commitment, organisation=org, status=commitment.status)
+        for commitment, organisations in pairs
+        for org in {o.pk: o for o in organisations}.values()
+    ]
+    create_with_history(owners, CommitmentOwner, reason="owner added")
+    services.commitments_recipients_changed([commitment for commitment, _value in pairs])
+    api_scope_changed()  # new owners see their commitments: the changes feed follows
+    for _pair in pairs:
+        ctx.report.count("commitment owners", "updated")
+
+
 def contacts_write(commitment: Commitment, value: list[Contact], ctx: Context) -> None:
     services.commitment_contacts_set(commitment=commitment, contacts=value)
+
+
+def contacts_write_new(pairs: list[tuple[Commitment, list[Contact]]], ctx: Context) -> None:
+    """commitment_contacts_set for the commitments this load created: the contacts in one insert per batch, their
+    reminders planned once."""
+    add_many_new(pairs, ctx, name="contacts")
+    services.commitments_recipients_changed([commitment for commitment, _value in pairs])
 
 
 def review_every(record: dict[str, Any], ctx: Context) -> str:
@@ -559,6 +672,23 @@ def deadline_prepare(deadline: Deadline, rule: dict[str, Any], ctx: Context) -> 
 
 def deadline_save(deadline: Deadline, ctx: Context) -> None:
     services.deadline_save_rule(deadline=deadline, actor=LOADER_ACTOR, reason="rule in the file")
+
+
+def deadline_save_new(deadlines: list[Deadline], ctx: Context) -> None:
+    """services.deadline_save_rule for the deadlines this load creates, set-based: each rule checked and computed,
+    then inserted with its history in waves (a deadline anchored on a new one after it), and their reminders and
+    webhooks planned (once, at the load's end). Nothing existing is anchored on a deadline that did not exist."""
+    for deadline in deadlines:
+        deadline.clean()
+        services.deadline_apply_rule(deadline)
+    waiting = list(deadlines)
+    while waiting:
+        wave = [d for d in waiting if d.anchor_deadline is None or d.anchor_deadline.pk is not None]
+        if not wave:
+            raise RuleError(f"deadline {waiting[0].ref} depends on itself through its anchors")
+        create_with_history(wave, Deadline, reason="rule in the file")
+        waiting = [d for d in waiting if d.pk is None]
+    services.deadlines_changed(deadlines)
 
 
 def check_deadline(c: Checker, rid: str, cm: dict[str, Any]) -> None:

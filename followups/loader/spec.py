@@ -30,7 +30,20 @@ from agreements.models import (
 )
 from followups.loader import records as r
 from followups.loader.check import Checker, Choice, Day, Present, Ref, Refs
-from followups.loader.fields import Context, Derived, Field, Read, day, flag, items, m2m, many, one, text
+from followups.loader.fields import (
+    Context,
+    Derived,
+    Field,
+    Read,
+    add_many_new,
+    day,
+    flag,
+    items,
+    m2m,
+    many,
+    one,
+    text,
+)
 from followups.models import (
     Category,
     Commitment,
@@ -58,6 +71,8 @@ class RecordSpec:
     create_only: Callable[[dict[str, Any], Context], dict[str, Any]] | None = None
     prepare_new: Callable[[Any, dict[str, Any], Context], None] | None = None
     save: Callable[[Any, Context], None] = r.save_loaded
+    # The same for all the records of the kind this load creates, set-based (None: `save` one by one).
+    save_new: Callable[[list[Any], Context], None] | None = r.save_loaded_many
     after_update: Callable[[Any, Context], None] | None = None
     on_create: Callable[[dict[str, Any], Context], None] | None = None
     # Records that come from another kind's (a deadline from its commitment), instead of the file's list.
@@ -124,6 +139,7 @@ ORGANISATIONS = RecordSpec(
             Derived(("roles", "forge_membership"), r.memberships_in_file),
             column=False,
             service=r.memberships_write,
+            bulk=r.memberships_write_new,
             current=r.memberships_now,
             late=True,
         ),
@@ -193,6 +209,7 @@ FRAMEWORKS = RecordSpec(
             Derived(("parties", "signatories", "accessions", "non_signatory_participants", "chair"), r.parties_in_file),
             column=False,
             service=r.parties_write,
+            bulk=r.parties_write_new,
             current=r.parties_now,
         ),
         m2m("related", "frameworks", "related_framework_ids", late=True),
@@ -231,6 +248,7 @@ WORKING_GROUPS = RecordSpec(
             Derived(("member_org_ids", "chair_org_id", "co_chair_org_id"), r.members_in_file),
             column=False,
             service=r.members_write,
+            bulk=r.members_write_new,
             current=r.members_now,
         ),
     ),
@@ -263,6 +281,7 @@ MILESTONES = RecordSpec(
             Derived(("related_ids",), r.milestone_frameworks),
             column=False,
             service=lambda obj, value, ctx: obj.frameworks.set(value),
+            bulk=lambda pairs, ctx: add_many_new(pairs, ctx, name="frameworks"),
         ),
         sources(),
     ),
@@ -307,7 +326,13 @@ COMMITMENTS = RecordSpec(
         Field("illustrative", flag("illustrative")),
         sources(),
         # Owners before the status: a new owner starts at the commitment's status, then the status moves all.
-        Field("owners", many("organisations", "owner_party_ids"), column=False, service=r.owners_write),
+        Field(
+            "owners",
+            many("organisations", "owner_party_ids"),
+            column=False,
+            service=r.owners_write,
+            bulk=r.owners_write_new,
+        ),
         Field("status", Derived(("status",), r.commitment_status), service=r.commitment_status_write),
         # A file that names no contacts leaves the ones already assigned (by the demo or by staff) alone.
         Field(
@@ -315,6 +340,7 @@ COMMITMENTS = RecordSpec(
             many("contacts", "contact_ids"),
             column=False,
             service=r.contacts_write,
+            bulk=r.contacts_write_new,
             when=lambda cm: "contact_ids" in cm,
         ),
     ),
@@ -357,6 +383,7 @@ DEADLINES = RecordSpec(
     create_only=r.deadline_new,
     prepare_new=r.deadline_prepare,
     save=r.deadline_save,
+    save_new=r.deadline_save_new,
     derive=r.deadline_records,
     deletion_kept=True,
     preload=False,
@@ -380,6 +407,7 @@ REMINDER_POLICIES = RecordSpec(
     checks=(Present("name"),),
     extra_check=r.check_reminder_policy,
     save=r.reminder_policy_save,
+    save_new=None,  # a handful, each planning the deadlines under it: one by one
     # The tracker's own channels (e-mail, the calendar feed) and escalation (contacts, desk officers,
     # coordinators) apply: data/README.md.
     ignored=("channels", "escalate_to"),
@@ -432,8 +460,20 @@ OPEN_QUESTIONS = RecordSpec(
     DataCaveat,
     fields=(
         Field("text", text("text")),
-        Field("frameworks", Derived(("text",), r.caveat_frameworks), column=False, service=r.set_frameworks),
-        Field("organisations", Derived(("text",), r.caveat_organisations), column=False, service=r.set_organisations),
+        Field(
+            "frameworks",
+            Derived(("text",), r.caveat_frameworks),
+            column=False,
+            service=r.set_frameworks,
+            bulk=lambda pairs, ctx: add_many_new(pairs, ctx, name="frameworks"),
+        ),
+        Field(
+            "organisations",
+            Derived(("text",), r.caveat_organisations),
+            column=False,
+            service=r.set_organisations,
+            bulk=lambda pairs, ctx: add_many_new(pairs, ctx, name="organisations"),
+        ),
     ),
     derive=r.caveat_records,
 )

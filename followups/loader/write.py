@@ -45,50 +45,102 @@ def existing(spec: RecordSpec, records: list[dict[str, Any]]) -> dict[str, model
 
 
 def write_kind(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, baselines: Baselines) -> None:
+    """The kind's new records first, set-based (create_new); then the existing ones, merged one by one (a merge
+    that moves a date reaches the new records anchored on it through the services)."""
     found = ctx.objects.setdefault(spec.kind, {})
     outcomes: dict[str, str] = {}
     before = existing(spec, records)
+    new = []
     for record in records:
-        obj, outcomes[record["id"]] = write_record(spec, record, before.get(record["id"]), ctx, baselines)
-        if obj is not None:
-            found[record["id"]] = obj
+        ref = record["id"]
+        if ref in before:
+            continue
+        if spec.deletion_kept and baselines.known(spec.kind, ref):
+            ctx.report.notes.append(f"{ref}: deleted in the tracker since the last load; not created again")
+            outcomes[ref] = "unchanged"
+        else:
+            new.append(record)
+            outcomes[ref] = "created"
+    create_new(spec, new, ctx, baselines)
+    for record in records:
+        if record["id"] in before:
+            found[record["id"]], outcomes[record["id"]] = merge_record(
+                spec, record, before[record["id"]], ctx, baselines
+            )
     late = [f for f in spec.fields if f.late]
-    for record in records if late else ():
+    if late:
+        write_late(spec, records, late, outcomes, ctx, baselines)
+    for record in records:
+        ctx.report.count(spec.kind.replace("_", " "), outcomes[record["id"]])
+
+
+def write_late(
+    spec: RecordSpec,
+    records: list[dict[str, Any]],
+    late: list[Field],
+    outcomes: dict[str, str],
+    ctx: Context,
+    baselines: Baselines,
+) -> None:
+    found = ctx.objects[spec.kind]
+    created = [(r, found[r["id"]]) for r in records if outcomes[r["id"]] == "created"]
+    create_late(spec, created, late, ctx, baselines)
+    for record in records:
         obj, ref = found.get(record["id"]), record["id"]
-        if obj is not None and outcomes[ref] == "created":
-            create_late(spec, obj, record, late, ctx, baselines)
-        elif obj is not None and merge_fields(spec, obj, record, late, ctx, baselines):
+        if obj is not None and outcomes[ref] != "created" and merge_fields(spec, obj, record, late, ctx, baselines):
             outcomes[ref] = "updated"
-    for outcome in outcomes.values():
-        ctx.report.count(spec.kind.replace("_", " "), outcome)
 
 
-def write_record(
-    spec: RecordSpec, record: dict[str, Any], obj: models.Model | None, ctx: Context, baselines: Baselines
-) -> tuple[models.Model | None, str]:
-    """Create the record, or merge the file's values into it; returns it (None if it stays deleted) and the outcome."""
-    ref = record["id"]
+def merge_record(
+    spec: RecordSpec, record: dict[str, Any], obj: models.Model, ctx: Context, baselines: Baselines
+) -> tuple[models.Model, str]:
+    """Merge the file's values into a record the tracker has; returns it and the outcome."""
     fields = [f for f in spec.fields if not f.late and f.managed(record)]
-    if not spec.preload and obj is not None:
+    if not spec.preload:
         obj = spec.model.objects.get(pk=obj.pk)  # as an earlier record's write left it (a dependent deadline)
-    if obj is not None:
-        return obj, "updated" if merge_fields(spec, obj, record, fields, ctx, baselines) else "unchanged"
-    if spec.deletion_kept and baselines.known(spec.kind, ref):
-        ctx.report.notes.append(f"{ref}: deleted in the tracker since the last load; not created again")
-        return None, "unchanged"
-    return create(spec, record, fields, ctx, baselines), "created"
+    return obj, "updated" if merge_fields(spec, obj, record, fields, ctx, baselines) else "unchanged"
 
 
-def create(
-    spec: RecordSpec, record: dict[str, Any], fields: list[Field], ctx: Context, baselines: Baselines
-) -> models.Model:
-    values = {f.name: (f, f.read(record, ctx)) for f in fields}
+def create_new(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, baselines: Baselines) -> None:
+    """Create the kind's new records: built and prepared in file order (a deadline reads the one it anchors on),
+    then saved together (spec.save_new) and given their other values field by field, each set-based where the
+    field has a bulk writer; what follows (reminders, webhooks, the changes feed) through the same services."""
+    found = ctx.objects[spec.kind]
+    if spec.save_new is None:
+        for record in records:
+            found[record["id"]] = create(spec, record, ctx, baselines)
+        return
+    made: list[tuple[dict[str, Any], models.Model, dict[str, tuple[Field, Any]]]] = []
+    for record in records:
+        values = {f.name: (f, f.read(record, ctx)) for f in spec.fields if not f.late and f.managed(record)}
+        found[record["id"]] = obj = built(spec, record, values, ctx)
+        made.append((record, obj, values))
+    spec.save_new([obj for _record, obj, _values in made], ctx)
+    for f in spec.fields:
+        pairs = [(obj, values[f.name][1]) for _record, obj, values in made if f.name in values]
+        if pairs and not f.column and not f.late:
+            f.write_new(pairs, ctx)
+    for record, _obj, values in made:
+        baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
+        if spec.on_create:
+            spec.on_create(record, ctx)
+
+
+def built(spec: RecordSpec, record: dict[str, Any], values: dict[str, tuple[Field, Any]], ctx: Context) -> Any:
+    """A new record with its column values, not saved yet."""
     obj = spec.model(ref=record["id"], **(spec.create_only(record, ctx) if spec.create_only else {}))
     for f, value in values.values():
         if f.column:
             f.put(obj, value)
     if spec.prepare_new:
         spec.prepare_new(obj, record, ctx)
+    return obj
+
+
+def create(spec: RecordSpec, record: dict[str, Any], ctx: Context, baselines: Baselines) -> models.Model:
+    """Create one record (a kind saved one by one)."""
+    values = {f.name: (f, f.read(record, ctx)) for f in spec.fields if not f.late and f.managed(record)}
+    obj = built(spec, record, values, ctx)
     spec.save(obj, ctx)
     for f, value in values.values():
         if not f.column:
@@ -100,19 +152,29 @@ def create(
 
 
 def create_late(
-    spec: RecordSpec, obj: models.Model, record: dict[str, Any], fields: list[Field], ctx: Context, baselines: Baselines
+    spec: RecordSpec,
+    created: list[tuple[dict[str, Any], models.Model]],
+    fields: list[Field],
+    ctx: Context,
+    baselines: Baselines,
 ) -> None:
-    """Give a record created by this load the values that refer to records of its own kind."""
-    values = {f.name: (f, f.read(record, ctx)) for f in fields}
-    columns = [(f, value) for f, value in values.values() if f.column]
-    for f, value in columns:
-        f.put(obj, value)
-    if columns:
+    """Give the records created by this load the values that refer to records of their own kind: a column saved
+    again (with its history) where the file gives one, the others field by field."""
+    made = [(record, obj, {f.name: (f, f.read(record, ctx)) for f in fields}) for record, obj in created]
+    changed = []
+    for _record, obj, values in made:
+        columns = [(f, value) for f, value in values.values() if f.column]
+        for f, value in columns:
+            f.put(obj, value)
+        if any(value not in (None, "", []) for _f, value in columns):
+            changed.append(obj)
+    for obj in changed:
         spec.save(obj, ctx)
-    for f, value in values.values():
+    for f in fields:
         if not f.column:
-            f.write(obj, value, ctx)
-    baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
+            f.write_new([(obj, values[f.name][1]) for _record, obj, values in made], ctx)
+    for record, _obj, values in made:
+        baselines.created(spec.kind, record["id"], {name: normalise(value) for name, (_f, value) in values.items()})
 
 
 def merge_fields(
