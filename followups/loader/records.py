@@ -41,6 +41,7 @@ from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
 from followups.loader.fields import BATCH_SIZE, LOADER_ACTOR, Context, add_many_new, normalise
 from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, ReminderPolicy, Status
+from followups.summary.counts import dashboard_summary_refresh
 from followups.sync.scope import api_scope_changed
 
 # Roles in `organisations[].roles` that mean membership of a body.
@@ -83,7 +84,7 @@ def save_loaded(obj: models.Model, ctx: Context) -> None:
     else:
         obj.save()
     if isinstance(obj, Commitment):  # noted, counted once at the load's end (deadlines_changed_deferred)
-        services.dashboard_summary_refresh([obj.pk])
+        dashboard_summary_refresh([obj.pk])
 
 
 def create_with_history(objs: list[Any], model: type[models.Model], *, reason: str = "") -> None:
@@ -107,7 +108,7 @@ def save_loaded_many(objs: list[Any], ctx: Context) -> None:
     if objs:
         create_with_history(objs, type(objs[0]))
     if objs and isinstance(objs[0], Commitment):  # noted, counted once at the load's end
-        services.dashboard_summary_refresh(obj.pk for obj in objs)
+        dashboard_summary_refresh(obj.pk for obj in objs)
 
 
 def person(record: dict[str, Any], ctx: Context) -> str:
