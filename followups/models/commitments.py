@@ -119,44 +119,76 @@ class Commitment(Sourced):
     `services.commitment_update_status`.
     """
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="commitments")
-    title = models.TextField()
-    category = models.CharField(max_length=40, choices=Category.choices, default=Category.OTHER)
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    framework = models.ForeignKey(
+        Framework, verbose_name=_("framework"), on_delete=models.PROTECT, related_name="commitments"
+    )
+    title = models.TextField(verbose_name=_("title"))
+    category = models.CharField(
+        verbose_name=_("category"), max_length=40, choices=Category.choices, default=Category.OTHER
+    )
+    priority = models.CharField(
+        verbose_name=_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+    )
     status_basis = models.CharField(
+        verbose_name=_("status basis"),
         max_length=20,
         blank=True,
         help_text=_("'sourced' or 'illustrative': where the loaded status came from."),
     )
-    owners = models.ManyToManyField(Organisation, through="CommitmentOwner", related_name="commitments_owned")
+    owners = models.ManyToManyField(
+        Organisation, verbose_name=_("owners"), through="CommitmentOwner", related_name="commitments_owned"
+    )
     contacts = models.ManyToManyField(
-        Contact, blank=True, related_name="commitments", help_text=_("Responsible points of contact.")
+        Contact,
+        verbose_name=_("contacts"),
+        blank=True,
+        related_name="commitments",
+        help_text=_("Responsible points of contact."),
     )
     working_group = models.ForeignKey(
-        WorkingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="commitments"
+        WorkingGroup,
+        verbose_name=_("working group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="commitments",
     )
-    projects = models.ManyToManyField("followups.Project", blank=True, related_name="commitments")
+    projects = models.ManyToManyField(
+        "followups.Project", verbose_name=_("projects"), blank=True, related_name="commitments"
+    )
     review_every = models.CharField(
-        max_length=20, blank=True, help_text=_("A review cadence with no dated anchor, such as P6M.")
+        verbose_name=_("review every"),
+        max_length=20,
+        blank=True,
+        help_text=_("A review cadence with no dated anchor, such as P6M."),
     )
     # The dataset's `recurrence.basis`: where the repetition (review_every or the deadline's RRULE) comes from.
     recurrence_basis = models.CharField(
-        max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+        verbose_name=_("recurrence basis"),
+        max_length=20,
+        blank=True,
+        help_text=_("text, reported, template or illustrative"),
     )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # partners sync with updated_since
+    note = models.TextField(verbose_name=_("note"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(
+        verbose_name=_("updated at"), auto_now=True, db_index=True
+    )  # partners sync with updated_since
     # The earliest due date of its open deadlines (None without one): derived, kept by the services in the
     # transaction of every deadline change (services.commitments_next_due_refresh), so that the lists sort by it
     # through an index instead of a subquery per commitment (issue 15).
-    next_due_on = models.DateField(null=True, blank=True, editable=False)
+    next_due_on = models.DateField(verbose_name=_("next due on"), null=True, blank=True, editable=False)
 
     history = TrackedHistory(excluded_fields=["illustrative_fields", "updated_at", "next_due_on"])
     objects = CommitmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
         ordering = ["ref"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="commitment_status_valid"),
@@ -226,26 +258,48 @@ _SAVED_FIELDS = [f.name for f in Commitment._meta.concrete_fields if not f.prima
 class CommitmentOwner(models.Model):
     """One party that owes a commitment, with that party's own status."""
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="ownerships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ownerships")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="ownerships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="ownerships"
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    status_changed_at = models.DateTimeField(verbose_name=_("status changed at"), null=True, blank=True)
     # A partner's "completed" is a claim (DESIGN.md): the party's status stays as it was, so the roll-up and the
     # deadlines do not move, until staff accept it (services.commitment_completion_accept) or return it.
-    completion_reported_at = models.DateTimeField(null=True, blank=True)
-    completion_reported_on = models.DateField(null=True, blank=True, help_text=_("When it was done, as reported."))
-    completion_reported_by = models.CharField(max_length=200, blank=True, help_text=_("Who reported it, in words."))
+    completion_reported_at = models.DateTimeField(verbose_name=_("completion reported at"), null=True, blank=True)
+    completion_reported_on = models.DateField(
+        verbose_name=_("completion reported on"), null=True, blank=True, help_text=_("When it was done, as reported.")
+    )
+    completion_reported_by = models.CharField(
+        verbose_name=_("completion reported by"), max_length=200, blank=True, help_text=_("Who reported it, in words.")
+    )
     completion_reported_contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Contact,
+        verbose_name=_("completion reported contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # The reporter's own login, if any (a contact with a staff account): never the verifier.
     completion_reported_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completion reported user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     history = TrackedHistory()
 
     class Meta:
+        verbose_name = _("commitment owner")
+        verbose_name_plural = _("commitment owners")
         ordering = ["commitment", "organisation__name"]
         constraints = [
             models.UniqueConstraint(fields=["commitment", "organisation"], name="commitment_owner_unique"),

@@ -118,48 +118,90 @@ class Deadline(models.Model):
     a recurring obligation, the current occurrence) and is stored so that indexes can serve "what is due".
     """
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="deadlines")
-    title = models.CharField(max_length=300, blank=True)
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    commitment = models.ForeignKey(
+        "followups.Commitment", verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="deadlines"
+    )
+    title = models.CharField(verbose_name=_("title"), max_length=300, blank=True)
 
-    anchor_kind = models.CharField(max_length=20, choices=AnchorKind.choices)
+    anchor_kind = models.CharField(verbose_name=_("anchor kind"), max_length=20, choices=AnchorKind.choices)
     anchor_framework = models.ForeignKey(
-        Framework, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+        Framework,
+        verbose_name=_("anchor framework"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="anchored_deadlines",
     )
     anchor_milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+        Milestone,
+        verbose_name=_("anchor milestone"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="anchored_deadlines",
     )
     anchor_event = models.ForeignKey(
-        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="anchored_deadlines"
+        Event,
+        verbose_name=_("anchor event"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="anchored_deadlines",
     )
     anchor_deadline = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="dependent_deadlines"
+        "self",
+        verbose_name=_("anchor deadline"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dependent_deadlines",
     )
     # A party's own clock: goes with the party (a party removed from the framework owes nothing by its date).
     anchor_party = models.ForeignKey(
-        Party, null=True, blank=True, on_delete=models.CASCADE, related_name="anchored_deadlines"
+        Party,
+        verbose_name=_("anchor party"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="anchored_deadlines",
     )
     # The per-party rule this deadline was generated from (one deadline per rule and party).
     party_clock = models.ForeignKey(
-        "followups.PartyClock", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+        "followups.PartyClock",
+        verbose_name=_("party clock"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
     )
-    anchor_date = models.DateField(help_text=_("The anchor's date when the due date was last computed."))
-    anchor_estimated = models.BooleanField(default=False)
-    offset = models.CharField(max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none."))
-    recurrence = models.CharField(max_length=60, blank=True, help_text=_("RRULE such as FREQ=MONTHLY;INTERVAL=3."))
+    anchor_date = models.DateField(
+        verbose_name=_("anchor date"), help_text=_("The anchor's date when the due date was last computed.")
+    )
+    anchor_estimated = models.BooleanField(verbose_name=_("anchor estimated"), default=False)
+    offset = models.CharField(
+        verbose_name=_("offset"), max_length=20, blank=True, help_text=_("ISO-8601: P6M, P180D, P1Y; blank for none.")
+    )
+    recurrence = models.CharField(
+        verbose_name=_("recurrence"), max_length=60, blank=True, help_text=_("RRULE such as FREQ=MONTHLY;INTERVAL=3.")
+    )
     # For a recurring obligation: how many occurrences are behind us; due_on is occurrence number this.
-    occurrence_index = models.PositiveIntegerField(default=0)
-    basis = models.CharField(max_length=20, blank=True, help_text=_("text, reported, template or illustrative"))
+    occurrence_index = models.PositiveIntegerField(verbose_name=_("occurrence index"), default=0)
+    basis = models.CharField(
+        verbose_name=_("basis"), max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+    )
     # The periodic review its commitment's `review_every` calls for (services.commitment_schedule_review).
-    is_review = models.BooleanField(default=False, editable=False)
+    is_review = models.BooleanField(verbose_name=_("is review"), default=False, editable=False)
 
-    original_due_on = models.DateField(help_text=_("Computed from the rule (the first occurrence if recurring)."))
-    extended_due_on = models.DateField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
-    due_on = models.DateField(help_text=_("The due date in force."))
-    completed_on = models.DateField(null=True, blank=True)
-    cancelled = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    original_due_on = models.DateField(
+        verbose_name=_("original due on"), help_text=_("Computed from the rule (the first occurrence if recurring).")
+    )
+    extended_due_on = models.DateField(verbose_name=_("extended due on"), null=True, blank=True)
+    extension_reason = models.TextField(verbose_name=_("extension reason"), blank=True)
+    due_on = models.DateField(verbose_name=_("due on"), help_text=_("The due date in force."))
+    completed_on = models.DateField(verbose_name=_("completed on"), null=True, blank=True)
+    cancelled = models.BooleanField(verbose_name=_("cancelled"), default=False)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True, db_index=True)
 
     history = TrackedHistory(excluded_fields=["updated_at"])
     objects = DeadlineQuerySet.as_manager()
@@ -169,6 +211,8 @@ class Deadline(models.Model):
     ANCHORS: ClassVar[dict[str, Anchor]] = ANCHORS
 
     class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
         ordering = ["due_on", "ref"]
         constraints = [
             models.CheckConstraint(condition=Q(anchor_kind__in=AnchorKind.values), name="deadline_anchor_kind_valid"),
@@ -343,18 +387,27 @@ class PartyClock(models.Model):
     (services.party_deadlines_plan).
     """
 
-    ref = models.CharField(max_length=40, unique=True, validators=[ref_validator])
-    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="party_clocks")
-    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="party_clocks")
-    title = models.CharField(max_length=300, blank=True)
-    offset = models.CharField(max_length=20, help_text=_("ISO-8601: P6M, P180D, P1Y."))
-    basis = models.CharField(max_length=20, blank=True, help_text=_("text, reported, template or illustrative"))
+    ref = models.CharField(verbose_name=_("ref"), max_length=40, unique=True, validators=[ref_validator])
+    commitment = models.ForeignKey(
+        "followups.Commitment", verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="party_clocks"
+    )
+    framework = models.ForeignKey(
+        Framework, verbose_name=_("framework"), on_delete=models.CASCADE, related_name="party_clocks"
+    )
+    title = models.CharField(verbose_name=_("title"), max_length=300, blank=True)
+    offset = models.CharField(verbose_name=_("offset"), max_length=20, help_text=_("ISO-8601: P6M, P180D, P1Y."))
+    basis = models.CharField(
+        verbose_name=_("basis"), max_length=20, blank=True, help_text=_("text, reported, template or illustrative")
+    )
     acceding_only = models.BooleanField(
+        verbose_name=_("acceding only"),
         default=True,
         help_text=_("Only parties with a date of their own (accessions), not the founding signatories."),
     )
 
     class Meta:
+        verbose_name = _("party clock")
+        verbose_name_plural = _("party clocks")
         ordering = ["ref"]
 
     def __str__(self) -> str:
@@ -389,21 +442,32 @@ class DeadlineOccurrence(models.Model):
     deadline then moves on to the next one. Nobody edits these afterwards: they are the obligation's history.
     """
 
-    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="occurrences")
-    index = models.PositiveIntegerField(help_text=_("0 for the first occurrence."))
-    due_on = models.DateField()
-    outcome = models.CharField(max_length=10, choices=OccurrenceOutcome.choices)
-    happened_on = models.DateField(null=True, blank=True, help_text=_("When it was met (blank if missed)."))
-    note = models.TextField(blank=True)
-    evidence_url = models.URLField(max_length=500, blank=True)
-    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
-    recorded_at = models.DateTimeField(default=timezone.now)
-    by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    deadline = models.ForeignKey(
+        Deadline, verbose_name=_("deadline"), on_delete=models.CASCADE, related_name="occurrences"
     )
-    actor = models.CharField(max_length=200)
+    index = models.PositiveIntegerField(verbose_name=_("index"), help_text=_("0 for the first occurrence."))
+    due_on = models.DateField(verbose_name=_("due on"))
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=10, choices=OccurrenceOutcome.choices)
+    happened_on = models.DateField(
+        verbose_name=_("happened on"), null=True, blank=True, help_text=_("When it was met (blank if missed).")
+    )
+    note = models.TextField(verbose_name=_("note"), blank=True)
+    evidence_url = models.URLField(verbose_name=_("evidence url"), max_length=500, blank=True)
+    evidence_file = models.FileField(verbose_name=_("evidence file"), upload_to="evidence/%Y/%m/", blank=True)
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"), default=timezone.now)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor = models.CharField(verbose_name=_("actor"), max_length=200)
 
     class Meta:
+        verbose_name = _("deadline occurrence")
+        verbose_name_plural = _("deadline occurrences")
         ordering = ["deadline", "index"]
         constraints = [
             models.UniqueConstraint(fields=["deadline", "index"], name="deadline_occurrence_once"),

@@ -37,36 +37,50 @@ COORDINATING_OFFICE = _("Coordinating office")
 class StatusUpdate(models.Model):
     """One entry of a commitment's timeline: a status change (or a note) with who, when and evidence."""
 
-    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="status_updates")
+    commitment = models.ForeignKey(
+        "followups.Commitment", verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="status_updates"
+    )
     # The public id (API, webhooks): opaque, so that partners cannot count what others post.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(verbose_name=_("uuid"), default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         Organisation,
+        verbose_name=_("owner"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The owning party this update is for; blank for the commitment as a whole."),
     )
-    old_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    new_status = models.CharField(max_length=20, choices=Status.choices)
-    completion = models.CharField(max_length=10, choices=Completion.choices, blank=True)
-    note = models.TextField(blank=True)
-    evidence_url = models.URLField(max_length=500, blank=True)
-    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
-    happened_on = models.DateField(help_text=_("When it happened, which may be before it was recorded."))
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    old_status = models.CharField(verbose_name=_("old status"), max_length=20, choices=Status.choices, blank=True)
+    new_status = models.CharField(verbose_name=_("new status"), max_length=20, choices=Status.choices)
+    completion = models.CharField(verbose_name=_("completion"), max_length=10, choices=Completion.choices, blank=True)
+    note = models.TextField(verbose_name=_("note"), blank=True)
+    evidence_url = models.URLField(verbose_name=_("evidence url"), max_length=500, blank=True)
+    evidence_file = models.FileField(verbose_name=_("evidence file"), upload_to="evidence/%Y/%m/", blank=True)
+    happened_on = models.DateField(
+        verbose_name=_("happened on"), help_text=_("When it happened, which may be before it was recorded.")
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, db_index=True)
     # Who: a staff user, a partner's API key or a contact's signed link, the loader or the system (a task), by kind
     # in `actor_kind` (set by the door through the service) and named in `actor`.
     by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    actor = models.CharField(max_length=200, help_text=_("Who made the change, in words."))
+    actor = models.CharField(verbose_name=_("actor"), max_length=200, help_text=_("Who made the change, in words."))
     # A partner's key or link is shown to partners by name, anyone else as the coordinating office.
-    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices, default=ActorKind.SYSTEM)
-    sources = models.ManyToManyField("agreements.Source", blank=True, related_name="+")
+    actor_kind = models.CharField(
+        verbose_name=_("actor kind"), max_length=20, choices=ActorKind.choices, default=ActorKind.SYSTEM
+    )
+    sources = models.ManyToManyField("agreements.Source", verbose_name=_("sources"), blank=True, related_name="+")
 
     class Meta:
+        verbose_name = _("status update")
+        verbose_name_plural = _("status updates")
         ordering = ["-happened_on", "-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(new_status__in=Status.values), name="status_update_status_valid"),

@@ -50,26 +50,44 @@ class PartnerLinkQuerySet(models.QuerySet["PartnerLink"]):
 class PartnerLink(models.Model):
     """One signed link in one e-mail to a point of contact. The raw token is never stored."""
 
-    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="partner_links")
-    purpose = models.CharField(max_length=20, choices=PartnerLinkPurpose.choices)
+    contact = models.ForeignKey(
+        "agreements.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="partner_links"
+    )
+    purpose = models.CharField(verbose_name=_("purpose"), max_length=20, choices=PartnerLinkPurpose.choices)
     # The one commitment a report link reaches; a preferences link may name the commitment of its message.
     commitment = models.ForeignKey(
-        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="partner_links"
+        "followups.Commitment",
+        verbose_name=_("commitment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="partner_links",
     )
-    prefix = models.CharField(max_length=20, editable=False, help_text=_("The start of the token, to recognise it."))
+    prefix = models.CharField(
+        verbose_name=_("prefix"), max_length=20, editable=False, help_text=_("The start of the token, to recognise it.")
+    )
     # sha256 hex of the raw token; the views look a link up by it (unique index).
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(help_text=_("The link stops working at this instant (renewed by reminders)."))
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    token_hash = models.CharField(verbose_name=_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(
+        verbose_name=_("expires at"), help_text=_("The link stops working at this instant (renewed by reminders).")
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(verbose_name=_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True, editable=False)
 
     objects = PartnerLinkQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("signed links")
         verbose_name = _("signed link")
         ordering = ["-created_at"]
         constraints = [
@@ -124,22 +142,33 @@ class PartnerMessage(models.Model):
     sent by the reminder tick (followups.partner_links.outbox.partner_messages_send). An outbox row
     (followups.outbox): PENDING -> SENDING (claimed, with a lease) -> SENT | FAILED."""
 
-    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="partner_messages")
-    commitment = models.ForeignKey("followups.Commitment", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=PartnerMessageKind.choices)
-    reason = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=PartnerMessageStatus.choices, default=PartnerMessageStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    contact = models.ForeignKey(
+        "agreements.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="partner_messages"
+    )
+    commitment = models.ForeignKey(
+        "followups.Commitment", verbose_name=_("commitment"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=PartnerMessageKind.choices)
+    reason = models.TextField(verbose_name=_("reason"), blank=True)
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=10,
+        choices=PartnerMessageStatus.choices,
+        default=PartnerMessageStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), default=timezone.now)
+    lease_expires_at = models.DateTimeField(verbose_name=_("lease expires at"), null=True, blank=True)
     # Changes at every claim: a sender holding an older claim sends nothing.
-    claim_token = models.CharField(max_length=32, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    claim_token = models.CharField(verbose_name=_("claim token"), max_length=32, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("partner message")
+        verbose_name_plural = _("partner messages")
         ordering = ["-created_at"]
         indexes = [
             # The tick's claim (followups.outbox.outbox_claim): pending rows whose time has come, then rows whose
@@ -158,18 +187,27 @@ class ContactPreferenceChange(models.Model):
     """A change a contact made to their own reminders from the preferences page, kept so it can be undone and
     shown on the timeline. `before` and `after` hold the changed settings."""
 
-    contact = models.ForeignKey("agreements.Contact", on_delete=models.CASCADE, related_name="preference_changes")
+    contact = models.ForeignKey(
+        "agreements.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="preference_changes"
+    )
     # Set when the change is about one commitment (stop reminders for it), so its timeline shows it.
     commitment = models.ForeignKey(
-        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "followups.Commitment",
+        verbose_name=_("commitment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    summary = models.CharField(max_length=300)
-    before = models.JSONField(default=dict)
-    after = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-    undone_at = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(verbose_name=_("summary"), max_length=300)
+    before = models.JSONField(verbose_name=_("before"), default=dict)
+    after = models.JSONField(verbose_name=_("after"), default=dict)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    undone_at = models.DateTimeField(verbose_name=_("undone at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("contact preference change")
+        verbose_name_plural = _("contact preference changes")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

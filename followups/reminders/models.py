@@ -53,6 +53,7 @@ class Reminder(models.Model):
     # by deadline, and deleting a deadline).
     deadline = models.ForeignKey(
         "followups.Deadline",
+        verbose_name=_("deadline"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -62,41 +63,60 @@ class Reminder(models.Model):
     # Its foreign key's index: the quiet planner (quiet.py: commitment_id IN ... AND deadline_id IS NULL), the
     # acknowledgement's and the timeline's "commitment =" arm (acks.py, timeline.py), deleting a commitment.
     commitment = models.ForeignKey(
-        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+        "followups.Commitment",
+        verbose_name=_("commitment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
     )
     # Its foreign key's index: the acknowledgement (acks.py: contact_id = ... AND pending), an organisation's
     # deactivation and a completion report (services: contact IN ...), deleting a contact.
     contact = models.ForeignKey(
-        "agreements.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+        "agreements.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
     )
     # Indexed by the partial index reminder_user below (most rows go to contacts and need no entry).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
         db_index=False,
     )
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(verbose_name=_("kind"), max_length=40)
     # An escalation to a staff user: sent only if nobody acknowledged the overdue commitment.
-    escalation = models.BooleanField(default=False)
-    due_at = models.DateTimeField(help_text=_("The instant it is due: the local time of day in the recipient's zone."))
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    escalation = models.BooleanField(verbose_name=_("escalation"), default=False)
+    due_at = models.DateTimeField(
+        verbose_name=_("due at"), help_text=_("The instant it is due: the local time of day in the recipient's zone.")
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
     # A late entry's one catch-up message (sent at once although its moment had passed).
-    catch_up = models.BooleanField(default=False)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(help_text=_("When a tick may claim it (due_at, or later after a failure)."))
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    catch_up = models.BooleanField(verbose_name=_("catch up"), default=False)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(
+        verbose_name=_("next attempt at"), help_text=_("When a tick may claim it (due_at, or later after a failure).")
+    )
+    lease_expires_at = models.DateTimeField(verbose_name=_("lease expires at"), null=True, blank=True)
     # Changes at every claim: a worker holding an older claim (a redelivered Celery message) sends nothing.
-    claim_token = models.CharField(max_length=32, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    claim_token = models.CharField(verbose_name=_("claim token"), max_length=32, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
+    message_id = models.CharField(verbose_name=_("message id"), max_length=200, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["due_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -182,54 +202,86 @@ class ReminderPolicy(models.Model):
     """
 
     # The dataset's id (RP-MEETING) for a loaded policy; blank for one set in the tracker for a framework or deadline.
-    ref = models.CharField(max_length=40, unique=True, null=True, blank=True, validators=[ref_validator])
-    name = models.CharField(max_length=200, blank=True)
+    ref = models.CharField(
+        verbose_name=_("ref"), max_length=40, unique=True, null=True, blank=True, validators=[ref_validator]
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=200, blank=True)
     category = models.CharField(
+        verbose_name=_("category"),
         max_length=30,
         choices=Category.choices,
         blank=True,
         help_text=_("Only the deadlines of commitments of this category (e.g. meetings); blank for any."),
     )
     priority = models.CharField(
+        verbose_name=_("priority"),
         max_length=10,
         choices=Priority.choices,
         blank=True,
         help_text=_("Only the deadlines of commitments of this priority; blank for any."),
     )
     recurring = models.BooleanField(
-        default=False, help_text=_("Only repeating obligations (a recurrence or a periodic review).")
+        verbose_name=_("recurring"),
+        default=False,
+        help_text=_("Only repeating obligations (a recurrence or a periodic review)."),
     )
     illustrative = models.BooleanField(
-        default=False, help_text=_("Invented-but-plausible demo material, not a sourced fact.")
+        verbose_name=_("illustrative"),
+        default=False,
+        help_text=_("Invented-but-plausible demo material, not a sourced fact."),
     )
 
     framework = models.OneToOneField(
-        "agreements.Framework", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
+        "agreements.Framework",
+        verbose_name=_("framework"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminder_policy",
     )
     deadline = models.OneToOneField(
-        "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="reminder_policy"
+        "followups.Deadline",
+        verbose_name=_("deadline"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminder_policy",
     )
     lead_days = models.JSONField(
-        default=list, blank=True, help_text=_("Days before the due date, e.g. [30, 7, 1]; 0 for the day itself.")
+        verbose_name=_("lead days"),
+        default=list,
+        blank=True,
+        help_text=_("Days before the due date, e.g. [30, 7, 1]; 0 for the day itself."),
     )
     overdue_days = models.JSONField(
-        default=list, blank=True, help_text=_("Days after the due date for overdue escalation, e.g. [1, 7, 30].")
+        verbose_name=_("overdue days"),
+        default=list,
+        blank=True,
+        help_text=_("Days after the due date for overdue escalation, e.g. [1, 7, 30]."),
     )
     repeat_overdue_every_days = models.PositiveSmallIntegerField(
+        verbose_name=_("repeat overdue every days"),
         null=True,
         blank=True,
         help_text=_("After the last overdue step, repeat every this many days until someone acts (default 7)."),
     )
     quiet_days_high = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text=_("A high-priority commitment with no update this long has gone quiet (30).")
+        verbose_name=_("quiet days high"),
+        null=True,
+        blank=True,
+        help_text=_("A high-priority commitment with no update this long has gone quiet (30)."),
     )
     quiet_days_normal = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text=_("The same for normal priority (default 60).")
+        verbose_name=_("quiet days normal"),
+        null=True,
+        blank=True,
+        help_text=_("The same for normal priority (default 60)."),
     )
     quiet_days_low = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text=_("The same for low priority (default 90).")
+        verbose_name=_("quiet days low"), null=True, blank=True, help_text=_("The same for low priority (default 90).")
     )
     quiet_grace_days = models.PositiveSmallIntegerField(
+        verbose_name=_("quiet grace days"),
         null=True,
         blank=True,
         help_text=_("Days after nudging the contacts of a quiet commitment before its desk officers are (14)."),
@@ -239,7 +291,8 @@ class ReminderPolicy(models.Model):
     objects = ReminderPolicyQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "reminder policies"
+        verbose_name = _("reminder policy")
+        verbose_name_plural = _("reminder policies")
         constraints = [
             # For a framework, for a deadline, or (neither) general: never both.
             models.CheckConstraint(
@@ -286,11 +339,19 @@ class ReminderPolicy(models.Model):
 class ContactReminderPreference(models.Model):
     """A point of contact's choice: single messages or one weekly digest; or no reminders at all."""
 
-    contact = models.OneToOneField("agreements.Contact", on_delete=models.CASCADE, related_name="reminder_preference")
-    digest = models.BooleanField(default=False, help_text=_("One weekly digest (Monday morning) instead."))
-    muted = models.BooleanField(default=False, help_text=_("No reminders for this contact."))
+    contact = models.OneToOneField(
+        "agreements.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    digest = models.BooleanField(
+        verbose_name=_("digest"), default=False, help_text=_("One weekly digest (Monday morning) instead.")
+    )
+    muted = models.BooleanField(verbose_name=_("muted"), default=False, help_text=_("No reminders for this contact."))
 
     history = TrackedHistory()
+
+    class Meta:
+        verbose_name = _("contact reminder preference")
+        verbose_name_plural = _("contact reminder preferences")
 
     def __str__(self) -> str:
         return f"{self.contact}: {'digest' if self.digest else 'single'}{', muted' if self.muted else ''}"
@@ -303,16 +364,35 @@ class ReminderAcknowledgement(models.Model):
     """
 
     commitment = models.ForeignKey(
-        "followups.Commitment", on_delete=models.CASCADE, related_name="reminder_acknowledgements"
+        "followups.Commitment",
+        verbose_name=_("commitment"),
+        on_delete=models.CASCADE,
+        related_name="reminder_acknowledgements",
     )
-    contact = models.ForeignKey("agreements.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "agreements.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    reminder = models.ForeignKey(
+        Reminder, verbose_name=_("reminder"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("reminder acknowledgement")
+        verbose_name_plural = _("reminder acknowledgements")
         constraints = [
             models.CheckConstraint(
                 condition=Q(contact__isnull=False, user__isnull=True) | Q(contact__isnull=True, user__isnull=False),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from agreements.admin import HistoryAdmin
 from followups.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -18,7 +19,10 @@ from followups.webhooks.sending import webhook_delivery_resend
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+    # Declared here (checkboxes), so it names itself as the model field does.
+    events = forms.MultipleChoiceField(
+        label=_("events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = WebhookEndpoint

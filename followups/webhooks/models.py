@@ -45,23 +45,38 @@ class WebhookEndpoint(models.Model):
     """
 
     # The identifier partners see (the API's `id`): not the sequence, which would count other partners' endpoints.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(verbose_name=_("uuid"), default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
-        "agreements.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints"
+        "agreements.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
     )
-    url = models.URLField(max_length=500, help_text=_("Where notifications are POSTed (https in production)."))
-    secret = models.CharField(max_length=100, editable=False)
-    events = models.JSONField(default=list, help_text=_("The events it receives, e.g. ['commitment.status_changed']."))
-    description = models.CharField(max_length=200, blank=True)
-    is_active = models.BooleanField(default=True, help_text=_("An inactive endpoint receives nothing."))
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.CharField(max_length=200, blank=True, editable=False, help_text=_("Key or user."))
-    updated_at = models.DateTimeField(auto_now=True)
+    url = models.URLField(
+        verbose_name=_("url"), max_length=500, help_text=_("Where notifications are POSTed (https in production).")
+    )
+    secret = models.CharField(verbose_name=_("secret"), max_length=100, editable=False)
+    events = models.JSONField(
+        verbose_name=_("events"),
+        default=list,
+        help_text=_("The events it receives, e.g. ['commitment.status_changed']."),
+    )
+    description = models.CharField(verbose_name=_("description"), max_length=200, blank=True)
+    is_active = models.BooleanField(
+        verbose_name=_("is active"), default=True, help_text=_("An inactive endpoint receives nothing.")
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now, editable=False)
+    created_by = models.CharField(
+        verbose_name=_("created by"), max_length=200, blank=True, editable=False, help_text=_("Key or user.")
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     # Who registered, changed or paused it; the secret is never copied into history.
     history = TrackedHistory(excluded_fields=["secret", "updated_at"])
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["created_at", "pk"]
         indexes = [
             # The enqueue look-up (followups.webhooks.planner.endpoints_by_org): the active endpoints of the owning
@@ -85,37 +100,56 @@ class WebhookDelivery(models.Model):
     so planning the same thing twice finds the row already there (unique with the endpoint).
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(verbose_name=_("uuid"), default=uuid.uuid4, unique=True, editable=False)
     # Indexed by the unique constraint webhook_delivery_once (endpoint, event_id): no index of its own.
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
-    event_id = models.UUIDField()
-    payload = models.JSONField()
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    event = models.CharField(verbose_name=_("event"), max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(verbose_name=_("event id"))
+    payload = models.JSONField(verbose_name=_("payload"))
     # What the event is about: for re-planning (deadline) and the partner's filters (commitment).
     commitment = models.ForeignKey(
-        "followups.Commitment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "followups.Commitment",
+        verbose_name=_("commitment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     deadline = models.ForeignKey(
-        "followups.Deadline", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "followups.Deadline",
+        verbose_name=_("deadline"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     status = models.CharField(
-        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+        verbose_name=_("status"),
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    response_status = models.PositiveIntegerField(null=True, blank=True, help_text=_("The last HTTP status."))
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    response_status = models.PositiveIntegerField(
+        verbose_name=_("response status"), null=True, blank=True, help_text=_("The last HTTP status.")
+    )
     next_attempt_at = models.DateTimeField(
-        help_text=_("When a tick may claim it (its moment, or later after a failure).")
+        verbose_name=_("next attempt at"),
+        help_text=_("When a tick may claim it (its moment, or later after a failure)."),
     )
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(verbose_name=_("lease expires at"), null=True, blank=True)
     # Changes at every claim: a worker holding an older claim (a redelivered Celery message) sends nothing.
-    claim_token = models.CharField(max_length=32, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    claim_token = models.CharField(verbose_name=_("claim token"), max_length=32, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once"),
