@@ -246,11 +246,12 @@ class Deadline(models.Model):
             ),
         ]
         indexes = [
-            # "What is due": open deadlines by due date (dashboard, reminder planner, lists' due filters).
+            # "What is due": open deadlines by due date (dashboard, reminder planner, lists' due filters). With the
+            # reference, the order of the dashboard's next and missed deadlines: eight rows read, not a day's worth.
             models.Index(
-                fields=["due_on"],
+                fields=["due_on", "ref"],
                 condition=Q(completed_on__isnull=True, cancelled=False),
-                name="deadline_open_due_on",
+                name="deadline_open_due_on_ref",
             ),
             models.Index(fields=["commitment", "due_on"], name="deadline_commitment_due_on"),
         ]
