@@ -6,6 +6,7 @@ The checks of a record kind are declared in its spec (followups.loader.spec) as 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ class Checker:
         self.as_of: date | None = None
         # Each record's date as the file gives it ("framework_signed:FW-US-AU"), for the deadline cross-check.
         self.dates: dict[str, Any] | None = None
+        self.known_keys: dict[str, set[str]] = {}  # per record kind, the keys its spec reads or ignores
 
     def problem(self, record_id: str, message: str) -> None:
         self.problems.append(f"{record_id}: {message}")
@@ -100,10 +102,16 @@ class Checker:
     def choice(self, rid: str, name: str, value: Any, choices: type[models.TextChoices], default: str = "") -> str:
         if value in (None, "") and default:
             return default
-        if value not in choices.values:
+        if value not in _values(choices):
             self.problem(rid, f"{name} {value!r} is unknown; expected one of {', '.join(choices.values)}")
             return default or choices.values[0]
         return value
+
+
+@functools.cache
+def _values(choices: type[models.TextChoices]) -> frozenset[str]:
+    """A vocabulary's values, read once (Django builds the list at each `.values`: a check per record and key)."""
+    return frozenset(choices.values)
 
 
 # --- Declarations used by the specs -------------------------------------------------------------------------
@@ -201,7 +209,10 @@ def check_file(c: Checker, specs: tuple[RecordSpec, ...]) -> None:
 
 def _check_keys(c: Checker, rid: str, record: dict[str, Any], spec: RecordSpec) -> None:
     """A key the loader does not understand is an error, unless data/README.md documents it as ignored."""
-    unknown = sorted(set(record) - spec.known_keys())
+    known = c.known_keys.get(spec.kind)
+    if known is None:
+        known = c.known_keys[spec.kind] = spec.known_keys()
+    unknown = sorted(set(record) - known)
     if unknown:
         c.problem(
             rid,

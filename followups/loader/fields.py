@@ -15,6 +15,7 @@ from typing import Any
 from django.db import models
 
 from followups.loader.report import LoadReport
+from followups.loader.rows import insert_links
 
 LOADER_ACTOR = "load_ministerial"
 
@@ -42,9 +43,6 @@ Reader = Callable[[dict[str, Any], Context], Any]
 Writer = Callable[[Any, Any, Context], None]
 # Writes one value to many records this load created, in a few statements (the set-based form of a Writer).
 BulkWriter = Callable[[list[tuple[Any, Any]], Context], None]
-# Rows per INSERT of a bulk write: large enough that the round trips do not count, small enough for SQLite's limit
-# of bound parameters.
-BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -130,8 +128,9 @@ def set_many(obj: models.Model, value: Any, ctx: Context, *, name: str) -> None:
 
 
 def add_many_new(pairs: list[tuple[Any, Any]], ctx: Context, *, name: str) -> None:
-    """Many-to-many values of records this load created (nothing to remove): one INSERT per batch into the
-    relation's table, instead of a `set()` per record. A relation declared on the other model is set per record."""
+    """Many-to-many values of records this load created (nothing to remove): written together into the relation's
+    table (followups.loader.rows), instead of a `set()` per record. A relation declared on the other model is set
+    per record."""
     if not pairs:
         return
     field = type(pairs[0][0])._meta.get_field(name)
@@ -139,14 +138,12 @@ def add_many_new(pairs: list[tuple[Any, Any]], ctx: Context, *, name: str) -> No
         for obj, value in pairs:
             set_many(obj, value, ctx, name=name)
         return
-    through: Any = field.remote_field.through
-    source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
-    rows = [
-        through(**{source: obj.pk, target: pk})
+    links = [
+        (obj.pk, pk)
         for obj, value in pairs
         for pk in dict.fromkeys(v.pk for v in value)  # set() ignores a record named twice
     ]
-    through._default_manager.bulk_create(rows, batch_size=BATCH_SIZE)
+    insert_links(field, links)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from followups.loader.models import LoadBaseline
 from followups.loader.report import Conflict, LoadReport
+from followups.loader.rows import insert_new
 
 _MISSING = object()
 
@@ -99,5 +100,5 @@ class Baselines:
                 row.values, row.loaded_at = values, now
                 row.conflicts = conflicts if key in self.conflicts else row.conflicts
                 changed.append(row)
-        LoadBaseline.objects.bulk_create(new, batch_size=500)
+        insert_new(new, LoadBaseline)
         LoadBaseline.objects.bulk_update(changed, ["values", "conflicts", "loaded_at"], batch_size=500)

@@ -15,7 +15,6 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history
 
 from agreements.models import (
     Contact,
@@ -39,8 +38,17 @@ from config.history import ActorKind
 from followups import services
 from followups.deadlines import Offset, Recurrence, RuleError
 from followups.loader.check import Checker
-from followups.loader.fields import BATCH_SIZE, LOADER_ACTOR, Context, add_many_new, normalise
-from followups.models import AnchorKind, Commitment, CommitmentOwner, Deadline, ReminderPolicy, Status
+from followups.loader.fields import LOADER_ACTOR, Context, add_many_new, normalise
+from followups.loader.rows import insert_new
+from followups.models import (
+    AnchorKind,
+    Commitment,
+    CommitmentOwner,
+    Deadline,
+    LoadBaseline,
+    ReminderPolicy,
+    Status,
+)
 from followups.summary.counts import dashboard_summary_refresh
 from followups.sync.scope import api_scope_changed
 
@@ -88,17 +96,9 @@ def save_loaded(obj: models.Model, ctx: Context) -> None:
 
 
 def create_with_history(objs: list[Any], model: type[models.Model], *, reason: str = "") -> None:
-    """Insert new records in batches, with their history rows (one INSERT per batch for each), as
+    """Insert new records together (followups.loader.rows), with their history rows as
     services.save_with_history records them one by one: no user, the loader and the reason."""
-    if not objs:
-        return
-    label = f"{LOADER_ACTOR}: {reason}" if reason else LOADER_ACTOR
-    if not hasattr(model, "history"):
-        model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
-        return
-    for obj in objs:
-        obj._history_user = None
-    bulk_create_with_history(objs, model, batch_size=BATCH_SIZE, default_change_reason=label)
+    insert_new(objs, model, reason=f"{LOADER_ACTOR}: {reason}" if reason else LOADER_ACTOR)
 
 
 def save_loaded_many(objs: list[Any], ctx: Context) -> None:
@@ -109,6 +109,10 @@ def save_loaded_many(objs: list[Any], ctx: Context) -> None:
         create_with_history(objs, type(objs[0]))
     if objs and isinstance(objs[0], Commitment):  # noted, counted once at the load's end
         dashboard_summary_refresh(obj.pk for obj in objs)
+
+
+# Tables the bulk writers below fill besides those of the record kinds (rows.statistics_refresh).
+BULK_WRITTEN = (CommitmentOwner, Membership, Party, WorkingGroupMember, LoadBaseline)
 
 
 def person(record: dict[str, Any], ctx: Context) -> str:

@@ -84,9 +84,11 @@ class RecordSpec:
     deletion_kept: bool = False
     strict_keys: bool = True
     # Existing records are read once per kind with what their fields refer to (False: one at a time, fresh, for
-    # records an earlier record's write may change: a deadline anchored on another); more to prefetch.
+    # records an earlier record's write may change: a deadline anchored on another, read again once a merge of the
+    # kind changed something); more to prefetch, and to read with them (`select`, in either case).
     preload: bool = True
     prefetch: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
 
     @property
     def derived(self) -> bool:
@@ -387,6 +389,8 @@ DEADLINES = RecordSpec(
     derive=r.deadline_records,
     deletion_kept=True,
     preload=False,
+    # What `anchor` compares (its ref), in the same query.
+    select=("anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline", "anchor_party"),
     strict_keys=False,
 )
 
@@ -478,7 +482,9 @@ OPEN_QUESTIONS = RecordSpec(
     derive=r.caveat_records,
 )
 
-# In writing order: a kind comes after every kind it refers to.
+# In writing order: a kind comes after every kind it refers to. The reminder policies before the commitments: a
+# saved policy plans the deadlines under it again, which for the deadlines this load creates is done at its end
+# anyway (once for all); before them, it looks only at the deadlines the tracker already had.
 SPECS: tuple[RecordSpec, ...] = (
     SOURCES,
     ORGANISATIONS,
@@ -487,9 +493,9 @@ SPECS: tuple[RecordSpec, ...] = (
     WORKING_GROUPS,
     MILESTONES,
     CONTACTS,
+    REMINDER_POLICIES,
     COMMITMENTS,
     DEADLINES,
-    REMINDER_POLICIES,
     PROJECTS,
     VOCABULARY,
     OPEN_QUESTIONS,

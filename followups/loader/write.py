@@ -14,10 +14,15 @@ from config.history import ActorKind
 from followups import services
 from followups.loader.fields import LOADER_ACTOR, Context, Field, normalise
 from followups.loader.merge import Baselines
+from followups.loader.records import BULK_WRITTEN
+from followups.loader.rows import statistics_refresh
 from followups.loader.spec import SPECS, RecordSpec
 from followups.models import Commitment, StatusUpdate
 
 TIMELINE_ACTOR = "load_ministerial (dataset timeline)"
+# A load that creates this many records refreshes the statistics of the tables it filled before what follows at
+# its end reads them (followups.loader.rows.statistics_refresh).
+ANALYZE_AFTER = 1000
 
 
 def write_file(data: dict[str, Any], ctx: Context) -> None:
@@ -26,12 +31,14 @@ def write_file(data: dict[str, Any], ctx: Context) -> None:
         write_kind(spec, spec.records(data), ctx, baselines)
     replay_timeline(data.get("timeline_updates") or [], ctx)
     baselines.save()
+    if sum(ctx.report.created.values()) >= ANALYZE_AFTER:
+        statistics_refresh([*(spec.model for spec in SPECS), *BULK_WRITTEN])
 
 
 def existing(spec: RecordSpec, records: list[dict[str, Any]]) -> dict[str, models.Model]:
     """The kind's records already in the tracker, in a few queries: with the records their fields refer to and
     their many-to-many values, which the compare reads."""
-    rows = spec.model.objects.filter(ref__in=[r["id"] for r in records])
+    rows = spec.model.objects.filter(ref__in=[r["id"] for r in records]).select_related(*spec.select)
     if spec.preload:
         related = []
         for f in spec.fields:
@@ -62,11 +69,12 @@ def write_kind(spec: RecordSpec, records: list[dict[str, Any]], ctx: Context, ba
             new.append(record)
             outcomes[ref] = "created"
     create_new(spec, new, ctx, baselines)
+    stale = False  # a merge of a kind not preloaded changed something: read the next records again
     for record in records:
-        if record["id"] in before:
-            found[record["id"]], outcomes[record["id"]] = merge_record(
-                spec, record, before[record["id"]], ctx, baselines
-            )
+        ref = record["id"]
+        if ref in before:
+            found[ref], outcomes[ref] = merge_record(spec, record, before[ref], ctx, baselines, stale=stale)
+            stale = stale or (not spec.preload and outcomes[ref] == "updated")
     late = [f for f in spec.fields if f.late]
     if late:
         write_late(spec, records, late, outcomes, ctx, baselines)
@@ -92,11 +100,11 @@ def write_late(
 
 
 def merge_record(
-    spec: RecordSpec, record: dict[str, Any], obj: models.Model, ctx: Context, baselines: Baselines
+    spec: RecordSpec, record: dict[str, Any], obj: models.Model, ctx: Context, baselines: Baselines, *, stale: bool
 ) -> tuple[models.Model, str]:
     """Merge the file's values into a record the tracker has; returns it and the outcome."""
     fields = [f for f in spec.fields if not f.late and f.managed(record)]
-    if not spec.preload:
+    if stale:
         obj = spec.model.objects.get(pk=obj.pk)  # as an earlier record's write left it (a dependent deadline)
     return obj, "updated" if merge_fields(spec, obj, record, fields, ctx, baselines) else "unchanged"
 
