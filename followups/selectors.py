@@ -274,9 +274,10 @@ def last_updates_annotate(commitment: Commitment, owners: list[CommitmentOwner])
         o.last_update_on = max(days, default=None) or entered  # type: ignore[attr-defined]
 
 
-def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
+def commitment_timeline(commitment: Commitment, deadline_ids: Iterable[int] | None = None) -> list[TimelineEntry]:
     """Status updates and notes, deadline changes (with the reason typed for them), edits to the commitment and
-    acknowledgements, newest first, each a sentence in the reader's language. A fixed number of queries."""
+    acknowledgements, newest first, each a sentence in the reader's language. A fixed number of queries, one
+    fewer when the caller passes the ids of the commitment's deadlines (the page has them)."""
     entries: list[TimelineEntry] = []
     updates = StatusUpdate.objects.filter(commitment=commitment).select_related("by_user", "owner")
     labels = dict(Status.choices)
@@ -290,7 +291,7 @@ def commitment_timeline(commitment: Commitment) -> list[TimelineEntry]:
     entries.extend(_history_entries(commitment_history, "commitment", _COMMITMENT_FIELDS))
     entries.extend(_acknowledgement_entries(commitment))
     # The sources are named here: reminders sent or failed (followups.reminders.timeline).
-    entries.extend(reminder_timeline_entries(commitment))
+    entries.extend(reminder_timeline_entries(commitment, deadline_ids))
     # Contacts' own changes to their reminders (followups.partner_links.timeline).
     entries.extend(preference_timeline_entries(commitment))
     entries.sort(key=lambda e: e.when, reverse=True)

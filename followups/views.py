@@ -221,7 +221,7 @@ class CommitmentDetailView(StaffMixin, TemplateView):
             contacts=list(commitment.contacts.select_related("organisation")),
             sources=list(commitment.sources.all()),
             projects=list(commitment.projects.select_related("country")),
-            timeline=selectors.commitment_timeline(commitment),
+            timeline=selectors.commitment_timeline(commitment, deadline_ids=[d.pk for d in deadlines]),
             status_choices=Status.choices,
         )
         return context

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core import signing
@@ -60,11 +61,12 @@ def reminder_acknowledge(*, token: str) -> ReminderAcknowledgement:
     return ack
 
 
-def reminders_about_q(commitment: Commitment) -> Q:
+def reminders_about_q(commitment: Commitment, deadline_ids: Iterable[int] | None = None) -> Q:
     """The reminders about a commitment: those of its deadlines, and its quiet-commitment nudges (no deadline).
 
-    The deadlines' ids are read first (a short list) so that PostgreSQL combines two index scans (the deadline's
-    leads `reminder_contact_once`, the commitment's foreign key); `deadline__commitment = X OR commitment = X`, a
-    join under an OR, read the whole reminder table."""
-    deadline_ids = list(Deadline.objects.filter(commitment=commitment).values_list("pk", flat=True))
-    return Q(deadline_id__in=deadline_ids) | Q(commitment=commitment, deadline__isnull=True)
+    The deadlines' ids are read first (a short list; the caller passes them when it has them) so that PostgreSQL
+    combines two index scans (the deadline's leads `reminder_contact_once`, the commitment's foreign key);
+    `deadline__commitment = X OR commitment = X`, a join under an OR, read the whole reminder table."""
+    if deadline_ids is None:
+        deadline_ids = Deadline.objects.filter(commitment=commitment).values_list("pk", flat=True)
+    return Q(deadline_id__in=list(deadline_ids)) | Q(commitment=commitment, deadline__isnull=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from followups.models import Commitment, Reminder, ReminderStatus
@@ -9,10 +11,12 @@ from followups.reminders.acks import reminders_about_q
 from followups.timeline import TimelineEntry
 
 
-def reminder_timeline_entries(commitment: Commitment) -> list[TimelineEntry]:
-    """Reminders sent or failed for the commitment, for its timeline (followups.selectors.commitment_timeline)."""
+def reminder_timeline_entries(commitment: Commitment, deadline_ids: Iterable[int] | None = None) -> list[TimelineEntry]:
+    """Reminders sent or failed for the commitment, for its timeline (followups.selectors.commitment_timeline,
+    which knows the ids of the commitment's deadlines from their history)."""
+    about = reminders_about_q(commitment, deadline_ids)
     rows = (
-        Reminder.objects.filter(reminders_about_q(commitment), status__in=[ReminderStatus.SENT, ReminderStatus.FAILED])
+        Reminder.objects.filter(about, status__in=[ReminderStatus.SENT, ReminderStatus.FAILED])
         .select_related("deadline", "contact", "user")
         .order_by("-updated_at")[:200]
     )
