@@ -352,6 +352,14 @@ class PartyAdmin(HistoryAdmin):
     def save_model(self, request, obj: Party, form, change):
         services.party_save(party=obj, by_user=request.user, reason="admin")
 
+    # Through the service: the party's own deadlines go with it, and their commitments' next due dates follow.
+    def delete_model(self, request, obj: Party):
+        services.party_delete(party=obj, by_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for party in queryset:
+            services.party_delete(party=party, by_user=request.user)
+
 
 @admin.register(GlossaryTerm)
 class GlossaryTermAdmin(admin.ModelAdmin):

@@ -74,6 +74,11 @@ class StaffListView(StaffMixin, TemplateView):
     def get_queryset(self):
         raise NotImplementedError
 
+    def page_rows(self, rows: QuerySet) -> QuerySet:
+        """One page of the filtered rows (a sliced queryset) as the page reads them: a list may read only its cells
+        here, e.g. as values. The count and the export read the filtered rows as they are."""
+        return rows
+
     def filtered(self):
         """The filterset and its rows; a filter value that cannot be read gives no rows (and says why), never
         every row as if there were no filter."""
@@ -110,6 +115,7 @@ class StaffListView(StaffMixin, TemplateView):
         filterset, qs = self.filtered()
         paginator = Paginator(qs, self.page_size())
         page = paginator.get_page(self.request.GET.get("page"))
+        page.object_list = self.page_rows(page.object_list)
         current = self.request.GET.get("sort", "")
         sorting = {}
         for key in self.sort_keys:

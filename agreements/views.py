@@ -273,9 +273,6 @@ class OrganisationDetailView(StaffMixin, TemplateView):
             .select_related("commitment__framework")
             .order_by("commitment__ref")
         )
-        next_due = selectors.next_due_by_commitment(o.commitment_id for o in owes)
-        for o in owes:
-            o.next_due = next_due.get(o.commitment_id)
         # Owed to it: what the other parties of its frameworks undertook.
         frameworks = Framework.objects.filter(parties__organisation=organisation)
         owed = list(

@@ -241,14 +241,14 @@ SELECT u.id, u.is_active, array(SELECT g.name FROM auth_user_groups ug JOIN auth
 FROM auth_user u WHERE u.username = %s
 """
 
+# The schema keeps each commitment's next open due date (followups_commitment.next_due_on) and an index on the
+# list's order (commitment_list_order: the closed-last CASE, next_due_on, ref): a bare app with that schema reads
+# the column and orders by the indexed expressions, its closed statuses written in the SQL as the index has them.
 _LIST_SQL = """
-SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, nd.due_on
+SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, c.next_due_on
 FROM followups_commitment c
 JOIN agreements_framework f ON f.id = c.framework_id
-LEFT JOIN LATERAL (SELECT d.due_on FROM followups_deadline d
-                   WHERE d.commitment_id = c.id AND d.completed_on IS NULL AND NOT d.cancelled
-                   ORDER BY d.due_on LIMIT 1) nd ON true
-ORDER BY CASE WHEN c.status = ANY(%(closed)s) THEN 1 ELSE 0 END, nd.due_on ASC NULLS LAST, c.ref
+ORDER BY CASE WHEN c.status IN ({closed}) THEN 1 ELSE 0 END, c.next_due_on, c.ref
 LIMIT %(limit)s OFFSET %(offset)s
 """
 
@@ -256,6 +256,11 @@ _LIST_OWNERS_SQL = """
 SELECT co.commitment_id, o.name FROM followups_commitmentowner co JOIN agreements_organisation o
 ON o.id = co.organisation_id WHERE co.commitment_id = ANY(%s) ORDER BY co.commitment_id, o.name
 """
+
+
+def _list_sql(closed: list[str]) -> str:
+    # Constants of the code (the closed statuses), not user input: written as literals, as in the index.
+    return _LIST_SQL.format(closed=", ".join("'" + s.replace("'", "''") + "'" for s in closed))
 
 
 def _truncate(text: str, n: int) -> str:
@@ -274,7 +279,7 @@ def list_page(conn, *, session_key: str, username: str, labels: dict, closed: li
     if not _staff(conn, session_key, username):
         return "login"
     total = conn.execute("SELECT count(*) FROM followups_commitment").fetchone()[0]
-    rows = conn.execute(_LIST_SQL, {"closed": closed, "limit": page_size, "offset": 0}).fetchall()
+    rows = conn.execute(_list_sql(closed), {"limit": page_size, "offset": 0}).fetchall()
     owners: dict[int, list[str]] = {}
     for cid, name in conn.execute(_LIST_OWNERS_SQL, [[r[0] for r in rows]]).fetchall():
         owners.setdefault(cid, []).append(name)
@@ -320,13 +325,27 @@ def list_page(conn, *, session_key: str, username: str, labels: dict, closed: li
 
 # --- Dashboard ---------------------------------------------------------------------------------------------
 
+# The schema keeps the dashboard's counts of all commitments in summary tables (followups.summary, issue 15): a bare
+# app with that schema reads them as the tracker does, each count and date a sum over a few thousand rows.
 _DEADLINE_COUNTS_SQL = """
-SELECT count(*) FILTER (WHERE due_on < %(today)s),
-       count(*) FILTER (WHERE due_on >= %(today)s AND due_on <= %(week)s),
-       count(*) FILTER (WHERE due_on >= %(today)s AND due_on <= %(month)s)
-FROM followups_deadline WHERE completed_on IS NULL AND NOT cancelled
+SELECT coalesce(sum(n) FILTER (WHERE day < %(today)s), 0),
+       coalesce(sum(n) FILTER (WHERE day >= %(today)s AND day <= %(week)s), 0),
+       coalesce(sum(n) FILTER (WHERE day >= %(today)s AND day <= %(month)s), 0)
+FROM followups_dashboarddeadlineday WHERE is_open
 """
-_STATUS_ROWS_SQL = "SELECT framework_id, status, count(*) FROM followups_commitment GROUP BY 1, 2"
+_STATUS_ROWS_SQL = """
+SELECT framework_id, status, sum(n) FROM followups_dashboardcommitmentcount GROUP BY 1, 2 HAVING sum(n) > 0
+"""
+# A date "before T" counted by year, month and day (followups.summary.models.Grain).
+_BEFORE = (
+    "((grain = 'Y' AND day < {y}) OR (grain = 'M' AND day >= {y} AND day < {m})"
+    " OR (grain = 'D' AND day >= {m} AND day < {t}))"
+)
+_OVERDUE_ROWS_SQL = (
+    "SELECT framework_id, status, sum(n) FROM followups_dashboardcommitmentdue WHERE "
+    + _BEFORE.format(y="%(year)s", m="%(month)s", t="%(today)s")
+    + " GROUP BY 1, 2"
+)
 _UPCOMING_SQL = """
 SELECT d.due_on, d.title, c.ref, c.title, f.ref
 FROM followups_deadline d JOIN followups_commitment c ON c.id = d.commitment_id
@@ -335,18 +354,21 @@ WHERE d.completed_on IS NULL AND NOT d.cancelled AND {where}
 ORDER BY {order} LIMIT 8
 """
 _MONTHS_SQL = """
-SELECT date_trunc('month', due_on)::date, count(*) FROM followups_deadline
-WHERE completed_on IS NULL AND NOT cancelled AND due_on >= %s AND due_on < %s GROUP BY 1 ORDER BY 1
+SELECT date_trunc('month', day)::date, sum(n) FROM followups_dashboarddeadlineday
+WHERE is_open AND day >= %s AND day < %s GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1
 """
 
 
-_QUIET_SQL = """
-SELECT count(*) FROM followups_commitment c
-WHERE c.status <> ALL(%(closed)s)
-  AND coalesce((SELECT u.happened_on FROM followups_statusupdate u WHERE u.commitment_id = c.id
-                ORDER BY u.happened_on DESC LIMIT 1), c.created_at::date)
-      < %(today)s - (%(days)s::jsonb ->> c.priority)::int
-"""
+def _quiet_sql(quiet_days: dict[str, int], today: date) -> tuple[str, list]:
+    """Open commitments whose last update is older than their priority's window, from the summary by priority."""
+    clauses, params = [], []
+    for priority, days in quiet_days.items():
+        t = today - timedelta(days=days)
+        clauses.append("(priority = %s AND " + _BEFORE.format(y="%s", m="%s", t="%s") + ")")
+        y, m = date(t.year, 1, 1), date(t.year, t.month, 1)
+        params += [priority, y, y, m, m, t]
+    sql = "SELECT coalesce(sum(n), 0) FROM followups_dashboardcommitmentactivity WHERE " + " OR ".join(clauses)
+    return sql, params
 
 
 def dashboard_page(
@@ -360,6 +382,8 @@ def dashboard_page(
         _DEADLINE_COUNTS_SQL, {"today": today, "week": today + timedelta(days=7), "month": today + timedelta(days=30)}
     ).fetchone()
     status_rows = conn.execute(_STATUS_ROWS_SQL).fetchall()
+    year, month = date(today.year, 1, 1), date(today.year, today.month, 1)
+    late = conn.execute(_OVERDUE_ROWS_SQL, {"year": year, "month": month, "today": today}).fetchall()
     at_risk = sum(n for _, s, n in status_rows if s == "at_risk")
     completed = sum(n for _, s, n in status_rows if s in done)
     total = sum(n for *_, n in status_rows)
@@ -369,17 +393,15 @@ def dashboard_page(
     start = date(today.year, today.month, 1)
     months = conn.execute(_MONTHS_SQL, [start, date(start.year + 1, start.month, 1)]).fetchall()
     awaiting = conn.execute(
-        "SELECT count(*) FROM followups_commitment c WHERE EXISTS (SELECT 1 FROM followups_commitmentowner co "
-        "WHERE co.commitment_id = c.id AND co.completion_reported_at IS NOT NULL AND co.status <> ALL(%s))",
+        "SELECT count(DISTINCT commitment_id) FROM followups_commitmentowner "
+        "WHERE completion_reported_at IS NOT NULL AND status <> ALL(%s)",
         [done],
     ).fetchone()[0]
     frameworks = dict(conn.execute("SELECT id, ref FROM agreements_framework").fetchall())
     # Commitments gone quiet: no status update for longer than their priority's window. The bench has no
     # framework policy overriding the windows; the look-up is made all the same, as the tracker makes it.
     conn.execute("SELECT framework_id FROM followups_reminderpolicy WHERE framework_id IS NOT NULL").fetchall()
-    quiet = conn.execute(
-        _QUIET_SQL, {"closed": closed, "today": today, "days": orjson.dumps(quiet_days).decode()}
-    ).fetchone()[0]
+    quiet = conn.execute(*_quiet_sql(quiet_days, today)).fetchone()[0]
     out = [
         "<!doctype html><html lang='en'><head><title>Dashboard</title></head><body><main><h1>What is due</h1>",
         f"<p>{awaiting} awaiting verification</p><ul>",
@@ -408,6 +430,7 @@ def dashboard_page(
     out.append("<svg>")
     out.extend(f"<rect data-month='{m:%Y-%m}' height='{n}'/>" for m, n in months)
     out.extend(f"<rect data-fw='{frameworks[fid]}' data-status='{s}' width='{n}'/>" for fid, s, n in status_rows)
+    out.extend(f"<rect data-fw='{frameworks[fid]}' data-overdue='{s}' width='{n}'/>" for fid, s, n in late)
     out.append("</svg></main></body></html>")
     return "".join(out)
 
@@ -473,16 +496,13 @@ def detail_page(conn, *, session_key: str, username: str, ref: str, labels: dict
 # --- CSV export --------------------------------------------------------------------------------------------
 
 _EXPORT_SQL = """
-SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, c.category, wg.ref, nd.due_on,
+SELECT c.id, c.ref, c.title, f.ref, c.status, c.priority, c.category, wg.ref, c.next_due_on,
        CASE WHEN c.illustrative THEN 'illustrative' ELSE 'sourced' END, c.status_basis
 FROM followups_commitment c
 JOIN agreements_framework f ON f.id = c.framework_id
 LEFT JOIN agreements_workinggroup wg ON wg.id = c.working_group_id
-LEFT JOIN LATERAL (SELECT d.due_on FROM followups_deadline d
-                   WHERE d.commitment_id = c.id AND d.completed_on IS NULL AND NOT d.cancelled
-                   ORDER BY d.due_on LIMIT 1) nd ON true
 WHERE c.ref ILIKE %(like)s OR c.title ILIKE %(like)s OR c.note ILIKE %(like)s
-ORDER BY CASE WHEN c.status = ANY(%(closed)s) THEN 1 ELSE 0 END, nd.due_on ASC NULLS LAST, c.ref
+ORDER BY CASE WHEN c.status = ANY(%(closed)s) THEN 1 ELSE 0 END, c.next_due_on, c.ref
 """
 _EXPORT_OWNERS_SQL = """
 SELECT co.commitment_id, o.name, co.status FROM followups_commitmentowner co

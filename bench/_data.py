@@ -43,6 +43,7 @@ def fill_tracker(n: int, export_rows: int) -> None:
     )
     from agreements.roles import Role, role_groups_ensure
     from followups.models import AnchorKind, Category, Commitment, CommitmentOwner, Deadline, Priority, Status
+    from followups.next_due import commitments_next_due_refresh
 
     groups = role_groups_ensure()
     users = get_user_model().objects
@@ -129,7 +130,13 @@ def fill_tracker(n: int, export_rows: int) -> None:
                         )
                     )
             Deadline.objects.bulk_create(deadlines)
+        # Written around the services (bulk), so the derived next due dates are computed here, as a bulk door must.
+        commitments_next_due_refresh()
     _timeline()
+    # Written around the services (bulk_create): the dashboard's summaries are counted once from the tables.
+    from followups.summary.counts import dashboard_summary_rebuild
+
+    dashboard_summary_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -36,16 +36,6 @@ from followups.models import (
     StatusUpdate,
 )
 from followups.rule_fields import offset_field, recurrence_field, representable
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
-
-class _NextDue(TypedDict):
-    """What CommitmentAdmin.get_queryset annotates: the earliest open due date."""
-
-    _next_due: date | None
-
 
 # The fields that make up a rule: the preview reads only their errors.
 RULE_FIELDS = (
@@ -413,7 +403,7 @@ class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
 
     # Beside the filter panel only about five columns fit at 1280px: status and the next due date first;
     # category and "illustrative" are filters.
-    list_display = ["ref", "short_title", "status", "next_due_on", "priority", "framework_ref"]
+    list_display = ["ref", "short_title", "status", "next_due", "priority", "framework_ref"]
     list_filter = [OverdueFilter, "status", "priority", "category", "framework", "illustrative"]
     search_fields = ["ref", "title", "note", "framework__ref", "framework__title", "owners__name"]
     autocomplete_fields = ["framework", "working_group", "contacts", "projects"]
@@ -435,15 +425,6 @@ class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    def get_queryset(self, request):
-        from django.db.models import Min, Q
-
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_next_due=Min("deadlines__due_on", filter=Q(deadlines__completed_on__isnull=True)))
-        )
-
     @admin.display(description=_("title"))
     def short_title(self, obj: Commitment) -> str:
         return obj.title if len(obj.title) <= 70 else obj.title[:67] + "..."
@@ -452,9 +433,10 @@ class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
     def framework_ref(self, obj: Commitment) -> str:
         return obj.framework.ref
 
-    @admin.display(description=_("next due"), ordering="_next_due")
-    def next_due_on(self, obj: WithAnnotations[Commitment, _NextDue]) -> date | None:
-        return obj._next_due
+    # The earliest open due date, kept by the services (Commitment.next_due_on).
+    @admin.display(description=_("next due"), ordering="next_due_on")
+    def next_due(self, obj: Commitment) -> date | None:
+        return obj.next_due_on
 
     def save_model(self, request, obj: Commitment, form, change):
         if change and "status" in form.changed_data:
@@ -473,6 +455,20 @@ class CommitmentAdmin(ErrorSummaryMixin, HistoryAdmin):
         super().save_related(request, form, formsets, change)
         # Contacts or owners may have changed: who is reminded follows.
         services.commitments_recipients_changed([form.instance])
+        # Entered or edited (framework, priority, basis...): the dashboard's counts follow.
+        services.dashboard_summary_refresh([form.instance.pk])
+
+    def delete_model(self, request, obj: Commitment):
+        pk = obj.pk
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            services.dashboard_summary_refresh([pk])  # its deadlines and updates went with it
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            pks = list(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
+            services.dashboard_summary_refresh(pks)
 
     def save_formset(self, request, form, formset, change):
         # Every change goes through the services, so reminders and webhooks follow as from any other door.
@@ -691,6 +687,14 @@ class PartyClockAdmin(admin.ModelAdmin):
     @admin.display(description=_("deadlines"))
     def deadline_count(self, obj: PartyClock) -> int:
         return obj.deadlines.count()
+
+    # Through the service: the clock's deadlines go as deadline_delete removes one (reminders, next due dates).
+    def delete_model(self, request, obj: PartyClock):
+        services.party_clock_delete(clock=obj, by_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for clock in queryset:
+            services.party_clock_delete(clock=clock, by_user=request.user)
 
     def save_model(self, request, obj: PartyClock, form, change):
         deadlines = services.deadline_rule_per_party_apply(clock=obj, by_user=request.user)

@@ -23,6 +23,7 @@ from django.db.models.functions import TruncMonth
 from agreements.models import Framework, Organisation
 from followups.models import CLOSED_STATUSES, Deadline, Status
 from followups.selectors import _month_add, commitments_for, deadlines_for
+from followups.summary import reads as summary_reads
 
 OVERDUE = "overdue"
 
@@ -79,7 +80,10 @@ class Backlog:
 
 
 def deadline_backlog(*, today: date, organisations: Iterable[Organisation] | None = None) -> Backlog:
-    """One query: the count and the date range of open overdue deadlines, and the next open due date."""
+    """One query: the count and the date range of open overdue deadlines, and the next open due date (of all
+    commitments: from the summaries)."""
+    if organisations is None:
+        return backlog_of(today=today, totals=summary_reads.deadline_totals(today=today))
     row = (
         deadlines_for(organisations)
         .open()
@@ -91,6 +95,11 @@ def deadline_backlog(*, today: date, organisations: Iterable[Organisation] | Non
         )
     )
     return Backlog(today, row["overdue"], row["oldest"], row["latest"], row["next_due"])
+
+
+def backlog_of(*, today: date, totals: Mapping[str, Any]) -> Backlog:
+    """The backlog of all commitments from the summaries' totals (summary.reads.deadline_totals): no query."""
+    return Backlog(today, totals["overdue"], totals["oldest"], totals["latest"], totals["next_due"])
 
 
 # --- Status of commitments per framework ------------------------------------------------------------------------
@@ -211,7 +220,45 @@ def chart_deadlines_per_month(
     *, today: date, start: date, end: date, organisations: Iterable[Organisation] | None = None
 ) -> MonthChart:
     """Deadlines due per month from `start` to before `end`: overdue (open, past due), open ahead, and closed
-    (completed or cancelled). One query. Drawn at its own size (40 px a month) and scrolled if wider."""
+    (completed or cancelled). One query (all commitments: from the summaries). Drawn at its own size (40 px a month)
+    and scrolled if wider."""
+    if organisations is None:
+        by_month = summary_reads.deadline_months(today=today, start=start, end=end)
+    else:
+        by_month = _deadline_months(today=today, start=start, end=end, organisations=organisations)
+    months = []
+    m = start
+    while m < end:
+        months.append(m)
+        m = _month_add(m, 1)
+    max_count = max((sum(by_month.get(m, (0, 0, 0))) for m in months), default=0) or 1
+    column_width, bar_width, top, plot_height, left = 44, 30, 22, 150, 4
+    baseline = top + plot_height
+    columns = []
+    today_x = None
+    for i, month in enumerate(months):
+        overdue, upcoming, closed = by_month.get(month, (0, 0, 0))
+        x = left + i * column_width + (column_width - bar_width) / 2
+        column = MonthColumn(month, overdue, upcoming, closed, x=x, label_x=left + i * column_width + column_width / 2)
+        y: float = baseline
+        for kind, n in (("closed", closed), ("upcoming", upcoming), (OVERDUE, overdue)):
+            if n:
+                h = plot_height * n / max_count
+                y -= h
+                column.parts.append((kind, n, round(y, 1), round(h, 1)))
+        column.top = round(y - 6, 1)
+        columns.append(column)
+        if month == month_start(today):
+            days = (_month_add(month, 1) - month).days
+            today_x = round(left + i * column_width + column_width * (today.day - 0.5) / days, 1)
+    width = left * 2 + len(months) * column_width
+    return MonthChart(columns, width, baseline + 40, column_width, bar_width, baseline, today_x)
+
+
+def _deadline_months(
+    *, today: date, start: date, end: date, organisations: Iterable[Organisation]
+) -> dict[date, tuple[int, int, int]]:
+    """A portfolio's deadlines per month (overdue, open ahead, closed), live through the owners. One query."""
     rows = (
         deadlines_for(organisations)
         .filter(due_on__gte=start, due_on__lt=end)
@@ -228,30 +275,4 @@ def chart_deadlines_per_month(
     for row in rows:
         month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
         by_month[month] = (row["overdue"], row["upcoming"], row["closed"])
-    months = []
-    m = start
-    while m < end:
-        months.append(m)
-        m = _month_add(m, 1)
-    max_count = max((sum(by_month.get(m, (0, 0, 0))) for m in months), default=0) or 1
-    column_width, bar_width, top, plot_height, left = 44, 30, 22, 150, 4
-    baseline = top + plot_height
-    columns = []
-    today_x = None
-    for i, month in enumerate(months):
-        overdue, upcoming, closed = by_month.get(month, (0, 0, 0))
-        x = left + i * column_width + (column_width - bar_width) / 2
-        column = MonthColumn(month, overdue, upcoming, closed, x=x, label_x=left + i * column_width + column_width / 2)
-        y = baseline
-        for kind, n in (("closed", closed), ("upcoming", upcoming), (OVERDUE, overdue)):
-            if n:
-                h = plot_height * n / max_count
-                y -= h
-                column.parts.append((kind, n, round(y, 1), round(h, 1)))
-        column.top = round(y - 6, 1)
-        columns.append(column)
-        if month == month_start(today):
-            days = (_month_add(month, 1) - month).days
-            today_x = round(left + i * column_width + column_width * (today.day - 0.5) / days, 1)
-    width = left * 2 + len(months) * column_width
-    return MonthChart(columns, width, baseline + 40, column_width, bar_width, baseline, today_x)
+    return by_month

@@ -67,7 +67,7 @@ COMMITMENT_COLUMNS = [
     Column("Priority", lambda c: label_of(Priority, c.priority), 10),
     Column("Category", lambda c: label_of(Category, c.category), 18),
     Column("Working group", lambda c: c.working_group.ref if c.working_group else "", 16),
-    Column("Next due", lambda c: getattr(c, "next_due", None), 12),
+    Column("Next due", lambda c: c.next_due_on, 12),
     Column("Basis", _basis, 12),
     Column("Status basis", lambda c: c.status_basis, 12),
 ]

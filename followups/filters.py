@@ -67,7 +67,7 @@ class CommitmentFilter(StyledFilterSet):
             ("framework__ref", "framework"),
             ("status", "status"),
             ("priority", "priority"),
-            ("next_due", "due"),
+            ("next_due_on", "due"),
         ),
         label=_("Sort by"),
     )

@@ -9,7 +9,6 @@ commitments concerned. Run without ids (`manage.py next_due_refresh`) it rebuild
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 
@@ -42,26 +41,19 @@ def commitments_next_due_refresh(commitment_ids: Iterable[int | None] | None = N
     return sum(_refresh(Commitment.objects.filter(pk__in=ids[i : i + _CHUNK])) for i in range(0, len(ids), _CHUNK))
 
 
-def _refresh(commitments: QuerySet[Commitment]) -> int:
-    # Only the rows whose stored date differs, NULL compared as a value: an unchanged row is not rewritten (the
-    # column is in an index, so each write is an index entry too).
-    stale = commitments.alias(fresh=next_due_subquery()).filter(
+def commitments_next_due_stale(commitments: QuerySet[Commitment] | None = None) -> QuerySet[Commitment]:
+    """The commitments (of `commitments`, else all) whose stored `next_due_on` is not what their deadlines give
+    now, NULL compared as a value: empty when the column is right (the rebuild check of the tests and of
+    `manage.py next_due_refresh --check`)."""
+    qs = Commitment.objects.all() if commitments is None else commitments
+    return qs.alias(fresh=next_due_subquery()).filter(
         Q(next_due_on__isnull=True, fresh__isnull=False)
         | Q(next_due_on__isnull=False, fresh__isnull=True)
         | (Q(next_due_on__isnull=False, fresh__isnull=False) & ~Q(next_due_on=F("fresh")))
     )
+
+
+def _refresh(commitments: QuerySet[Commitment]) -> int:
+    # Only the stale rows: an unchanged row is not rewritten (the column is in an index, each write is an entry).
+    stale = commitments_next_due_stale(commitments)
     return Commitment.objects.filter(pk__in=stale.values("pk")).update(next_due_on=next_due_subquery())
-
-
-def next_due_recomputed(commitment_ids: Iterable[int]) -> dict[int, date | None]:
-    """The dates as the deadlines give them now, for a rebuild check (tests, `manage.py next_due_refresh --check`)."""
-    ids = list(commitment_ids)
-    found = dict(
-        Deadline.objects.open()
-        .filter(commitment_id__in=ids)
-        .order_by()
-        .values("commitment_id")
-        .annotate(first=Min("due_on"))
-        .values_list("commitment_id", "first")
-    )
-    return {pk: found.get(pk) for pk in ids}

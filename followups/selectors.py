@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Func, Prefetch, Q, QuerySet, TextField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ from followups.models import (
 )
 from followups.partner_links.timeline import preference_timeline_entries
 from followups.reminders.timeline import reminder_timeline_entries
+from followups.summary import reads as summary_reads
 from followups.timeline import TimelineEntry
 
 # --- Scope ------------------------------------------------------------------------------------------------
@@ -112,6 +113,45 @@ def dashboard_counts_sourced(*, today: date, organisations: Iterable[Organisatio
     return _counts(d, rows)
 
 
+@dataclass(frozen=True)
+class DashboardAll:
+    """The dashboard of all commitments, from the summaries the services keep (followups.summary)."""
+
+    counts: DashboardCounts
+    sourced: DashboardCounts
+    quiet: int
+    status_rows: list[Mapping[str, Any]]
+    deadlines: dict[str, Any]  # summary.reads.deadline_totals: the backlog's dates too
+
+
+def dashboard_all(*, today: date) -> DashboardAll:
+    """The counts, the sourced counts, the "gone quiet" count and the status chart's rows of all commitments, from
+    the summaries: five queries over a few thousand rows, whatever the number of commitments (issue 15). A
+    portfolio's are live queries instead (`dashboard_counts` with organisations): they go through the owners' index,
+    so their cost follows the portfolio's size, not the table's."""
+    d = summary_reads.deadline_totals(today=today)
+    totals = summary_reads.commitment_totals()
+    rows = summary_reads.status_rows(today=today, totals=totals)
+    names = ("overdue", "due_7", "due_30")
+    return DashboardAll(
+        counts=_counts({k: d[k] for k in names}, rows),
+        sourced=_counts(
+            {k: d[f"sourced_{k}"] for k in names},
+            [{"status": status, "n": n} for _fw, status, sourced, n in totals if sourced],
+        ),
+        quiet=summary_reads.quiet_count(today=today),
+        status_rows=rows,
+        deadlines=d,
+    )
+
+
+def awaiting_verification_count() -> int:
+    """Commitments with a party's reported completion not yet accepted or returned (CommitmentQuerySet.
+    awaiting_verification): counted from the owners with a claim, through the partial index on them. One query."""
+    claims = CommitmentOwner.objects.filter(completion_reported_at__isnull=False).exclude(status__in=DONE_STATUSES)
+    return claims.values("commitment_id").distinct().count()
+
+
 def _counts(d: dict[str, Any], rows: Sequence[Mapping[str, Any]]) -> DashboardCounts:
     return DashboardCounts(
         **d,
@@ -142,13 +182,62 @@ def _month_add(month: date, n: int) -> date:
 
 
 def commitment_list_queryset() -> QuerySet[Commitment]:
-    """Commitments with what a list row shows: framework, working group, owners, next open due date."""
-    next_due = Deadline.objects.open().filter(commitment=OuterRef("pk")).order_by("due_on").values("due_on")[:1]
-    return (
-        Commitment.objects.select_related("framework", "working_group")
-        .prefetch_related(Prefetch("ownerships", queryset=CommitmentOwner.objects.select_related("organisation")))
-        .annotate(next_due=Subquery(next_due))
+    """Commitments with what a list row shows: framework, working group, owners (the next open due date is the
+    commitment's own `next_due_on`, kept by the services)."""
+    return Commitment.objects.select_related("framework", "working_group").prefetch_related(
+        Prefetch("ownerships", queryset=CommitmentOwner.objects.select_related("organisation"))
     )
+
+
+class OwnerNames(Func):
+    """The names of the commitment's owners, by name, joined with ", " ('' without one): the list's Owners cell
+    read in the row's own query (a correlated subquery on the owners' commitment index) instead of a prefetch of
+    two models per owner in a query of its own."""
+
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("pk"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk, params = compiler.compile(self.source_expressions[0])
+        rows = _OWNER_ROWS.format(
+            owners=CommitmentOwner._meta.db_table, organisations=Organisation._meta.db_table, pk=pk
+        )
+        # SQLite before 3.44 has no ORDER BY inside an aggregate: it concatenates in an ordered subquery's order.
+        template = _OWNER_NAMES_PG if connection.vendor == "postgresql" else _OWNER_NAMES_SQLITE
+        return template.format(rows=rows), params
+
+
+# Table names and the compiled outer column only: no value of a request is written into this SQL.
+_OWNER_ROWS = "FROM {owners} co JOIN {organisations} o ON o.id = co.organisation_id WHERE co.commitment_id = {pk}"
+_OWNER_NAMES_PG = "COALESCE((SELECT STRING_AGG(o.name, ', ' ORDER BY o.name) {rows}), '')"
+_OWNER_NAMES_SQLITE = (
+    "COALESCE((SELECT GROUP_CONCAT(name, ', ') FROM (SELECT o.name AS name {rows} ORDER BY o.name)), '')"
+)
+
+
+# What a row of the commitments list shows, read as values (no model per row): the cells of
+# followups.templatetags.cells.commitment_rows.
+COMMITMENT_ROW_FIELDS = (
+    "pk",
+    "ref",
+    "title",
+    "illustrative",
+    "status",
+    "status_basis",
+    "priority",
+    "next_due_on",
+    "framework__ref",
+    "owner_names",
+)
+
+
+def commitment_rows_queryset(commitments: QuerySet[Commitment]) -> QuerySet[Commitment, Any]:
+    """A page's rows of the commitments list, each a named tuple of COMMITMENT_ROW_FIELDS (`row.ref`, as a model
+    reads): one query, the owners in it, no model per row."""
+    rows = commitments.prefetch_related(None).annotate(owner_names=OwnerNames())
+    return rows.values_list(*COMMITMENT_ROW_FIELDS, named=True)
 
 
 def deadline_list_queryset() -> QuerySet[Deadline]:
@@ -171,16 +260,6 @@ def organisation_list_queryset() -> QuerySet[Organisation]:
         .order_by("name")
         .annotate(n_owed=Count("ownerships", distinct=True), n_frameworks=Count("parties", distinct=True))
     )
-
-
-def next_due_by_commitment(commitment_ids: Iterable[int]) -> dict[int, date]:
-    rows = (
-        Deadline.objects.open()
-        .filter(commitment_id__in=list(commitment_ids))
-        .values("commitment_id")
-        .annotate(first=Min("due_on"))
-    )
-    return {row["commitment_id"]: row["first"] for row in rows}
 
 
 # --- Timeline -----------------------------------------------------------------------------------------------

@@ -52,8 +52,10 @@ from followups.models import (
     StatusUpdate,
     WebhookEvent,
 )
+from followups.next_due import commitments_next_due_refresh
 from followups.reminders.planner import reminders_plan
 from followups.reminders.quiet import quiet_plan
+from followups.summary.counts import dashboard_summary_refresh, dashboard_summary_refresh_deferred
 from followups.sync.scope import api_scope_changed
 from followups.webhooks.planner import webhooks_plan_deadlines, webhooks_status_changed
 
@@ -174,16 +176,19 @@ def _recompute_dependents(
 def deadlines_changed(deadlines: list[Deadline]) -> None:
     """What follows every change that moves, closes or reopens deadlines, or changes who is to hear about them.
 
-    Runs in the caller's transaction, so the outbox rows commit or roll back with the change: the reminders
-    are planned again, and so are the partners' `deadline.approaching` webhooks. Inside
+    Runs in the caller's transaction, so the outbox rows commit or roll back with the change: the commitments'
+    next due dates are recomputed, the reminders are planned again, and so are the partners'
+    `deadline.approaching` webhooks. Inside
     `deadlines_changed_deferred` it only notes the deadlines, planned once at the block's end. Safe to run twice.
     """
     deferred = _deferred_deadlines.get()
     if deferred is not None:
         deferred.update(d.pk for d in deadlines if d.pk)
         return
+    commitments_next_due_refresh(d.commitment_id for d in deadlines)
     reminders_plan(deadlines=deadlines)
     webhooks_plan_deadlines(deadlines=deadlines)
+    dashboard_summary_refresh(d.commitment_id for d in deadlines)
 
 
 # The deadlines changed inside `deadlines_changed_deferred` (None outside it), for this thread or task only.
@@ -196,13 +201,15 @@ def deadlines_changed_deferred() -> Iterator[None]:
     block changed, instead of once per service call. Use inside the caller's transaction: if the block raises,
     nothing is planned (and the transaction rolls back). Safe to run twice."""
     deferred: set[int] = set()
-    token = _deferred_deadlines.set(deferred)
-    try:
-        yield
-    finally:
-        _deferred_deadlines.reset(token)
-    if deferred:
-        deadlines_changed(list(Deadline.objects.filter(pk__in=deferred)))
+    # The dashboard's counts too: every commitment the block and the planning below name, counted once at the end.
+    with dashboard_summary_refresh_deferred():
+        token = _deferred_deadlines.set(deferred)
+        try:
+            yield
+        finally:
+            _deferred_deadlines.reset(token)
+        if deferred:
+            deadlines_changed(list(Deadline.objects.filter(pk__in=deferred)))
 
 
 @transaction.atomic
@@ -376,13 +383,17 @@ def deadline_save_rule(
 
     The admin and the loader save deadlines through this. Safe to run twice.
     """
-    old = None
+    stored = None
     if deadline.pk:
-        old = Deadline.objects.filter(pk=deadline.pk).values_list("due_on", flat=True).first()
+        stored = Deadline.objects.filter(pk=deadline.pk).values_list("due_on", "commitment_id").first()
+    old, old_commitment = stored or (None, None)
     deadline.clean()
     deadline_apply_rule(deadline)
     save_with_history(deadline, by_user=by_user, actor=actor, reason=reason)
     changes = [DeadlineChange(deadline, old, deadline.due_on)] if old is not None and old != deadline.due_on else []
+    if old_commitment not in (None, deadline.commitment_id):  # moved to another commitment: the one it left
+        commitments_next_due_refresh([old_commitment])
+        dashboard_summary_refresh([old_commitment])
     deadlines_changed([deadline])
     return changes + _recompute_dependents(
         deadline, by_user=by_user, actor=actor, reason=f"anchor {deadline.ref} changed"
@@ -425,6 +436,8 @@ def deadline_rule_per_party_apply(
     clock.save()
     parties = list(clock.parties())
     if clock.deadlines.exclude(anchor_party__in=parties).delete()[0]:
+        commitments_next_due_refresh([clock.commitment_id])
+        dashboard_summary_refresh([clock.commitment_id])
         api_scope_changed()  # the changes feed tells partners their deadlines went
     deadlines = []
     for party in parties:
@@ -447,9 +460,19 @@ def party_deadlines_plan(*, party: Party, by_user: User | None = None, actor: st
             deadline = _party_deadline(clock, party)
             deadline_save_rule(deadline=deadline, by_user=by_user, actor=actor, reason=f"clock {clock.ref}")
             planned.append(deadline)
-        else:
-            clock.deadlines.filter(anchor_party=party).delete()
+        elif clock.deadlines.filter(anchor_party=party).delete()[0]:
+            commitments_next_due_refresh([clock.commitment_id])
+            dashboard_summary_refresh([clock.commitment_id])
     return planned
+
+
+@transaction.atomic
+def party_clock_delete(*, clock: PartyClock, by_user: User | None = None, actor: str = "") -> None:
+    """Remove a per-party clock (the admin) with the deadlines it gave, each as `deadline_delete` removes one:
+    their reminders and partners' notices follow, and their commitment's next due date. Safe to run twice."""
+    for deadline in Deadline.objects.filter(party_clock_id=clock.pk):
+        deadline_delete(deadline=deadline, by_user=by_user, actor=actor)
+    PartyClock.objects.filter(pk=clock.pk).delete()
 
 
 @transaction.atomic
@@ -470,10 +493,13 @@ def party_delete(*, party: Party, by_user: User | None = None, actor: str = "") 
     current = Party.objects.filter(pk=party.pk).first()
     if current is None:
         return
-    for clock in PartyClock.objects.filter(framework_id=current.framework_id):
+    clocks = list(PartyClock.objects.filter(framework_id=current.framework_id))
+    for clock in clocks:
         clock.deadlines.filter(anchor_party=current).delete()
     _history_note(current, by_user=by_user, reason=_actor_label(by_user, actor))
     current.delete()
+    commitments_next_due_refresh(clock.commitment_id for clock in clocks)
+    dashboard_summary_refresh([clock.commitment_id for clock in clocks])
     api_scope_changed()
 
 
@@ -596,6 +622,7 @@ def commitment_update_status(
     )
     webhooks_status_changed(update=update, changed_owners=changed_owners)
     quiet_plan(commitments=[commitment])  # an update restarts the quiet clock
+    dashboard_summary_refresh([commitment.pk])  # its status, basis and last update
     return update
 
 
@@ -916,6 +943,8 @@ def deadline_delete(*, deadline: Deadline, by_user: User | None = None, actor: s
     deadlines_changed([current])
     _history_note(current, by_user=by_user, reason=_actor_label(by_user, actor))
     current.delete()
+    commitments_next_due_refresh([current.commitment_id])
+    dashboard_summary_refresh([current.commitment_id])
     api_scope_changed()  # partners who saw it learn of the deletion from the changes feed
 
 
@@ -1071,6 +1100,7 @@ def commitment_completion_report(
         actor_kind=actor_kind,
     )
     Commitment.objects.filter(pk=commitment.pk).update(updated_at=now)
+    dashboard_summary_refresh([commitment.pk])  # an update: the quiet clock restarts
     from followups.partner_links.links import party_contacts
 
     Reminder.objects.filter(
@@ -1174,6 +1204,7 @@ def commitment_completion_return(
         actor_kind=ActorKind.USER,
     )
     Commitment.objects.filter(pk=commitment.pk).update(updated_at=timezone.now())
+    dashboard_summary_refresh([commitment.pk])
     if contact is not None:
         partner_message_queue_returned(contact=contact, commitment=commitment, reason=reason.strip())
     # The party's contacts are to be reminded again from now on.

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, F, When
+from django.db.models import Case, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -22,7 +22,6 @@ from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from agreements.labels import labels_of
 from agreements.lists import StaffExportView, StaffListView, StaffMixin
 from agreements.models import Event, Milestone
 from agreements.roles import can_extend_deadline, can_update_status, signed_in_user
@@ -30,7 +29,7 @@ from followups import charts, exports, selectors
 from followups.calendar_feed import calendar_token_user, deadlines_ics
 from followups.filters import CommitmentFilter, DeadlineFilter, ProjectFilter
 from followups.forms import DeadlineExtendForm, StatusUpdateForm
-from followups.models import CLOSED_STATUSES, Commitment, Deadline, Priority, Project, Status
+from followups.models import COMMITMENT_LIST_ORDER, Commitment, Deadline, Project, Status
 from followups.services import commitment_update_status, deadline_extend
 
 
@@ -43,17 +42,25 @@ class DashboardView(StaffMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = selectors.today()
         portfolio = selectors.portfolio_of(self.request.user)
-        # One scan of the commitments per scope feeds both the counts and the status chart.
-        all_rows = charts.commitment_status_rows(today=today)
+        # All commitments: from the summaries the services keep (a few thousand rows, whatever the number of
+        # commitments). A portfolio: live queries through the owners' index, one scan serving its counts and chart.
+        everything = selectors.dashboard_all(today=today)
         portfolio_rows = charts.commitment_status_rows(today=today, organisations=portfolio) if portfolio else None
         sections = []
         # ?basis=sourced: the counts of sourced facts only, the illustrative hidden.
         sourced_only = self.request.GET.get("basis") == "sourced"
         if portfolio:
-            sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio, portfolio_rows))
-        sections.append(self._section(_("All commitments"), "all", today, None, all_rows))
+            counts = selectors.dashboard_counts(today=today, organisations=portfolio, status_rows=portfolio_rows)
+            sourced = selectors.dashboard_counts_sourced(today=today, organisations=portfolio)
+            quiet = _quiet_count(today, portfolio)
+            sections.append(self._section(_("Your portfolio"), "portfolio", today, portfolio, counts, sourced, quiet))
+        a = everything
+        sections.append(self._section(_("All commitments"), "all", today, None, a.counts, a.sourced, a.quiet))
         # The month chart opens on a window that holds the overdue deadlines and the next one.
-        backlog = charts.deadline_backlog(today=today, organisations=portfolio or None)
+        if portfolio:
+            backlog = charts.deadline_backlog(today=today, organisations=portfolio)
+        else:
+            backlog = charts.backlog_of(today=today, totals=everything.deadlines)
         start, end = backlog.window()
         context.update(
             today=today,
@@ -61,7 +68,9 @@ class DashboardView(StaffMixin, TemplateView):
             month_ahead=today + timedelta(days=30),
             portfolio=portfolio,
             sections=sections,
-            status_chart=charts.chart_status_by_framework(status_rows=portfolio_rows if portfolio else all_rows),
+            status_chart=charts.chart_status_by_framework(
+                status_rows=portfolio_rows if portfolio_rows is not None else everything.status_rows
+            ),
             month_chart=charts.chart_deadlines_per_month(
                 today=today, start=start, end=end, organisations=portfolio or None
             ),
@@ -73,7 +82,7 @@ class DashboardView(StaffMixin, TemplateView):
             chart_scope=_("your portfolio") if portfolio else _("all commitments"),
             scope_param="&scope=portfolio" if portfolio else "",
             # Partners' reported completions waiting for a coordinator or desk officer (issue 11).
-            awaiting_verification=Commitment.objects.awaiting_verification().count(),
+            awaiting_verification=selectors.awaiting_verification_count(),
             sourced_only=sourced_only,
         )
         for section in sections:
@@ -86,25 +95,24 @@ class DashboardView(StaffMixin, TemplateView):
                 section["counts"] = sourced
         return context
 
-    def _section(self, title, key, today, organisations, status_rows):
+    def _section(self, title, key, today, organisations, counts, sourced, quiet):
         return {
             "title": title,
             "key": key,
-            "counts": selectors.dashboard_counts(today=today, organisations=organisations, status_rows=status_rows),
+            "counts": counts,
             # Each count split: sourced facts / illustrative or unverified (issue 10).
-            "sourced": selectors.dashboard_counts_sourced(today=today, organisations=organisations),
+            "sourced": sourced,
             "overdue": selectors.deadlines_upcoming(today=today, organisations=organisations, overdue=True, limit=8),
             "upcoming": selectors.deadlines_upcoming(today=today, organisations=organisations, limit=8),
             # Open commitments with no status update for longer than their window (issue 9).
-            "quiet": _quiet_count(today, organisations),
+            "quiet": quiet,
             # The counts link to the lists they count; a portfolio's to the lists of the portfolio.
             "scope_param": "&scope=portfolio" if organisations else "",
         }
 
 
 def _quiet_count(today: date, organisations) -> int:
-    quiet = Commitment.objects.quiet(today=today)
-    return (quiet.owned_by(organisations) if organisations else quiet).count()
+    return Commitment.objects.quiet(today=today).owned_by(organisations).count()
 
 
 class CommitmentListView(StaffListView):
@@ -114,20 +122,17 @@ class CommitmentListView(StaffListView):
     export_name = "followups:commitment_export"
 
     def get_queryset(self):
-        # Until the reader sorts: open commitments first, the soonest due first, those with no deadline last.
-        return selectors.commitment_list_queryset().order_by(
-            Case(When(status__in=CLOSED_STATUSES, then=1), default=0), F("next_due").asc(nulls_last=True), "ref"
-        )
+        # Until the reader sorts: open commitments first, the soonest due first, those with no deadline last; the
+        # very expressions of the index commitment_list_order, so that a page is an index scan and a limit.
+        return selectors.commitment_list_queryset().order_by(*COMMITMENT_LIST_ORDER)
+
+    def page_rows(self, rows):
+        # A page reads its cells as values, the owners' names in the same query (the export reads models).
+        return selectors.commitment_rows_queryset(rows)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The labels from one dictionary per language: get_status_display() translates every choice per call.
-        rows = list(context["object_list"])
-        statuses, priorities = labels_of(Status), labels_of(Priority)
-        for c in rows:
-            c.status_label = statuses.get(c.status, c.status)
-            c.priority_label = priorities.get(c.priority, c.priority)
-        context.update(object_list=rows, today=selectors.today(), status_choices=Status.choices)
+        context.update(object_list=list(context["object_list"]), today=selectors.today(), status_choices=Status.choices)
         return context
 
 
