@@ -399,7 +399,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["agreements.api.auth.PartnerOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, skipped when no filter is asked (agreements.api.input.FilterBackend).
+        "agreements.api.input.FilterBackend",
         # `ordering` outside the view's ordering fields is a 400, not silently ignored.
         "agreements.api.input.OrderingFilter",
     ],

@@ -7,11 +7,14 @@ its organisation owns: status, note, evidence link (and the date it happened), r
 
 from __future__ import annotations
 
+import functools
+from datetime import date
 from typing import Any, cast
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.manager import BaseManager
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -40,7 +43,7 @@ from agreements.models import Framework, Organisation, WorkingGroup
 from agreements.roles import can_update_status, signed_in_user
 from config.error_views import ApiError
 from config.history import ActorKind
-from followups import services
+from followups import api_rows, services
 from followups.models import (
     Category,
     Commitment,
@@ -64,7 +67,17 @@ PARTNER_STATUSES = [Status.NOT_STARTED, Status.IN_PROGRESS, Status.AT_RISK, Stat
 
 def commitments_visible_to(request: Request) -> QuerySet[Commitment]:
     """Staff: all. A partner: commitments under frameworks it can see, and every commitment it owns."""
-    return Commitment.objects.visible_to(organisation_of(request))
+    organisation = organisation_of(request)
+    return Commitment.objects.all() if organisation is None else _partner_scope(organisation).all()
+
+
+@functools.lru_cache(maxsize=1024)
+def _partner_scope(organisation: Organisation) -> QuerySet[Commitment]:
+    """`Commitment.objects.visible_to`, built once per organisation and process. A QuerySet is SQL not yet run: its
+    subqueries read the parties, memberships and owners on every request (a revocation or a new membership applies
+    at once); only building its four nested subqueries, a quarter of an API page (issue 15), is done once. Never
+    evaluated itself: each request takes a copy (`.all()`), as DRF does with a view's class-level queryset."""
+    return Commitment.objects.visible_to(organisation)
 
 
 def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
@@ -73,6 +86,22 @@ def commitments_reportable_by(request: Request) -> QuerySet[Commitment]:
 
 
 # --- Serializers -------------------------------------------------------------------------------------------
+
+
+def today_of(serializer: serializers.BaseSerializer) -> date:
+    """One "today" per response, kept in the context (a dict, which the stubs type as a read-only Mapping)."""
+    return cast(dict[str, Any], serializer.context).setdefault("today", timezone.localdate())
+
+
+class RowsListSerializer(serializers.ListSerializer):
+    """A page of plain rows (the views read `values()`, issue 15) written by its serializer's `rows` in one go,
+    with one query per related set for the whole page; model instances go through DRF's fields as usual."""
+
+    def to_representation(self, data):
+        items = list(data.all() if isinstance(data, BaseManager) else data)
+        if items and isinstance(items[0], dict):
+            return type(self.child).rows(items, today=today_of(self))
+        return super().to_representation(items)
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -133,11 +162,20 @@ class DeadlineSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class: type[serializers.ListSerializer] = RowsListSerializer
 
     def get_is_overdue(self, obj: Deadline) -> bool:
-        # One "today" per response, kept in the context: a dict, which the stubs type as a read-only Mapping.
-        context = cast(dict[str, Any], self.context)
-        return obj.is_overdue(today=context.setdefault("today", timezone.localdate()))
+        return obj.is_overdue(today=today_of(self))
+
+    def to_representation(self, instance):
+        # A row (the list and detail views) is written by api_rows, a model instance by the fields: the same JSON.
+        if isinstance(instance, dict):
+            return api_rows.deadline_rows([instance], today=today_of(self))[0]
+        return super().to_representation(instance)
+
+    @staticmethod
+    def rows(rows: list[dict], *, today: date) -> list[dict]:
+        return api_rows.deadline_rows(rows, today=today)
 
 
 class OccurrenceSerializer(serializers.ModelSerializer):
@@ -179,6 +217,7 @@ class CommitmentDeadlineSerializer(DeadlineSerializer):
     class Meta(DeadlineSerializer.Meta):
         fields = [f for f in DeadlineSerializer.Meta.fields if f not in ("commitment", "sources")]
         read_only_fields = fields
+        list_serializer_class = serializers.ListSerializer  # rows: written by api_rows.commitment_rows
 
 
 class CommitmentSerializer(serializers.ModelSerializer):
@@ -186,10 +225,8 @@ class CommitmentSerializer(serializers.ModelSerializer):
     working_group: serializers.SlugRelatedField[WorkingGroup] = serializers.SlugRelatedField(
         slug_field="ref", read_only=True, allow_null=True
     )
-    # The related rows come as plain lists (CommitmentViewSet's Prefetch(..., to_attr=...)): a prefetched
-    # manager builds a queryset per row and relation, a third of a page's time (issue 15).
-    owners = OwnerSerializer(source="owner_rows", many=True, read_only=True)
-    deadlines = CommitmentDeadlineSerializer(source="deadline_rows", many=True, read_only=True)
+    owners = OwnerSerializer(source="ownerships", many=True, read_only=True)
+    deadlines = CommitmentDeadlineSerializer(many=True, read_only=True)
     next_due_on = serializers.SerializerMethodField(help_text="The earliest due date among its open deadlines.")
     is_overdue = serializers.SerializerMethodField(help_text="Has an open deadline past its due date.")
     basis = basis_field()
@@ -199,7 +236,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         "commitment created in the tracker. The dashboard's sourced counts take sourced commitments with a sourced "
         "status.",
     )
-    sources = sources_field(source="source_rows")
+    sources = sources_field()
 
     class Meta:
         model = Commitment
@@ -224,18 +261,27 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    def _today(self):
-        return self.context.setdefault("today", timezone.localdate())
+        list_serializer_class = RowsListSerializer
 
     @extend_schema_field(serializers.DateField(allow_null=True))
     def get_next_due_on(self, obj: Commitment):
-        dates = [d.due_on for d in obj.deadline_rows if d.is_open]  # type: ignore[attr-defined]
+        dates = [d.due_on for d in obj.deadlines.all() if d.is_open]
         return min(dates) if dates else None
 
     def get_is_overdue(self, obj: Commitment) -> bool:
-        today = self._today()
-        return any(d.is_overdue(today=today) for d in obj.deadline_rows)  # type: ignore[attr-defined]
+        today = today_of(self)
+        return any(d.is_overdue(today=today) for d in obj.deadlines.all())
+
+    def to_representation(self, instance):
+        # A row (the list and detail views read values()) is written by api_rows, a model instance by the fields
+        # above: the same JSON (tests/api/test_rows.py); the fields also describe the schema.
+        if isinstance(instance, dict):
+            return api_rows.commitment_rows([instance], today=today_of(self))[0]
+        return super().to_representation(instance)
+
+    @staticmethod
+    def rows(rows: list[dict], *, today: date) -> list[dict]:
+        return api_rows.commitment_rows(rows, today=today)
 
 
 class StatusUpdateSerializer(serializers.ModelSerializer):
@@ -457,23 +503,6 @@ class StatusUpdateFilter(django_filters.FilterSet):
 # --- Viewsets ----------------------------------------------------------------------------------------------
 
 
-COMMITMENT_COLUMNS = [
-    "ref",
-    "framework",
-    "title",
-    "category",
-    "priority",
-    "status",
-    "working_group",
-    "review_every",
-    "note",
-    "illustrative",
-    "status_basis",
-    "created_at",
-    "updated_at",
-]
-
-
 class CommitmentViewSet(RefViewSet):
     """Commitments with their owners (each with its own status), deadlines and computed due dates."""
 
@@ -482,32 +511,8 @@ class CommitmentViewSet(RefViewSet):
     ordering_fields = ["ref", "updated_at", "created_at"]
 
     def get_queryset(self):
-        # Only the columns the representation shows: model instances are most of a page's cost.
-        owners = (
-            CommitmentOwner.objects.select_related("organisation")
-            .only(
-                "commitment_id",
-                "status",
-                "status_changed_at",
-                "completion_reported_at",
-                "organisation__ref",
-                "organisation__name",
-            )
-            .order_by("organisation__name")
-        )
-        deadlines = Deadline.objects.defer(
-            "anchor_framework", "anchor_milestone", "anchor_event", "anchor_deadline"
-        ).order_by("due_on", "ref")
-        return (
-            commitments_visible_to(self.request)
-            .select_related("framework", "working_group")
-            .only(*COMMITMENT_COLUMNS, "framework__ref", "working_group__ref")
-            .prefetch_related(
-                Prefetch("ownerships", queryset=owners, to_attr="owner_rows"),
-                Prefetch("deadlines", queryset=deadlines, to_attr="deadline_rows"),
-                Prefetch("sources", to_attr="source_rows"),
-            )
-        )
+        # Reads are plain rows: one query a page, written by CommitmentSerializer.rows (issue 15).
+        return api_rows.commitment_values(commitments_visible_to(self.request))
 
 
 class DeadlineViewSet(RefViewSet):
@@ -518,11 +523,11 @@ class DeadlineViewSet(RefViewSet):
     ordering_fields = ["ref", "due_on", "updated_at"]
 
     def get_queryset(self):
-        return (
-            Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk"))
-            .select_related("commitment")
-            .prefetch_related("commitment__sources")
-        )
+        deadlines = Deadline.objects.filter(commitment__in=commitments_visible_to(self.request).values("pk"))
+        if self.action in ("list", "retrieve"):
+            # Reads are plain rows: one query a page, written by DeadlineSerializer.rows (issue 15).
+            return api_rows.deadline_values(deadlines)
+        return deadlines
 
     @extend_schema(
         methods=["GET"],
