@@ -61,7 +61,7 @@ def dashboard_view(html: str) -> tuple:
     return counts, [t for t in tables if t and len(t[0]) == 3][:2]
 
 
-def child(size: int, rounds: int, load_seconds: float) -> None:
+def child(size: int, rounds: int, load_seconds: float, only: str = "") -> None:
     import psycopg
 
     url = c.ensure_database(f"{c.DB_PREFIX}_{size}")
@@ -119,6 +119,8 @@ def child(size: int, rounds: int, load_seconds: float) -> None:
     }
     rows = []
     for name, (tracker, bare, same) in paths.items():
+        if not name.startswith(only):  # --only dashboard: that page alone (its growth to 1,000,000)
+            continue
         t_out, b_out = tracker(), bare()
         equal = same(t_out, b_out)
         if not equal:
@@ -209,9 +211,10 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--size", type=int)
+    parser.add_argument("--only", default="", help="with --child: only the paths whose name starts with this")
     args = parser.parse_args()
     if args.child:
-        child(args.size, args.rounds, 0 if args.no_load else args.load_seconds)
+        child(args.size, args.rounds, 0 if args.no_load else args.load_seconds, args.only)
         return
     c.run_two_sizes(__file__, "Staff pages", args.rounds, args.load_seconds, args.no_load)
 

@@ -26,6 +26,7 @@ from django.utils.html import strip_tags
 from config.history import ActorKind
 from followups.models import InboundReply, InboundReplyStatus, PartnerLinkPurpose, StatusUpdate
 from followups.partner_links import links
+from followups.summary.counts import dashboard_summary_refresh
 
 LOCAL_PART = "reply"
 MAX_TEXT = 10_000
@@ -154,6 +155,7 @@ def inbound_reply_accept(*, reply: InboundReply, by_user: User) -> StatusUpdate:
     )
     reply.status, reply.reviewed_by, reply.reviewed_at = InboundReplyStatus.ACCEPTED, by_user, timezone.now()
     reply.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    dashboard_summary_refresh([reply.commitment_id])  # a note on the timeline: the quiet clock restarts
     return update
 
 
