@@ -345,8 +345,10 @@ def parties_now(fw: Framework) -> dict[str, dict[str, Any]]:
 
 
 def parties_write(fw: Framework, wanted: dict[str, dict[str, Any]], ctx: Context) -> None:
-    if fw.parties.exclude(organisation__ref__in=wanted).delete()[0]:
-        api_scope_changed()  # who sees what changed: the changes feed says so
+    # Through the service, as the admin removes a party: its own deadlines go with it, their commitments' next
+    # due dates and the dashboard follow, and the changes feed tells partners who no longer see the framework.
+    for gone in fw.parties.exclude(organisation__ref__in=wanted):
+        services.party_delete(party=gone, actor=LOADER_ACTOR)
     for ref, values in wanted.items():
         party = fw.parties.filter(organisation__ref=ref).first() or Party(
             framework=fw, organisation=ctx.get("organisations", ref)

@@ -45,3 +45,31 @@ def test_after_a_first_and_a_changed_load_next_due_and_summaries_equal_a_rebuild
                 rule.pop(stated, None)
     assert load_data(changed).changed
     assert_kept_equal_a_rebuild()
+
+
+def test_parties_left_out_of_the_file_take_their_own_deadlines_and_the_next_due_date_follows():
+    """A clock per party (set in the tracker) gives each acceding party its deadline; a later file without those
+    accessions removes the parties as the admin does: their deadlines go, and the commitment's next due date and
+    the dashboard follow."""
+    from followups import services
+    from followups.models import Commitment, Deadline, PartyClock
+
+    load_data(DATASET)
+    commitment = Commitment.objects.get(ref="CMT-PAX-02")
+    clock = PartyClock(ref="PC-LOAD-1", commitment=commitment, framework=commitment.framework, offset="P12M")
+    services.deadline_rule_per_party_apply(clock=clock, actor="test")
+    given = set(Deadline.objects.filter(party_clock=clock).values_list("pk", flat=True))
+    assert len(given) >= 2
+    # The acceding parties have dates of their own: the earliest of their deadlines is the commitment's next.
+    earliest = Deadline.objects.filter(party_clock=clock).order_by("due_on").first()
+    assert Commitment.objects.get(pk=commitment.pk).next_due_on == earliest.due_on
+
+    changed = copy.deepcopy(DATASET)
+    next(f for f in changed["frameworks"] if f["id"] == "FW-PAX-SILICA")["accessions"] = []
+    for organisation in changed["organisations"]:  # the organisations' own records say they joined, too
+        organisation.pop("pax_silica_joined", None)
+    load_data(changed)
+
+    assert not Deadline.objects.filter(pk__in=given).exists()
+    assert Commitment.objects.get(pk=commitment.pk).next_due_on != earliest.due_on
+    assert_kept_equal_a_rebuild()
