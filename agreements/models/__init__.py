@@ -24,6 +24,7 @@ from agreements.models.frameworks import (
     WorkingGroup,
     WorkingGroupMember,
     WorkingGroupQuerySet,
+    framework_ids_visible_to,
 )
 from agreements.models.memberships import (
     Membership,
@@ -84,4 +85,5 @@ __all__ = [
     "WorkingGroupQuerySet",
     "ref_validator",
     "validate_time_zone",
+    "framework_ids_visible_to",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
@@ -57,22 +57,25 @@ class FrameworkQuerySet(models.QuerySet["Framework"]):
         Only confirmed facts count: a presumed, supported or invited membership, or an illustrative party or
         membership, never widens a partner's scope (DESIGN.md, "Who may see and change what").
         """
-        bodies = Membership.objects.filter(
-            member=organisation, state=MembershipState.CONFIRMED, illustrative=False
-        ).values("body")
-        parties = Party.objects.filter(illustrative=False).filter(
-            Q(organisation=organisation) | Q(organisation__in=bodies)
-        )
-        return self.filter(pk__in=parties.values("framework"))
+        return self.filter(pk__in=framework_ids_visible_to(organisation))
 
     def visible_to(self, organisation: Organisation | None) -> Self:
         """The partner scope rule, in one place: the frameworks a partner organisation may read (None: staff, all).
 
         The API, the webhooks and the tasks all start from this (and from the querysets built on it).
         """
-        if organisation is None:
-            return self.all()
-        return self.filter(pk__in=self.model.objects.for_organisation(organisation).values("pk"))
+        return self.all() if organisation is None else self.for_organisation(organisation)
+
+
+def framework_ids_visible_to(organisation: Organisation) -> models.QuerySet[Party, Any]:
+    """The ids of the frameworks a partner may read (`FrameworkQuerySet.for_organisation`), as a subquery: the
+    querysets of what hangs under frameworks filter on it directly (`framework__in=`), with no query of the
+    frameworks around it (building and compiling nested subqueries was a large part of an API request)."""
+    bodies = Membership.objects.filter(member=organisation, state=MembershipState.CONFIRMED, illustrative=False)
+    parties = Party.objects.filter(illustrative=False).filter(
+        Q(organisation=organisation) | Q(organisation__in=bodies.values("body"))
+    )
+    return parties.values("framework")
 
 
 class Framework(Sourced):
@@ -225,7 +228,7 @@ class WorkingGroupQuerySet(models.QuerySet["WorkingGroup"]):
         """The working groups under the frameworks a partner may read (None: staff, all)."""
         if organisation is None:
             return self.all()
-        return self.filter(framework__in=Framework.objects.visible_to(organisation).values("pk"))
+        return self.filter(framework__in=framework_ids_visible_to(organisation))
 
 
 class WorkingGroup(Sourced):

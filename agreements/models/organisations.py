@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models.frameworks import Framework, Party, WorkingGroupMember
+from agreements.models.frameworks import Party, WorkingGroupMember, framework_ids_visible_to
 from agreements.models.memberships import Membership, MembershipState
 from agreements.models.sources import Sourced, ref_validator
 from config.history import TrackedHistory
@@ -42,7 +42,7 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
         parties and working-group members of the frameworks it can see, and its co-owners of commitments."""
         if organisation is None:
             return self.all()
-        frameworks = Framework.objects.visible_to(organisation).values("pk")
+        frameworks = framework_ids_visible_to(organisation)
         return self.filter(
             Q(pk=organisation.pk)
             | Q(

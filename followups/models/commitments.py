@@ -20,6 +20,7 @@ from agreements.models import (
     Organisation,
     Sourced,
     WorkingGroup,
+    framework_ids_visible_to,
     ref_validator,
 )
 from config.history import TrackedHistory
@@ -98,8 +99,8 @@ class CommitmentQuerySet(models.QuerySet["Commitment"]):
         commitment it owns. The API, the webhooks and the tasks start from this."""
         if organisation is None:
             return self.all()
-        frameworks = Framework.objects.visible_to(organisation).values("pk")
-        return self.filter(Q(framework__in=frameworks) | Q(pk__in=self.owned_by(organisation).values("pk")))
+        owed = CommitmentOwner.objects.filter(organisation=organisation).values("commitment")
+        return self.filter(Q(framework__in=framework_ids_visible_to(organisation)) | Q(pk__in=owed))
 
     def reportable_by(self, organisation: Organisation | None) -> Self:
         """What a partner may record progress on (None: staff, all): the commitments its organisation owes."""
