@@ -61,6 +61,22 @@ def dashboard_view(html: str) -> tuple:
     return counts, [t for t in tables if t and len(t[0]) == 3][:2]
 
 
+def summaries_account_for_every_row(conn) -> None:
+    """The tracker's dashboard and the bare one read the same summary tables, so "same output" cannot see summaries
+    that miss rows (a database filled around the services): refuse to measure on such a database."""
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM followups_commitment),"
+        " (SELECT coalesce(sum(n), 0) FROM followups_dashboardcommitmentcount),"
+        " (SELECT count(*) FROM followups_deadline),"
+        " (SELECT coalesce(sum(n), 0) FROM followups_dashboarddeadlineday)"
+    ).fetchone()
+    if counts[0] != counts[1] or counts[2] != counts[3]:
+        raise SystemExit(
+            f"dashboard summaries count {counts[1]:,} commitments of {counts[0]:,} and {counts[3]:,} deadlines of"
+            f" {counts[2]:,}: run `manage.py dashboard_summary_rebuild` on this database (or drop it) first"
+        )
+
+
 def child(size: int, rounds: int, load_seconds: float, only: str = "") -> None:
     import psycopg
 
@@ -81,6 +97,7 @@ def child(size: int, rounds: int, load_seconds: float, only: str = "") -> None:
     session = client.cookies["sessionid"].value
     conn = psycopg.connect(url, autocommit=True)
     conn.execute("SET TIME ZONE 'UTC'")
+    summaries_account_for_every_row(conn)
     names = labels()
     closed, done = [str(s) for s in CLOSED_STATUSES], [str(s) for s in DONE_STATUSES]
     who = {"session_key": session, "username": "coordinator"}
