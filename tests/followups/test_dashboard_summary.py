@@ -8,13 +8,11 @@ rebuild writes from the tables (`assert_kept`).
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -290,37 +288,3 @@ def test_the_dashboard_shows_the_numbers_the_live_queries_give_for_the_demo(
 
 
 # --- Two transactions at once ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_transactions_changing_one_commitment_at_once_are_both_counted():
-    """Each refresh locks the commitment's contribution first: the second waits for the first to commit, then reads
-    the deadlines with the first's change, so the counts hold both changes."""
-    commitment = f.CommitmentFactory()
-    first_deadline = f.fixed_deadline(date(2030, 6, 1), commitment=commitment)
-    second_deadline = f.fixed_deadline(date(2030, 7, 1), commitment=commitment)
-    counted, release = threading.Event(), threading.Event()
-
-    def extend(deadline: Deadline, new_due_on: date, *, hold: bool) -> None:
-        try:
-            with transaction.atomic():
-                services.deadline_extend(deadline=deadline, new_due_on=new_due_on, reason="later")
-                if hold:
-                    counted.set()
-                    assert release.wait(30)
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=extend, args=(first_deadline, date(2030, 9, 1)), kwargs={"hold": True})
-    second = threading.Thread(target=extend, args=(second_deadline, date(2030, 8, 1)), kwargs={"hold": False})
-    first.start()
-    assert counted.wait(30)
-    second.start()
-    second.join(1)
-    assert second.is_alive()  # waiting for the first transaction's lock on what the commitment counts
-    release.set()
-    first.join(30)
-    second.join(30)
-    kept = dashboard_summary_snapshot()
-    assert kept["deadline"] == {(date(2030, 9, 1), True, True): 1, (date(2030, 8, 1), True, True): 1}
-    assert_kept()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from followups.summary.counts import dashboard_summary_rebuild, dashboard_summary_snapshot
+from followups.summary.counts import dashboard_summary_rebuild, dashboard_summary_snapshot, dashboard_summary_vacuum
 
 
 class Command(BaseCommand):
@@ -18,6 +18,8 @@ class Command(BaseCommand):
         if not check:
             n = dashboard_summary_rebuild()
             self.stdout.write(f"Counted {n} commitments into the dashboard's summaries.")
+            if dashboard_summary_vacuum():
+                self.stdout.write("Vacuumed the summary tables (the rebuild rewrote their counters).")
             return
         kept = dashboard_summary_snapshot()
         with transaction.atomic():
