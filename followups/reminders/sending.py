@@ -337,10 +337,7 @@ class _Marks:
     Elsewhere (SQLite, or inside a caller's transaction, e.g. a test's) each unit is an atomic block of its own."""
 
     def __init__(self) -> None:
-        # Never inside a transaction of the caller's: our COMMIT would commit it.
-        self.chained = (
-            connection.vendor == "postgresql" and not connection.in_atomic_block and connection.get_autocommit()
-        )
+        self.chained = connection.vendor == "postgresql" and not connection.in_atomic_block
         self._atomic: transaction.Atomic | None = None
         self._open = False  # chained: a transaction of ours is open...
         self._accepted = False  # ...and its unit's mail was accepted: the next statement commits it
