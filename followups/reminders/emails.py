@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from followups.models import Commitment, Reminder
-from followups.reminders import mime
 from followups.reminders.ics import deadline_ics
 
 
@@ -139,26 +138,24 @@ def _subject_and_intro(rows: list[Reminder], first: dict) -> tuple[str, str]:
 # Placeholders for what differs between recipients of the same message (their name and their signed links): the
 # templates are rendered once per distinct message and these are put in per recipient (escaped for the HTML part,
 # as the template would have; escaping is character by character, so the result is the same).
-_NAME = mime.mark("name")
-_PREFERENCES = mime.mark("preferences")
+_NAME = "\x00name\x00"
+_PREFERENCES = "\x00preferences\x00"
 
 
 def _url_mark(i: int) -> str:
-    return mime.mark(f"url{i}")
+    return f"\x00url{i}\x00"
 
 
 def _ack_mark(i: int) -> str:
-    return mime.mark(f"ack{i}")
+    return f"\x00ack{i}\x00"
 
 
 class Rendered:
-    """Text and HTML bodies rendered once per distinct message (language, items, their days), and their MIME
-    templates (mime.Templates): a batch of reminders about one deadline renders its templates and generates its
-    MIME once per language, not once per recipient."""
+    """Text and HTML bodies rendered once per distinct message (language, items, their days): a batch of reminders
+    about one deadline renders its templates once per language, not once per recipient."""
 
     def __init__(self) -> None:
         self._bodies: dict[tuple, tuple[str, str]] = {}
-        self.mime = mime.Templates()
 
     def bodies(self, key: tuple, context: dict) -> tuple[str, str]:
         if key not in self._bodies:
@@ -175,6 +172,12 @@ def links_wanted(rows: list[Reminder]) -> tuple | None:
         return None
     commitments = [_commitment_of(row) for row in rows]
     return rows[0].contact, commitments, bool(settings.REPLY_DOMAIN) and len({c.pk for c in commitments}) == 1
+
+
+def _fill(text: str, values: dict[str, str], escape_value) -> str:
+    for mark, value in values.items():
+        text = text.replace(mark, escape_value(value))
+    return text
 
 
 def _today(zone: str) -> date:
@@ -194,22 +197,8 @@ def reminder_message(
     `links` are the contact's signed links issued beforehand (partner_links_issue, for a whole batch); without
     them they are issued here. `rendered` reuses bodies already rendered for other recipients.
     """
-    return reminder_mail(rows=rows, links=links, rendered=rendered).message()
+    from django.utils.html import escape
 
-
-def reminder_outgoing(
-    *, rows: list[Reminder], links: tuple[dict[int, str], str, str] | None = None, rendered: Rendered | None = None
-) -> mime.Outgoing:
-    """The same e-mail as reminder_message, as the envelope and bytes an SMTP connection sends (mime.Mail.outgoing:
-    MIME generated once per distinct message of the batch, filled per recipient)."""
-    rendered = rendered or Rendered()
-    return reminder_mail(rows=rows, links=links, rendered=rendered).outgoing(rendered.mime)
-
-
-def reminder_mail(
-    *, rows: list[Reminder], links: tuple[dict[int, str], str, str] | None = None, rendered: Rendered | None = None
-) -> mime.Mail:
-    """What the e-mail is made of: bodies rendered once per distinct message, with this recipient's values."""
     name, address, language, zone = _recipient(rows[0])
     partner_urls: dict[int, str] = {}
     preferences_url = reply_token = ""
@@ -222,10 +211,10 @@ def reminder_mail(
         today = _today(zone)
         items = [_item(row, today, partner_urls) for row in rows]
         subject, intro = _subject_and_intro(rows, items[0])
-        values = {"name": name, "preferences": preferences_url}
+        values = {_NAME: name, _PREFERENCES: preferences_url}
         marked = []
         for i, item in enumerate(items):
-            values[f"url{i}"], values[f"ack{i}"] = item["url"], item["ack_url"]
+            values[_url_mark(i)], values[_ack_mark(i)] = item["url"], item["ack_url"]
             marked.append({**item, "url": _url_mark(i), "ack_url": _ack_mark(i)})
         context = {
             "hello": _("Hello %(name)s,") % {"name": _NAME},
@@ -240,27 +229,23 @@ def reminder_mail(
             (row.deadline_id, _commitment_of(row).pk, item["days"]) for row, item in zip(rows, items, strict=True)
         )
         body, html = (rendered or Rendered()).bodies(key, context)
-        calendars = [
-            (
-                f"{item['row'].deadline.ref}.ics",
-                deadline_ics(
-                    deadline=item["row"].deadline,
-                    summary=f"{item['commitment_ref']}: {item['commitment']}",
-                    url=item["url"],
-                ),
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=_fill(body, values, str),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+            headers=_headers(rows, language, preferences_url, reply_token),
+        )
+        message.attach_alternative(_fill(html, values, escape), "text/html")
+        for item in items:
+            deadline = item["row"].deadline
+            if deadline is None:
+                continue
+            ics = deadline_ics(
+                deadline=deadline, summary=f"{item['commitment_ref']}: {item['commitment']}", url=item["url"]
             )
-            for item in items
-            if item["row"].deadline is not None
-        ]
-    return mime.Mail(
-        subject=subject,
-        text=body,
-        html=html,
-        to=address,
-        headers=_headers(rows, language, preferences_url, reply_token),
-        values=values,
-        calendars=calendars,
-    )
+            message.attach(f"{deadline.ref}.ics", ics, "text/calendar")
+    return message
 
 
 def _headers(rows: list[Reminder], language: str, preferences_url: str, reply_token: str) -> dict[str, str]:

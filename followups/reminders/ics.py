@@ -17,8 +17,6 @@ def _fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545, 3.1), never inside a UTF-8 sequence."""
     if len(line.encode()) <= 75:  # most lines: nothing to fold
         return line
-    if line.isascii():  # one octet a character: 75, then a space and 74 at a time (what the loop below gives)
-        return "\r\n ".join([line[:75], *(line[i : i + 74] for i in range(75, len(line), 74))])
     out, current = [], ""
     for char in line:
         if len((current + char).encode()) > 75:

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -33,7 +32,7 @@ from followups.models import (
 )
 from followups.outbox import outbox_claim, outbox_resend, outbox_retry_delay
 from followups.partner_links.links import ContactsNotNow, partner_links_issue
-from followups.reminders import emails, mime
+from followups.reminders import emails
 from followups.reminders.planner import WEEKLY_OVERDUE
 
 log = logging.getLogger(__name__)
@@ -230,32 +229,17 @@ def _drop_connection(backend) -> None:
 
 
 class _Smtp:
-    """One SMTP connection for a batch, opened on first use and dropped after a temporary failure.
-
-    Through Django's SMTP backend a message goes as prepared bytes (emails.reminder_outgoing: MIME generated once
-    per distinct message) with the connection's sendmail, as the backend itself would send it; any other backend
-    (the tests' locmem, the demo's files) gets the EmailMessage."""
+    """One SMTP connection for a batch, opened on first use and dropped after a temporary failure."""
 
     def __init__(self) -> None:
         self.backend = get_connection()
-        self.raw = self.backend if type(self.backend) is SmtpBackend else None
         self.is_open = False
 
-    def prepare(self, rows: list[Reminder], links, rendered: emails.Rendered) -> mime.Outgoing | EmailMessage:
-        if self.raw is not None:
-            return emails.reminder_outgoing(rows=rows, links=links, rendered=rendered)
-        return emails.reminder_message(rows=rows, links=links, rendered=rendered)
-
-    def send(self, mail: mime.Outgoing | EmailMessage) -> None:
+    def send(self, message) -> None:
         if not self.is_open:
             self.backend.open()
             self.is_open = True
-        if isinstance(mail, mime.Outgoing) and self.raw is not None:
-            if self.raw.connection is None:  # open() raises rather than leave it unset; a temporary failure
-                raise smtplib.SMTPServerDisconnected("not connected")
-            self.raw.connection.sendmail(mail.from_email, mail.recipients, mail.data)
-        elif isinstance(mail, EmailMessage):
-            self.backend.send_messages([mail])
+        self.backend.send_messages([message])
 
     def drop(self) -> None:
         # The connection may be broken: the next unit opens a new one. Drop the socket without a polite QUIT,
@@ -310,88 +294,29 @@ def _drop_unsendable(
     return sendable_units
 
 
-def _mark_sql(rows: list[Reminder], token: str, message_id: str, now: datetime) -> tuple[str, list]:
-    """The UPDATE that marks a unit's rows still claimed with `token` SENT (and locks them until the transaction
-    ends), returning the ids it marked."""
-    table = connection.ops.quote_name(Reminder._meta.db_table)
-    # The same as Reminder.objects.filter(...).update(...), with the ids that matched back in the same query.
-    # `IN (%s, ...)` rather than PostgreSQL's `= ANY(%s)`: the embedded SQLite default sends through it too.
-    sql = (
-        f"UPDATE {table} SET status = %s, sent_at = %s, last_error = '', message_id = %s, "  # noqa: S608
-        "attempts = attempts + 1, lease_expires_at = NULL, updated_at = %s "
-        f"WHERE id IN ({', '.join(['%s'] * len(rows))}) AND status = %s AND claim_token = %s RETURNING id"
-    )
-    return sql, [ReminderStatus.SENT, now, message_id, now, *(r.pk for r in rows), ReminderStatus.SENDING, token]
+class _NoLongerClaimed(Exception):
+    """Some of a unit's rows were reclaimed or sent meanwhile: its mark is rolled back, the rest sent alone."""
+
+    def __init__(self, marked: set[int]) -> None:
+        super().__init__(f"{len(marked)} still claimed")
+        self.marked = marked
 
 
-class _Marks:
-    """Each unit's rows marked SENT by one UPDATE that also locks them, in a transaction that commits only once the
-    unit's mail is accepted: a killed worker loses nothing, and repeats a mail only if it dies between the server's
-    acceptance and that commit.
-
-    On PostgreSQL outside any transaction (a worker), the commit of a unit whose mail was accepted travels with the
-    next unit's BEGIN and UPDATE in one simple query, and the last unit's commit when the batch ends: one round trip
-    a mail instead of three (BEGIN, UPDATE, COMMIT). The window for a repeat is the same unit's: from its acceptance
-    to that next statement, a few microseconds of bookkeeping later (every message of the batch is built before
-    the first is sent, so nothing else runs, and nothing touches the database, while a transaction is open).
-    Elsewhere (SQLite, or inside a caller's transaction, e.g. a test's) each unit is an atomic block of its own."""
-
-    def __init__(self) -> None:
-        self.chained = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self._atomic: transaction.Atomic | None = None
-        self._open = False  # chained: a transaction of ours is open...
-        self._accepted = False  # ...and its unit's mail was accepted: the next statement commits it
-
-    def mark(self, rows: list[Reminder], token: str, message_id: str, now: datetime) -> set[int]:
-        """Mark and lock the unit's rows; returns the ids marked."""
-        sql, params = _mark_sql(rows, token, message_id, now)
-        if self.chained:
-            sql = ("COMMIT; " if self._accepted else "") + "BEGIN; " + sql
-            self._open, self._accepted = True, False
-        else:
-            self._atomic = transaction.atomic()
-            self._atomic.__enter__()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                while cursor.nextset():  # the UPDATE's rows come last
-                    pass
-                return {pk for (pk,) in cursor.fetchall()}
-        except BaseException:
-            self.rollback()
-            raise
-
-    def accepted(self) -> None:
-        """The unit's mail was accepted: its marks are to be committed."""
-        if self.chained:
-            self._accepted = True
-        elif self._atomic is not None:
-            self._atomic.__exit__(None, None, None)
-            self._atomic = None
-
-    def rollback(self) -> None:
-        """Undo the open unit's marks (its mail was not sent)."""
-        if self.chained:
-            if self._open:
-                self._open = self._accepted = False
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute("ROLLBACK")
-                except Exception:
-                    connection.close()  # the server rolls back what a closed connection left open
-        elif self._atomic is not None:
-            transaction.set_rollback(True)
-            self._atomic.__exit__(None, None, None)
-            self._atomic = None
-
-    def close(self) -> None:
-        """The batch is over: commit the last accepted unit's marks (roll back a unit left half-way)."""
-        if self.chained and self._accepted:
-            self._open = self._accepted = False
-            with connection.cursor() as cursor:
-                cursor.execute("COMMIT")
-        else:
-            self.rollback()
+def _mark_sent(rows: list[Reminder], token: str, message_id: str, now: datetime) -> set[int]:
+    """Mark the unit's rows still claimed with `token` SENT; the UPDATE also locks them until the transaction ends
+    (one query). Returns the ids marked."""
+    ids = [r.pk for r in rows]
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(Reminder._meta.db_table)
+        # The same as Reminder.objects.filter(...).update(...), with the ids that matched back in the same query.
+        # `IN (%s, ...)` rather than PostgreSQL's `= ANY(%s)`: the embedded SQLite default sends through it too.
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, last_error = '', message_id = %s, "  # noqa: S608
+            "attempts = attempts + 1, lease_expires_at = NULL, updated_at = %s "
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND status = %s AND claim_token = %s RETURNING id",
+            [ReminderStatus.SENT, now, message_id, now, *ids, ReminderStatus.SENDING, token],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _record_failure(rows: list[Reminder], exc: Exception, *, token: str, now: datetime, counts: dict[str, int]) -> str:
@@ -415,34 +340,32 @@ def _record_failure(rows: list[Reminder], exc: Exception, *, token: str, now: da
     return kind
 
 
-def _send_unit(
-    rows: list[Reminder], mail, smtp: _Smtp, marks: _Marks, counts: dict[str, int], token: str, build
-) -> bool:
-    """Send one unit's message (`mail`, built by `build(rows)`) and record the outcome on its rows. Returns True at
-    Celery's soft time limit.
+def _send_unit(rows: list[Reminder], smtp: _Smtp, counts: dict[str, int], token: str, build) -> bool:
+    """Send one unit's message (`build(rows)`) and record the outcome on its rows. Returns True at Celery's soft
+    time limit.
 
-    The rows are marked SENT first, in the transaction that hands the mail to the server (_Marks): that UPDATE locks
-    them until the commit, so they are locked while the mail is handed over and marked in the same transaction; a
-    failed send rolls the mark back.
+    The rows are marked SENT first, in the transaction that hands the mail to the server: that UPDATE locks them
+    until the commit, so they are locked while the mail is handed over and marked in the same transaction (three
+    round trips: begin, update, commit); a failed send rolls the mark back.
     """
+    message = build(rows)
     now = timezone.now()
     try:
-        marked = marks.mark(rows, token, emails.message_id_for(rows), now)
-        if len(marked) != len(rows):
-            # Some rows were reclaimed or sent meanwhile: undo, and send the others alone (a message of their own).
-            marks.rollback()
-            rest = [r for r in rows if r.pk in marked]
-            return bool(rest) and _send_unit(rest, build(rest), smtp, marks, counts, token, build)
-        smtp.send(mail)
+        with transaction.atomic():
+            marked = _mark_sent(rows, token, message.extra_headers["Message-ID"], now)
+            if len(marked) != len(rows):
+                raise _NoLongerClaimed(marked)
+            smtp.send(message)
+    except _NoLongerClaimed as changed:
+        rest = [r for r in rows if r.pk in changed.marked]
+        return bool(rest) and _send_unit(rest, smtp, counts, token, build)
     except Exception as exc:
         # Celery's soft time limit (below the lease): record this unit as a temporary failure, stop.
-        marks.rollback()
         for row in rows:
             row.attempts += 1
         if _record_failure(rows, exc, token=token, now=now, counts=counts) == TEMPORARY:
             smtp.drop()
         return isinstance(exc, SoftTimeLimitExceeded)
-    marks.accepted()
     counts[ReminderStatus.SENT] += len(rows)
     return False
 
@@ -451,12 +374,11 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
     """Send one claimed batch over one SMTP connection. Returns counts by outcome.
 
     The batch's rows and what they are checked against (mutes, pauses, acknowledgements) are read once, the
-    contacts' signed links issued at once, each distinct message rendered and its MIME generated once
-    (emails.Rendered), and every message built before the first is sent. Each unit (one reminder, or one
-    recipient's digest) is then locked, sent and marked in one transaction (_send_unit, _Marks). Rows no longer
-    claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a redelivered task is
-    harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a later tick claims them
-    again. Safe to run twice.
+    contacts' signed links issued at once, and each distinct message rendered once (emails.Rendered). Each unit
+    (one reminder, or one recipient's digest) is then locked, sent and marked in one transaction (_send_unit).
+    Rows no longer claimed with `token` (reclaimed after a lease expired, or already sent) are left alone, so a
+    redelivered task is harmless. At Celery's soft time limit the rest stay SENDING under their lease, and a later
+    tick claims them again. Safe to run twice.
     """
     counts: dict[str, int] = defaultdict(int)
     sendable = _drop_unsendable(units, _batch_rows(units, token), token, counts)
@@ -465,18 +387,15 @@ def reminders_send_batch(*, units: list[list[int]], token: str) -> dict[str, int
     links = [next(issued) if w is not None else None for w in wanted]
     rendered = emails.Rendered()
     smtp = _Smtp()
-    marks = _Marks()
     try:
-        mails = [smtp.prepare(rows, unit_links, rendered) for rows, unit_links in zip(sendable, links, strict=True)]
-        for rows, unit_links, mail in zip(sendable, links, mails, strict=True):
+        for rows, unit_links in zip(sendable, links, strict=True):
 
             def build(rows: list[Reminder], unit_links=unit_links):
-                return smtp.prepare(rows, unit_links, rendered)
+                return emails.reminder_message(rows=rows, links=unit_links, rendered=rendered)
 
-            if _send_unit(rows, mail, smtp, marks, counts, token, build):
+            if _send_unit(rows, smtp, counts, token, build):
                 break
     finally:
-        marks.close()
         smtp.close()
     return dict(counts)
 
